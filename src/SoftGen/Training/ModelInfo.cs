@@ -1,0 +1,84 @@
+using System;
+using System.Collections.Generic;
+
+namespace SoftGen.Training;
+
+/// <summary>The loss a model was declared with.</summary>
+public enum LossKind
+{
+    SoftmaxCrossEntropy,
+    KLDivergence,
+    SigmoidCrossEntropy,
+}
+
+/// <summary>How a parameter is initialised from the trainer's seed.</summary>
+public enum ParameterInit
+{
+    /// <summary>All zeros (biases).</summary>
+    Zeros,
+    /// <summary>He/Kaiming uniform: U(-b, b), b = gain sqrt(3 / fan_in); gain sqrt(2) for ReLU and GELU, sqrt(2 / (1 + 0.01^2)) for leaky ReLU.</summary>
+    KaimingUniform,
+    /// <summary>Glorot/Xavier uniform: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)); gain 5/3 for tanh, 1 otherwise.</summary>
+    GlorotUniform,
+}
+
+/// <summary>
+/// One trainable tensor, named and shaped as in PyTorch's state_dict ("layers.0.weight" [out, in], "layers.0.bias" [out]).
+/// </summary>
+/// <param name="Name">PyTorch state_dict name.</param>
+/// <param name="Rows">PyTorch's first dimension (out).</param>
+/// <param name="Columns">PyTorch's second dimension (in) for a weight; 1 for a bias.</param>
+/// <param name="Offset">Start in the flat parameter (and gradient) storage.</param>
+/// <param name="StorageStride">
+/// For a weight, the padded row length of the stored transpose: element [o, i] lives at Offset + i * StorageStride + o.
+/// For a bias, element [o] lives at Offset + o. See <see cref="Cpu.IDenseShape"/>.
+/// </param>
+/// <param name="Init">Initialisation rule.</param>
+/// <param name="Gain">Gain of the initialisation rule, from the following activation.</param>
+public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offset, int StorageStride, ParameterInit Init, float Gain)
+{
+    public bool IsWeight => Columns > 1 || Name.EndsWith(".weight", StringComparison.Ordinal);
+
+    /// <summary>Number of real elements (Rows * Columns).</summary>
+    public int Length => Rows * Columns;
+
+    /// <summary>PyTorch shape.</summary>
+    public int[] Shape => IsWeight ? new[] { Rows, Columns } : new[] { Rows };
+}
+
+/// <summary>What the generator knows about a model, for the hand-written runtime.</summary>
+public sealed class ModelInfo
+{
+    public ModelInfo(string name, int inputs, int classes, LossKind loss, float labelSmoothing, float temperature,
+        int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash)
+    {
+        Name = name;
+        Inputs = inputs;
+        Classes = classes;
+        Loss = loss;
+        LabelSmoothing = labelSmoothing;
+        Temperature = temperature;
+        StorageLength = storageLength;
+        Parameters = parameters;
+        DeclarationHash = declarationHash;
+    }
+
+    /// <summary>The model class's full name.</summary>
+    public string Name { get; }
+    public int Inputs { get; }
+    public int Classes { get; }
+    public LossKind Loss { get; }
+    public float LabelSmoothing { get; }
+    public float Temperature { get; }
+
+    /// <summary>Length of the flat parameter storage, padding included (a multiple of 16).</summary>
+    public int StorageLength { get; }
+
+    public IReadOnlyList<ParameterInfo> Parameters { get; }
+
+    /// <summary>A hash of the declaration (layers and loss), to tell whether saved weights belong to this model.</summary>
+    public string DeclarationHash { get; }
+
+    /// <summary>True for the losses whose targets are distributions over the classes (each row sums to 1).</summary>
+    public bool TargetsAreDistributions => Loss != LossKind.SigmoidCrossEntropy;
+}

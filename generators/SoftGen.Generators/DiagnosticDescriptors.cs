@@ -1,0 +1,81 @@
+using Microsoft.CodeAnalysis;
+
+namespace SoftGen.Generators;
+
+/// <summary>
+/// Every diagnostic SoftGen reports. Ids are stable; the README's table lists them, and each has a test.
+/// All are errors: an invalid declaration must not compile into a trainer that cannot work.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "SoftGen";
+    private const string HelpLink = "https://github.com/softgen/softgen#diagnostics";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: HelpLink, customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+    public static readonly DiagnosticDescriptor ClassNotPartial = Error("SG0001",
+        "Model class must be partial",
+        "Model class '{0}' must be declared 'partial' so that SoftGen can add its trainer");
+
+    public static readonly DiagnosticDescriptor InputsNotPositive = Error("SG0002",
+        "Inputs must be positive",
+        "[SoftModel] needs Inputs = the number of features per row, at least 1; found {0}");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("SG0003",
+        "Model has no layers",
+        "Model '{0}' declares no layers; add at least one [Dense(width)], the last with one unit per class");
+
+    public static readonly DiagnosticDescriptor WidthNotPositive = Error("SG0004",
+        "Layer width must be positive",
+        "Dense layer {0} has width {1}; a layer needs at least 1 unit");
+
+    public static readonly DiagnosticDescriptor NoLoss = Error("SG0005",
+        "Model has no loss",
+        "Model '{0}' declares no loss; add one of [SoftmaxCrossEntropy], [KLDivergence] or [SigmoidCrossEntropy]");
+
+    public static readonly DiagnosticDescriptor MultipleLosses = Error("SG0006",
+        "Model has more than one loss",
+        "Model '{0}' declares a second loss [{1}] after [{2}]; keep exactly one loss attribute");
+
+    public static readonly DiagnosticDescriptor ClassCountMismatch = Error("SG0007",
+        "Last layer width differs from the class count",
+        "The last Dense layer has width {0}, but [SoftModel] says Classes = {1}; the last layer needs one unit per class");
+
+    public static readonly DiagnosticDescriptor LabelSmoothingOutOfRange = Error("SG0008",
+        "Label smoothing out of range",
+        "LabelSmoothing must be in [0, 1); found {0}");
+
+    public static readonly DiagnosticDescriptor TemperatureNotPositive = Error("SG0009",
+        "Temperature must be positive",
+        "Temperature must be a positive, finite number (1 = no distillation temperature); found {0}");
+
+    public static readonly DiagnosticDescriptor ActivationBeforeLoss = Error("SG0010",
+        "Activation on the logits",
+        "The last Dense layer has Activation.{0}, but [{1}] applies its own {2} to the logits; use Activation.None on the last layer");
+
+    public static readonly DiagnosticDescriptor TooFewClasses = Error("SG0011",
+        "Softmax over one class",
+        "[{0}] needs at least 2 classes, but the last Dense layer has width 1; use [SigmoidCrossEntropy] for one binary output");
+
+    public static readonly DiagnosticDescriptor GenericModel = Error("SG0012",
+        "Model class must not be generic",
+        "Model class '{0}' is generic; a model's shapes are fixed at compile time, so declare it without type parameters");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("SG0013",
+        "Containing type must be partial",
+        "Model class '{0}' is nested in '{1}', which must also be declared 'partial'");
+
+    public static readonly DiagnosticDescriptor UnknownActivation = Error("SG0014",
+        "Unknown activation",
+        "Activation value {0} is not a member of SoftGen.Activation; use None, Relu, LeakyRelu, Tanh, Sigmoid or Gelu");
+
+    public static readonly DiagnosticDescriptor LayerWithoutModel = Error("SG0015",
+        "Layer or loss without [SoftModel]",
+        "'{0}' has [{1}] but no [SoftModel]; add [SoftModel(Inputs = ...)] to declare the model");
+
+    public static readonly DiagnosticDescriptor ModelTooLarge = Error("SG0016",
+        "Model too large",
+        "Model '{0}' needs {1} floats of parameter storage, more than the limit of 2^31 - 64; make the layers narrower");
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using SoftGen.Generators.Model;
+
+namespace SoftGen.Generators.Emit;
+
+/// <summary>The words and literals the emitters write, in one place so that comments and code agree.</summary>
+internal static class Describe
+{
+    public static string Float(float value) =>
+        value.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static string Thousands(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>The runtime struct implementing SoftGen.Cpu.IActivation.</summary>
+    public static string ActivationType(ActivationKind activation) => activation switch
+    {
+        ActivationKind.None => "Cpu.Identity",
+        _ => "Cpu." + activation,
+    };
+
+    public static string ActivationName(ActivationKind activation) => activation switch
+    {
+        ActivationKind.None => "none",
+        ActivationKind.Relu => "ReLU",
+        ActivationKind.LeakyRelu => "leaky ReLU (0.01)",
+        ActivationKind.Tanh => "tanh",
+        ActivationKind.Sigmoid => "sigmoid",
+        _ => "GELU (erf)",
+    };
+
+    /// <summary>The activation as a function name in formulas: "relu(...)".</summary>
+    public static string ActivationFunction(ActivationKind activation) => activation switch
+    {
+        ActivationKind.LeakyRelu => "leaky_relu",
+        _ => activation.ToString().ToLowerInvariant(),
+    };
+
+    public static bool NeedsPreActivation(ActivationKind activation) => activation == ActivationKind.Gelu;
+
+    public static string Loss(LossSpec loss) => loss.Kind switch
+    {
+        LossKindSpec.SoftmaxCrossEntropy => "softmax cross-entropy"
+            + (loss.LabelSmoothing != 0f ? ", label smoothing " + loss.LabelSmoothing.ToString("R", CultureInfo.InvariantCulture) : "")
+            + (loss.Temperature != 1f ? ", temperature " + loss.Temperature.ToString("R", CultureInfo.InvariantCulture) + " (loss scaled by T^2)" : "")
+            + ", mean over the batch",
+        LossKindSpec.KLDivergence => "KL(target || softmax(logits)), mean over the batch",
+        _ => "sigmoid binary cross-entropy, mean over every element",
+    };
+
+    /// <summary>
+    /// The declaration in canonical form, hashed (FNV-1a, 64 bits) so that saved weights can be matched to it.
+    /// </summary>
+    public static string DeclarationHash(ModelSpec spec)
+    {
+        var text = new System.Text.StringBuilder("inputs=").Append(spec.Inputs);
+        foreach (var layer in spec.Layers)
+            text.Append(";dense(").Append(layer.Width).Append(',').Append(layer.Activation).Append(')');
+        text.Append(";loss=").Append(spec.Loss.Kind)
+            .Append('(').Append(spec.Loss.LabelSmoothing.ToString("R", CultureInfo.InvariantCulture))
+            .Append(',').Append(spec.Loss.Temperature.ToString("R", CultureInfo.InvariantCulture)).Append(')');
+        var hash = 14695981039346656037UL;
+        foreach (var c in text.ToString())
+        {
+            hash ^= c;
+            hash *= 1099511628211UL;
+        }
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+}

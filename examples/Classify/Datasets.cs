@@ -30,7 +30,7 @@ internal sealed record Dataset(float[] Features, float[] Targets, int Count, int
         return this with { Features = features, Targets = targets };
     }
 
-    public (Dataset First, Dataset Rest) Split(int firstCount) => (
+    public (Dataset Head, Dataset Tail) Split(int firstCount) => (
         new Dataset(FeatureRows(0, firstCount).ToArray(), TargetRows(0, firstCount).ToArray(), firstCount, Inputs, Classes),
         new Dataset(FeatureRows(firstCount, Count - firstCount).ToArray(), TargetRows(firstCount, Count - firstCount).ToArray(), Count - firstCount, Inputs, Classes));
 }

@@ -37,17 +37,17 @@ internal static class CpuPassEmitter
         foreach (var l in layers)
         {
             var name = Output(l, n);
-            w.Line("private readonly float* " + name + ";" + (l.Index == n - 1 ? " // [rows, " + l.OutStride + "], " + l.Out + " real columns" : ""));
+            w.Line("private readonly Cpu.FloatBuffer " + name + ";" + (l.Index == n - 1 ? " // [rows, " + l.OutStride + "], " + l.Out + " real columns" : ""));
             if (Describe.NeedsPreActivation(l.Activation))
-                w.Line("private readonly float* " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
+                w.Line("private readonly Cpu.FloatBuffer " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
         }
         foreach (var l in layers)
-            w.Line("private readonly float* " + Gradient(l, n) + ";");
+            w.Line("private readonly Cpu.FloatBuffer " + Gradient(l, n) + ";");
         if (n > 1)
         {
             w.Line("// W1..W" + (n - 1) + " in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.");
             for (var i = 1; i < n; i++)
-                w.Line("private readonly float* _w" + i + ";");
+                w.Line("private readonly Cpu.FloatBuffer _w" + i + ";");
         }
     }
 
@@ -71,7 +71,7 @@ internal static class CpuPassEmitter
         var last = layers[n - 1];
 
         w.Line("/// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>");
-        using (w.Block("protected override float ComputeLossAndGradients(float* x, float* y, int rows)"))
+        using (w.Block("protected override float ComputeLossAndGradients(Cpu.FloatBuffer x, Cpu.FloatBuffer y, int rows)"))
         {
             w.Line("Forward(x, rows);");
             w.Line();
@@ -86,7 +86,7 @@ internal static class CpuPassEmitter
         }
         w.Line();
         w.Line("/// <summary>Forward for rows 0..rows-1, then the probabilities [rows, " + spec.Classes + "].</summary>");
-        using (w.Block("protected override void ComputeProbabilities(float* x, float* probabilities, int rows)"))
+        using (w.Block("protected override void ComputeProbabilities(Cpu.FloatBuffer x, Cpu.FloatBuffer probabilities, int rows)"))
         {
             w.Line("Forward(x, rows);");
             if (spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy)
@@ -102,12 +102,12 @@ internal static class CpuPassEmitter
         }
         w.Line();
         w.Line("/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
-        using (w.Block("private void Forward(float* x, int rows)"))
+        using (w.Block("private void Forward(Cpu.FloatBuffer x, int rows)"))
         {
             for (var i = 0; i < n; i++)
             {
                 var l = layers[i];
-                var z = Describe.NeedsPreActivation(l.Activation) ? PreActivation(i) : "null";
+                var z = Describe.NeedsPreActivation(l.Activation) ? PreActivation(i) : "Cpu.FloatBuffer.Null";
                 w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.In + "] -> [rows, " + l.Out + "].");
                 w.Line("Cpu.DenseKernels.Forward<Layer" + i + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + Input(l, n)
                     + ", Parameters + Layer" + i + ".WeightOffset, Parameters + Layer" + i + ".BiasOffset, " + z + ", " + Output(l, n) + ", rows);");
@@ -161,7 +161,7 @@ internal static class CpuPassEmitter
             + ", Gradients + Layer" + i + ".WeightOffset, Gradients + Layer" + i + ".BiasOffset, rows);");
         if (previous is not null)
         {
-            var prevZ = Describe.NeedsPreActivation(previous.Activation) ? PreActivation(previous.Index) : "null";
+            var prevZ = Describe.NeedsPreActivation(previous.Activation) ? PreActivation(previous.Index) : "Cpu.FloatBuffer.Null";
             w.Line("Cpu.DenseKernels.BackwardInputs<Layer" + i + ", " + Describe.ActivationType(previous.Activation) + ">(Pool, " + dz
                 + ", Parameters + Layer" + i + ".WeightOffset, _w" + i + ", " + prevZ + ", " + Output(previous, n) + ", " + Gradient(previous, n) + ", rows);");
         }

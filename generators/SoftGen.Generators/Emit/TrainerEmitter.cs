@@ -89,7 +89,7 @@ internal static class TrainerEmitter
         w.Line("/// Loss: " + Describe.Loss(spec.Loss) + ".");
         w.Line("/// </summary>");
         w.Line(GeneratedCodeAttribute);
-        using (w.Block("public sealed unsafe class Trainer : Training.TrainerBase"))
+        using (w.Block("public sealed class Trainer : Training.TrainerBase"))
         {
             WriteModelInfo(w, spec, layers);
             w.Line();

@@ -81,4 +81,32 @@ public sealed class ModelInfo
 
     /// <summary>True for the losses whose targets are distributions over the classes (each row sums to 1).</summary>
     public bool TargetsAreDistributions => Loss != LossKind.SigmoidCrossEntropy;
+
+    /// <summary>The parameter with this state_dict name (ordinal comparison), or null.</summary>
+    public ParameterInfo? FindParameter(string name)
+    {
+        foreach (var p in Parameters)
+            if (string.Equals(p.Name, name, StringComparison.Ordinal)) return p;
+        return null;
+    }
+
+    /// <summary>The state_dict names, in table order.</summary>
+    public IEnumerable<string> ParameterNames
+    {
+        get
+        {
+            foreach (var p in Parameters) yield return p.Name;
+        }
+    }
+
+    /// <summary>Trainable values, padding excluded (PyTorch's sum of numel over parameters).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long total = 0;
+            foreach (var p in Parameters) total += p.Length;
+            return total;
+        }
+    }
 }

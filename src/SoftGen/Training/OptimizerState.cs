@@ -1,0 +1,222 @@
+using System;
+using System.Runtime.Intrinsics;
+using SoftGen.Cpu;
+
+namespace SoftGen.Training;
+
+/// <summary>
+/// The optimizer's moment buffers and its update over the whole flat storage, with torch.optim's semantics and
+/// operation order (single-tensor path): t counts steps from 1, bias corrections are computed in double and the
+/// element-wise arithmetic in float. No fused multiply-add, so the Vector512, Vector256 and scalar paths give
+/// bit-identical results and the same seed gives the same weights on every machine.
+/// Padding elements have gradient 0, so their moments and values stay exactly 0.
+/// </summary>
+internal sealed unsafe class OptimizerState
+{
+    private readonly Optimizer _optimizer;
+    private readonly float* _moment1; // SGD: momentum buffer (null without momentum); Adam(W): exp_avg
+    private readonly float* _moment2; // Adam(W): exp_avg_sq
+
+    public OptimizerState(Optimizer optimizer, int length, NativeBuffers buffers)
+    {
+        _optimizer = optimizer;
+        bool adam = optimizer.Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        if (adam || optimizer.Momentum != 0f) _moment1 = buffers.Allocate(length);
+        if (adam) _moment2 = buffers.Allocate(length);
+    }
+
+    /// <summary>Storage this long or longer is updated in parallel; below it, the handoff costs more than it saves.</summary>
+    private const int ParallelThreshold = 1 << 16;
+
+    /// <summary>Floats per block of a parallel update: a multiple of 16, so every chunk starts on a Vector512.</summary>
+    private const int Grain = 1 << 12;
+
+    /// <summary>Applies update number <paramref name="step"/> (1-based) to <paramref name="parameters"/>.</summary>
+    /// <remarks>Each element's update depends on that element alone, so the result does not depend on the thread count.</remarks>
+    public void Apply(WorkerPool pool, float* parameters, float* gradients, int length, long step)
+    {
+        var o = _optimizer;
+        var job = new Job
+        {
+            Kind = o.Kind,
+            P = parameters,
+            G = gradients,
+            M = _moment1,
+            V = _moment2,
+            NegativeLearningRate = -o.LearningRate,
+            Momentum = o.Momentum,
+        };
+        if (o.Kind is OptimizerKind.Adam or OptimizerKind.AdamW)
+        {
+            double bias1 = 1.0 - Power(o.Beta1, step);
+            double bias2 = 1.0 - Power(o.Beta2, step);
+            job.OneMinusBeta1 = (float)(1.0 - o.Beta1);
+            job.Beta2 = o.Beta2;
+            job.OneMinusBeta2 = (float)(1.0 - o.Beta2);
+            job.NegativeStepSize = (float)-(o.LearningRate / bias1);
+            job.Bias2Sqrt = (float)Math.Sqrt(bias2);
+            job.Epsilon = o.Epsilon;
+            // PyTorch: param.mul_(1 - lr * weight_decay), the factor computed in double; Adam multiplies by exactly 1.
+            job.Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - (double)o.LearningRate * o.WeightDecay) : 1f;
+        }
+
+        if (length >= ParallelThreshold && pool.ThreadCount > 1) pool.For(length, Grain, &Run, &job);
+        else Run(&job, 0, length);
+    }
+
+    private struct Job
+    {
+        public OptimizerKind Kind;
+        public float* P, G, M, V;
+        public float NegativeLearningRate, Momentum;
+        public float OneMinusBeta1, Beta2, OneMinusBeta2, NegativeStepSize, Bias2Sqrt, Epsilon, Decay;
+    }
+
+    private static void Run(void* state, int start, int end)
+    {
+        var j = (Job*)state;
+        int n = end - start;
+        switch (j->Kind)
+        {
+            case OptimizerKind.Sgd when j->M is null:
+                SgdPlain(j->P + start, j->G + start, n, j->NegativeLearningRate);
+                break;
+            case OptimizerKind.Sgd:
+                // The buffer starts at 0, so momentum * 0 + g on the first step equals PyTorch's clone(g).
+                SgdMomentum(j->P + start, j->G + start, j->M + start, n, j->NegativeLearningRate, j->Momentum);
+                break;
+            default:
+                Adam(j->P + start, j->G + start, j->M + start, j->V + start, n, j->OneMinusBeta1, j->Beta2, j->OneMinusBeta2,
+                    j->NegativeStepSize, j->Bias2Sqrt, j->Epsilon, j->Decay);
+                break;
+        }
+    }
+
+    /// <summary>x^n by squaring: exact IEEE products in a fixed order, unlike Math.Pow, whose last bit may vary by platform.</summary>
+    internal static double Power(double x, long n)
+    {
+        double result = 1.0;
+        while (n > 0)
+        {
+            if ((n & 1) != 0) result *= x;
+            x *= x;
+            n >>= 1;
+        }
+        return result;
+    }
+
+    // p += -lr g
+    private static void SgdPlain(float* p, float* g, int n, float negativeLr)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var lr = Vector512.Create(negativeLr);
+            for (; i <= n - 16; i += 16)
+                Vector512.Store(Vector512.Load(p + i) + lr * Vector512.Load(g + i), p + i);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var lr = Vector256.Create(negativeLr);
+            for (; i <= n - 8; i += 8)
+                Vector256.Store(Vector256.Load(p + i) + lr * Vector256.Load(g + i), p + i);
+        }
+        for (; i < n; i++) p[i] += negativeLr * g[i];
+    }
+
+    // buf = momentum buf + g; p += -lr buf
+    private static void SgdMomentum(float* p, float* g, float* buf, int n, float negativeLr, float momentum)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var lr = Vector512.Create(negativeLr);
+            var mu = Vector512.Create(momentum);
+            for (; i <= n - 16; i += 16)
+            {
+                var b = Vector512.Load(buf + i) * mu + Vector512.Load(g + i);
+                Vector512.Store(b, buf + i);
+                Vector512.Store(Vector512.Load(p + i) + lr * b, p + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var lr = Vector256.Create(negativeLr);
+            var mu = Vector256.Create(momentum);
+            for (; i <= n - 8; i += 8)
+            {
+                var b = Vector256.Load(buf + i) * mu + Vector256.Load(g + i);
+                Vector256.Store(b, buf + i);
+                Vector256.Store(Vector256.Load(p + i) + lr * b, p + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float b = buf[i] * momentum + g[i];
+            buf[i] = b;
+            p[i] += negativeLr * b;
+        }
+    }
+
+    // PyTorch's _single_tensor_adam(w), in its order:
+    //   p *= decay (AdamW); m.lerp_(g, 1 - b1); v = v b2 + (1 - b2) g g;
+    //   denom = sqrt(v) / sqrt(1 - b2^t) + eps; p += (-lr / (1 - b1^t)) m / denom.
+    private static void Adam(float* p, float* g, float* m, float* v, int n, float oneMinusBeta1, float beta2, float oneMinusBeta2,
+        float negativeStepSize, float bias2Sqrt, float epsilon, float decay)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var w1 = Vector512.Create(oneMinusBeta1);
+            var b2 = Vector512.Create(beta2);
+            var w2 = Vector512.Create(oneMinusBeta2);
+            var step = Vector512.Create(negativeStepSize);
+            var bc2 = Vector512.Create(bias2Sqrt);
+            var eps = Vector512.Create(epsilon);
+            var wd = Vector512.Create(decay);
+            for (; i <= n - 16; i += 16)
+            {
+                var gi = Vector512.Load(g + i);
+                var mi = Vector512.Load(m + i);
+                mi += w1 * (gi - mi);
+                var vi = Vector512.Load(v + i) * b2 + w2 * gi * gi;
+                Vector512.Store(mi, m + i);
+                Vector512.Store(vi, v + i);
+                var denom = Vector512.Sqrt(vi) / bc2 + eps;
+                Vector512.Store(Vector512.Load(p + i) * wd + step * mi / denom, p + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var w1 = Vector256.Create(oneMinusBeta1);
+            var b2 = Vector256.Create(beta2);
+            var w2 = Vector256.Create(oneMinusBeta2);
+            var step = Vector256.Create(negativeStepSize);
+            var bc2 = Vector256.Create(bias2Sqrt);
+            var eps = Vector256.Create(epsilon);
+            var wd = Vector256.Create(decay);
+            for (; i <= n - 8; i += 8)
+            {
+                var gi = Vector256.Load(g + i);
+                var mi = Vector256.Load(m + i);
+                mi += w1 * (gi - mi);
+                var vi = Vector256.Load(v + i) * b2 + w2 * gi * gi;
+                Vector256.Store(mi, m + i);
+                Vector256.Store(vi, v + i);
+                var denom = Vector256.Sqrt(vi) / bc2 + eps;
+                Vector256.Store(Vector256.Load(p + i) * wd + step * mi / denom, p + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float gi = g[i];
+            float mi = m[i];
+            mi += oneMinusBeta1 * (gi - mi);
+            float vi = v[i] * beta2 + oneMinusBeta2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            float denom = MathF.Sqrt(vi) / bias2Sqrt + epsilon;
+            p[i] = p[i] * decay + negativeStepSize * mi / denom;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+
+namespace SoftGen.Training;
+
+/// <summary>
+/// Moves parameters between PyTorch's layout (weight [out, in] row-major, bias [out]) and the flat storage
+/// described on <see cref="ParameterInfo"/>, and checks that a model's table fits its storage.
+/// </summary>
+internal static unsafe class ParameterLayout
+{
+    /// <summary>Storage index of PyTorch element [o, i] (i = 0 for a bias).</summary>
+    public static int Index(ParameterInfo p, int o, int i) => p.IsWeight ? p.Offset + i * p.StorageStride + o : p.Offset + o;
+
+    /// <summary>Copies a parameter out of storage into PyTorch layout.</summary>
+    public static void Read(float* storage, ParameterInfo p, Span<float> destination)
+    {
+        int rows = p.Rows, columns = p.Columns;
+        for (int o = 0; o < rows; o++)
+            for (int i = 0; i < columns; i++)
+                destination[o * columns + i] = storage[Index(p, o, i)];
+    }
+
+    /// <summary>Copies a parameter in PyTorch layout into storage.</summary>
+    public static void Write(float* storage, ParameterInfo p, ReadOnlySpan<float> source)
+    {
+        int rows = p.Rows, columns = p.Columns;
+        for (int o = 0; o < rows; o++)
+            for (int i = 0; i < columns; i++)
+                storage[Index(p, o, i)] = source[o * columns + i];
+    }
+
+    /// <summary>
+    /// Rejects a table that would read or write outside the storage, overlap, or repeat a name: a generator bug,
+    /// caught before any memory is touched.
+    /// </summary>
+    public static void Validate(ModelInfo model)
+    {
+        if (model.Inputs < 1) throw new ArgumentException($"Model {model.Name} has {model.Inputs} inputs; it needs at least 1.", nameof(model));
+        if (model.Classes < 1) throw new ArgumentException($"Model {model.Name} has {model.Classes} classes; it needs at least 1.", nameof(model));
+        if (model.StorageLength < 0 || model.StorageLength % 16 != 0)
+            throw new ArgumentException($"Model {model.Name} has storage length {model.StorageLength}; it must be a non-negative multiple of 16.", nameof(model));
+        if (model.Parameters is null || model.Parameters.Count == 0)
+            throw new ArgumentException($"Model {model.Name} has no parameters.", nameof(model));
+
+        var owner = new string?[model.StorageLength];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in model.Parameters)
+        {
+            if (p is null) throw new ArgumentException($"Model {model.Name} has a null parameter entry.", nameof(model));
+            if (!names.Add(p.Name)) throw new ArgumentException($"Model {model.Name} lists parameter '{p.Name}' twice.", nameof(model));
+            if (p.Rows < 1 || p.Columns < 1)
+                throw new ArgumentException($"Parameter '{p.Name}' has shape [{p.Rows}, {p.Columns}]; both must be at least 1.", nameof(model));
+            if (p.IsWeight && p.StorageStride < p.Rows)
+                throw new ArgumentException($"Weight '{p.Name}' has {p.Rows} rows but a storage stride of {p.StorageStride}.", nameof(model));
+            if (!(p.Gain > 0f) || float.IsInfinity(p.Gain))
+                throw new ArgumentException($"Parameter '{p.Name}' has gain {p.Gain}; it must be positive and finite.", nameof(model));
+            for (int o = 0; o < p.Rows; o++)
+                for (int i = 0; i < p.Columns; i++)
+                {
+                    long index = p.IsWeight ? p.Offset + (long)i * p.StorageStride + o : (long)p.Offset + o;
+                    if (index < 0 || index >= model.StorageLength)
+                        throw new ArgumentException($"Parameter '{p.Name}' element [{o}, {i}] falls at storage index {index}, outside [0, {model.StorageLength}).", nameof(model));
+                    if (owner[index] is { } other)
+                        throw new ArgumentException($"Parameters '{other}' and '{p.Name}' overlap at storage index {index}.", nameof(model));
+                    owner[index] = p.Name;
+                }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 
 namespace SoftGen.Training;
@@ -43,17 +44,18 @@ internal static unsafe class ParameterLayout
         if (model.Parameters is null || model.Parameters.Count == 0)
             throw new ArgumentException($"Model {model.Name} has no parameters.", nameof(model));
 
-        var owner = new string?[model.StorageLength];
+        var used = new BitArray(model.StorageLength); // one bit a float: cheap even for large models
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in model.Parameters)
+        for (int n = 0; n < model.Parameters.Count; n++)
         {
+            var p = model.Parameters[n];
             if (p is null) throw new ArgumentException($"Model {model.Name} has a null parameter entry.", nameof(model));
             if (!names.Add(p.Name)) throw new ArgumentException($"Model {model.Name} lists parameter '{p.Name}' twice.", nameof(model));
             if (p.Rows < 1 || p.Columns < 1)
                 throw new ArgumentException($"Parameter '{p.Name}' has shape [{p.Rows}, {p.Columns}]; both must be at least 1.", nameof(model));
             if (p.IsWeight && p.StorageStride < p.Rows)
                 throw new ArgumentException($"Weight '{p.Name}' has {p.Rows} rows but a storage stride of {p.StorageStride}.", nameof(model));
-            if (!(p.Gain > 0f) || float.IsInfinity(p.Gain))
+            if (p.Init != ParameterInit.Zeros && !(p.Gain > 0f && float.IsFinite(p.Gain)))
                 throw new ArgumentException($"Parameter '{p.Name}' has gain {p.Gain}; it must be positive and finite.", nameof(model));
             for (int o = 0; o < p.Rows; o++)
                 for (int i = 0; i < p.Columns; i++)
@@ -61,10 +63,22 @@ internal static unsafe class ParameterLayout
                     long index = p.IsWeight ? p.Offset + (long)i * p.StorageStride + o : (long)p.Offset + o;
                     if (index < 0 || index >= model.StorageLength)
                         throw new ArgumentException($"Parameter '{p.Name}' element [{o}, {i}] falls at storage index {index}, outside [0, {model.StorageLength}).", nameof(model));
-                    if (owner[index] is { } other)
-                        throw new ArgumentException($"Parameters '{other}' and '{p.Name}' overlap at storage index {index}.", nameof(model));
-                    owner[index] = p.Name;
+                    if (used[(int)index])
+                        throw new ArgumentException($"Parameters '{OwnerOf(model, n, (int)index)}' and '{p.Name}' overlap at storage index {index}.", nameof(model));
+                    used[(int)index] = true;
                 }
         }
+    }
+
+    private static string OwnerOf(ModelInfo model, int before, int index)
+    {
+        for (int n = 0; n < before; n++)
+        {
+            var p = model.Parameters[n];
+            int d = index - p.Offset;
+            if (d < 0) continue;
+            if (p.IsWeight ? d / p.StorageStride < p.Columns && d % p.StorageStride < p.Rows : d < p.Rows) return p.Name;
+        }
+        return "?";
     }
 }

@@ -115,7 +115,7 @@ public sealed class ParameterAccessTests
                 new ParameterInfo("layers.0.bias", 2, 1, 32, 16, ParameterInit.Zeros, 1f),
             }, "h");
         e = Assert.Throws<ArgumentException>(() => new CustomModelTrainer(overlapping));
-        Assert.Contains("overlap", e.Message);
+        Assert.Contains("'layers.0.weight' and 'layers.0.bias' overlap at storage index 32", e.Message);
     }
 
     internal static void AssertPaddingIsZero(LinearTrainer t)

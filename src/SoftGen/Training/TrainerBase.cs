@@ -91,24 +91,24 @@ public abstract unsafe class TrainerBase : IDisposable
     public long Step => _step;
 
     /// <summary>Flat parameter storage (pinned, <see cref="ModelInfo.StorageLength"/> floats, layout per <see cref="ParameterInfo"/>).</summary>
-    protected float* Parameters => _parameters;
+    protected FloatBuffer Parameters => new(_parameters);
     /// <summary>Flat gradient storage, same layout as <see cref="Parameters"/>.</summary>
     /// <remarks>
     /// Starts zeroed. <see cref="ComputeLossAndGradients"/> must overwrite every real gradient element and leave every
     /// padding element 0: the optimizer runs over the whole storage, and padding stays 0 only while its gradient is 0.
     /// </remarks>
-    protected float* Gradients => _gradients;
+    protected FloatBuffer Gradients => new(_gradients);
     protected WorkerPool Pool => _pool;
     /// <summary>The largest row count the generated passes are called with (<see cref="TrainerOptions.BatchSize"/>).</summary>
     protected int BatchCapacity => _options.BatchSize;
 
     /// <summary>Allocates a pinned, zeroed, 64-byte-aligned buffer of floats that lives as long as the trainer.</summary>
     /// <remarks>The length is rounded up to a multiple of 16 floats (at least 16).</remarks>
-    protected float* AllocateBuffer(int length)
+    protected FloatBuffer AllocateBuffer(int length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "A buffer length cannot be negative.");
-        return _buffers.Allocate(length);
+        return new FloatBuffer(_buffers.Allocate(length));
     }
 
     /// <summary>Forward, loss and backward for rows 0..rows-1: fills <see cref="Gradients"/>, returns the mean loss.</summary>
@@ -116,11 +116,11 @@ public abstract unsafe class TrainerBase : IDisposable
     /// <paramref name="inputs"/> is dense [rows, Inputs] and <paramref name="targets"/> dense [rows, Classes]; both are
     /// already validated. They may point into the caller's memory, so neither is necessarily 64-byte aligned.
     /// </remarks>
-    protected abstract float ComputeLossAndGradients(float* inputs, float* targets, int rows);
+    protected abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows);
 
     /// <summary>Forward for rows 0..rows-1 (rows &lt;= BatchCapacity): writes probabilities [rows, Classes].</summary>
     /// <remarks>Neither pointer is necessarily 64-byte aligned (both may point into the caller's memory).</remarks>
-    protected abstract void ComputeProbabilities(float* inputs, float* probabilities, int rows);
+    protected abstract void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows);
 
     /// <summary>
     /// One optimizer step on a batch of <paramref name="batchSize"/> rows (at most <see cref="TrainerOptions.BatchSize"/>):
@@ -148,7 +148,7 @@ public abstract unsafe class TrainerBase : IDisposable
     /// <summary>Forward, NaN check, then the update; the inputs are already validated.</summary>
     private float StepCore(float* inputs, float* targets, int rows)
     {
-        float loss = ComputeLossAndGradients(inputs, targets, rows);
+        float loss = ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows);
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
         _optimizer.Apply(_pool, _parameters, _gradients, _model.StorageLength, _step + 1);
         _step++;
@@ -169,7 +169,8 @@ public abstract unsafe class TrainerBase : IDisposable
         fixed (float* x = inputs)
         fixed (float* p = probabilities)
             for (int start = 0; start < count; start += BatchCapacity)
-                ComputeProbabilities(x + (long)start * inputsPerRow, p + (long)start * classes, Math.Min(BatchCapacity, count - start));
+                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(p + (long)start * classes),
+                    Math.Min(BatchCapacity, count - start));
         GC.KeepAlive(this);
     }
 
@@ -190,7 +191,7 @@ public abstract unsafe class TrainerBase : IDisposable
             for (int start = 0; start < count; start += BatchCapacity)
             {
                 int rows = Math.Min(BatchCapacity, count - start);
-                ComputeProbabilities(x + (long)start * inputsPerRow, _probabilities, rows);
+                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
                 for (int r = 0; r < rows; r++)
                     classes[start + r] = Metrics.ArgMax(new ReadOnlySpan<float>(_probabilities + r * width, width));
             }
@@ -295,7 +296,7 @@ public abstract unsafe class TrainerBase : IDisposable
             for (int start = 0; start < count; start += BatchCapacity)
             {
                 int rows = Math.Min(BatchCapacity, count - start);
-                ComputeProbabilities(x + (long)start * inputsPerRow, _probabilities, rows);
+                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
                 for (int r = 0; r < rows; r++)
                 {
                     var p = new ReadOnlySpan<float>(_probabilities + r * classes, classes);

@@ -34,3 +34,15 @@ public sealed class AllocationTests
         Assert.Equal(0, afterClasses - afterPredict);
     }
 }
+
+public sealed unsafe class BufferTests
+{
+    [Fact]
+    public void AllocateBuffer_and_storage_are_64_byte_aligned_and_zeroed()
+    {
+        using var t = new LinearTrainer(Data.Options(Optimizer.Adam()));
+        Assert.Equal(0UL, (ulong)t.Scratch % 64);
+        for (int k = 0; k < 16; k++) Assert.Equal(0f, t.Scratch[k]); // 2 floats asked for, rounded up to 16
+        Assert.Equal(0UL, (ulong)t.StorageAddress % 64);
+    }
+}

@@ -1,4 +1,5 @@
 using System;
+using SoftGen.Cpu;
 using SoftGen.Training;
 using Xunit;
 
@@ -16,20 +17,20 @@ public sealed class ParallelUpdateTests
         public static readonly ModelInfo Model = new("Tests.Wide", 300, 250, LossKind.SoftmaxCrossEntropy, 0, 1, 300 * 256,
             new[] { new ParameterInfo("layers.0.weight", 250, 300, 0, 256, ParameterInit.GlorotUniform, 1f) }, "wide");
 
-        protected override float ComputeLossAndGradients(float* inputs, float* targets, int rows)
+        protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
         {
             for (int i = 0; i < 300; i++)
                 for (int o = 0; o < 250; o++)
-                    Gradients[i * 256 + o] = MathF.Sin(0.001f * (i * 250 + o) + Step);
+                    ((float*)Gradients)[i * 256 + o] = MathF.Sin(0.001f * (i * 250 + o) + Step);
             return 1f;
         }
 
-        protected override void ComputeProbabilities(float* inputs, float* probabilities, int rows) { }
+        protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
 
         public float[] Storage()
         {
             var s = new float[Model.StorageLength];
-            new ReadOnlySpan<float>(Parameters, s.Length).CopyTo(s);
+            new ReadOnlySpan<float>((float*)Parameters, s.Length).CopyTo(s);
             return s;
         }
     }

@@ -1,4 +1,5 @@
 using System;
+using SoftGen.Cpu;
 using SoftGen.Training;
 using Xunit;
 
@@ -140,6 +141,6 @@ internal sealed unsafe class CustomModelTrainer : TrainerBase
     {
     }
 
-    protected override float ComputeLossAndGradients(float* inputs, float* targets, int rows) => 0f;
-    protected override void ComputeProbabilities(float* inputs, float* probabilities, int rows) { }
+    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows) => 0f;
+    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
 }

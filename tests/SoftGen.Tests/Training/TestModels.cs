@@ -1,4 +1,5 @@
 using System;
+using SoftGen.Cpu;
 using SoftGen.Training;
 
 namespace SoftGen.Tests.Training;
@@ -14,6 +15,9 @@ internal sealed unsafe class LinearTrainer : TrainerBase
 
     private readonly double[] _logits = new double[Out];
     private readonly float* _scratch;
+
+    private float* P => Parameters;
+    private float* G => Gradients;
 
     public LinearTrainer(TrainerOptions options, LossKind loss = LossKind.SoftmaxCrossEntropy,
         ParameterInit weightInit = ParameterInit.KaimingUniform, float gain = 1.4142135f)
@@ -37,17 +41,18 @@ internal sealed unsafe class LinearTrainer : TrainerBase
     public int ForwardCalls { get; private set; }
     public int LargestRows { get; private set; }
 
-    public float StorageAt(int index) => Parameters[index];
-    public float GradientAt(int index) => Gradients[index];
+    public float StorageAt(int index) => P[index];
+    public float GradientAt(int index) => G[index];
     public int Capacity => BatchCapacity;
     public float* Scratch => _scratch;
+    public float* StorageAddress => P;
 
     private void Logits(float* x)
     {
         for (int o = 0; o < Out; o++)
         {
-            double z = Parameters[BiasOffset + o];
-            for (int i = 0; i < In; i++) z += (double)Parameters[i * Stride + o] * x[i];
+            double z = P[BiasOffset + o];
+            for (int i = 0; i < In; i++) z += (double)P[i * Stride + o] * x[i];
             _logits[o] = z;
         }
     }
@@ -67,40 +72,40 @@ internal sealed unsafe class LinearTrainer : TrainerBase
         for (int o = 0; o < Out; o++) p[o] /= sum;
     }
 
-    protected override float ComputeLossAndGradients(float* inputs, float* targets, int rows)
+    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
     {
         ForwardCalls++;
         LargestRows = Math.Max(LargestRows, rows);
-        for (int k = 0; k < StorageLength; k++) Gradients[k] = 0;
+        for (int k = 0; k < StorageLength; k++) G[k] = 0;
         Span<double> p = stackalloc double[Out];
         double loss = 0;
         double scale = Sigmoid ? 1.0 / (rows * Out) : 1.0 / rows;
         for (int r = 0; r < rows; r++)
         {
-            float* x = inputs + r * In;
-            float* y = targets + r * Out;
+            float* x = (float*)inputs + r * In;
+            float* y = (float*)targets + r * Out;
             Logits(x);
             Probabilities(p);
             for (int o = 0; o < Out; o++)
             {
                 loss -= Sigmoid ? y[o] * Math.Log(p[o]) + (1 - y[o]) * Math.Log(1 - p[o]) : y[o] * Math.Log(p[o]);
                 float d = (float)((p[o] - y[o]) * scale);
-                Gradients[BiasOffset + o] += d;
-                for (int i = 0; i < In; i++) Gradients[i * Stride + o] += d * x[i];
+                G[BiasOffset + o] += d;
+                for (int i = 0; i < In; i++) G[i * Stride + o] += d * x[i];
             }
         }
         return ForcedLoss ?? (float)(loss * scale);
     }
 
-    protected override void ComputeProbabilities(float* inputs, float* probabilities, int rows)
+    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
         LargestRows = Math.Max(LargestRows, rows);
         Span<double> p = stackalloc double[Out];
         for (int r = 0; r < rows; r++)
         {
-            Logits(inputs + r * In);
+            Logits((float*)inputs + r * In);
             Probabilities(p);
-            for (int o = 0; o < Out; o++) probabilities[r * Out + o] = (float)p[o];
+            for (int o = 0; o < Out; o++) ((float*)probabilities)[r * Out + o] = (float)p[o];
         }
     }
 }
@@ -115,11 +120,11 @@ internal sealed unsafe class EchoTrainer : TrainerBase
     {
     }
 
-    protected override float ComputeLossAndGradients(float* inputs, float* targets, int rows) => 0f;
+    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows) => 0f;
 
-    protected override void ComputeProbabilities(float* inputs, float* probabilities, int rows)
+    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
-        for (int k = 0; k < rows * Model.Classes; k++) probabilities[k] = inputs[k];
+        for (int k = 0; k < rows * Model.Classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
     }
 }
 

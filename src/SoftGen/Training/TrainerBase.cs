@@ -16,6 +16,8 @@ namespace SoftGen.Training;
 /// Every buffer is made by the constructor (the subclass adds its own with <see cref="AllocateBuffer"/>), so
 /// <see cref="TrainStep"/>, <see cref="PredictProbabilities"/> and <see cref="PredictClasses"/> allocate no managed
 /// memory. A trainer is not thread-safe: call it from one thread at a time.
+/// The protected surface speaks <see cref="FloatBuffer"/> rather than pointers, so the generated subclass (in the
+/// user's project) compiles without unsafe code.
 /// </remarks>
 public abstract unsafe class TrainerBase : IDisposable
 {
@@ -119,7 +121,7 @@ public abstract unsafe class TrainerBase : IDisposable
     protected abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows);
 
     /// <summary>Forward for rows 0..rows-1 (rows &lt;= BatchCapacity): writes probabilities [rows, Classes].</summary>
-    /// <remarks>Neither pointer is necessarily 64-byte aligned (both may point into the caller's memory).</remarks>
+    /// <remarks>Neither buffer is necessarily 64-byte aligned (both may point into the caller's memory).</remarks>
     protected abstract void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows);
 
     /// <summary>

@@ -37,17 +37,17 @@ internal static class CpuPassEmitter
         foreach (var l in layers)
         {
             var name = Output(l, n);
-            w.Line("private readonly Cpu.FloatBuffer " + name + ";" + (l.Index == n - 1 ? " // [rows, " + l.OutStride + "], " + l.Out + " real columns" : ""));
+            w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + name + ";" + (l.Index == n - 1 ? " // [rows, " + l.OutStride + "], " + l.Out + " real columns" : ""));
             if (Describe.NeedsPreActivation(l.Activation))
-                w.Line("private readonly Cpu.FloatBuffer " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
+                w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
         }
         foreach (var l in layers)
-            w.Line("private readonly Cpu.FloatBuffer " + Gradient(l, n) + ";");
+            w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + Gradient(l, n) + ";");
         if (n > 1)
         {
             w.Line("// W1..W" + (n - 1) + " in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.");
             for (var i = 1; i < n; i++)
-                w.Line("private readonly Cpu.FloatBuffer _w" + i + ";");
+                w.Line("private readonly global::SoftGen.Cpu.FloatBuffer _w" + i + ";");
         }
     }
 
@@ -71,7 +71,7 @@ internal static class CpuPassEmitter
         var last = layers[n - 1];
 
         w.Line("/// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>");
-        using (w.Block("protected override float ComputeLossAndGradients(Cpu.FloatBuffer x, Cpu.FloatBuffer y, int rows)"))
+        using (w.Block("protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)"))
         {
             w.Line("Forward(x, rows);");
             w.Line();
@@ -86,30 +86,30 @@ internal static class CpuPassEmitter
         }
         w.Line();
         w.Line("/// <summary>Forward for rows 0..rows-1, then the probabilities [rows, " + spec.Classes + "].</summary>");
-        using (w.Block("protected override void ComputeProbabilities(Cpu.FloatBuffer x, Cpu.FloatBuffer probabilities, int rows)"))
+        using (w.Block("protected override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)"))
         {
             w.Line("Forward(x, rows);");
             if (spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy)
             {
                 w.Line("// Per-class sigmoid of the logits.");
-                w.Line("Cpu.HeadKernels.Sigmoid<Layer" + last.Index + ">(_logits, probabilities, rows);");
+                w.Line("global::SoftGen.Cpu.HeadKernels.Sigmoid<Layer" + last.Index + ">(_logits, probabilities, rows);");
             }
             else
             {
                 w.Line("// Softmax over the " + spec.Classes + " logits of each row (temperature 1: the model's own probabilities).");
-                w.Line("Cpu.HeadKernels.Softmax<Layer" + last.Index + ">(_logits, probabilities, rows);");
+                w.Line("global::SoftGen.Cpu.HeadKernels.Softmax<Layer" + last.Index + ">(_logits, probabilities, rows);");
             }
         }
         w.Line();
         w.Line("/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
-        using (w.Block("private void Forward(Cpu.FloatBuffer x, int rows)"))
+        using (w.Block("private void Forward(global::SoftGen.Cpu.FloatBuffer x, int rows)"))
         {
             for (var i = 0; i < n; i++)
             {
                 var l = layers[i];
-                var z = Describe.NeedsPreActivation(l.Activation) ? PreActivation(i) : "Cpu.FloatBuffer.Null";
+                var z = Describe.NeedsPreActivation(l.Activation) ? PreActivation(i) : "global::SoftGen.Cpu.FloatBuffer.Null";
                 w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.In + "] -> [rows, " + l.Out + "].");
-                w.Line("Cpu.DenseKernels.Forward<Layer" + i + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + Input(l, n)
+                w.Line("global::SoftGen.Cpu.DenseKernels.Forward<Layer" + i + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + Input(l, n)
                     + ", Parameters + Layer" + i + ".WeightOffset, Parameters + Layer" + i + ".BiasOffset, " + z + ", " + Output(l, n) + ", rows);");
             }
         }
@@ -129,17 +129,17 @@ internal static class CpuPassEmitter
                 w.Line(temperature != 1f
                     ? "// loss = T^2 CE(y', softmax(z / T)); dLogits = T (softmax(z / T) - y') / rows, T = " + Describe.Float(temperature).TrimEnd('f') + "."
                     : "// dLogits = (softmax(z) - y') / rows.");
-                w.Line("var loss = Cpu.HeadKernels.SoftmaxCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows, labelSmoothing: "
+                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows, labelSmoothing: "
                     + Describe.Float(smoothing) + ", temperature: " + Describe.Float(temperature) + ");");
                 break;
             case LossKindSpec.KLDivergence:
                 w.Line("// Loss head: " + Describe.Loss(spec.Loss) + "; dLogits = (softmax(z) - y) / rows.");
-                w.Line("var loss = Cpu.HeadKernels.KLDivergence<" + shape + ">(_logits, y, _dLogits, rows);");
+                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.KLDivergence<" + shape + ">(_logits, y, _dLogits, rows);");
                 break;
             default:
                 w.Line("// Loss head: " + Describe.Loss(spec.Loss) + ", max(z, 0) - z y + log(1 + exp(-|z|));");
                 w.Line("// dLogits = (sigmoid(z) - y) / (rows * " + spec.Classes + ").");
-                w.Line("var loss = Cpu.HeadKernels.SigmoidCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows);");
+                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.SigmoidCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows);");
                 break;
         }
     }
@@ -157,12 +157,12 @@ internal static class CpuPassEmitter
                 : " * " + Describe.ActivationFunction(previous.Activation) + "'(" + (Describe.NeedsPreActivation(previous.Activation) ? "Z" : "A") + (i - 1) + ")";
             w.Line("// dZ" + (i - 1) + " = (dZ" + i + " W" + i + ")" + derivative + ".");
         }
-        w.Line("Cpu.DenseKernels.BackwardWeights<Layer" + i + ">(Pool, " + Input(l, n) + ", " + dz
+        w.Line("global::SoftGen.Cpu.DenseKernels.BackwardWeights<Layer" + i + ">(Pool, " + Input(l, n) + ", " + dz
             + ", Gradients + Layer" + i + ".WeightOffset, Gradients + Layer" + i + ".BiasOffset, rows);");
         if (previous is not null)
         {
-            var prevZ = Describe.NeedsPreActivation(previous.Activation) ? PreActivation(previous.Index) : "Cpu.FloatBuffer.Null";
-            w.Line("Cpu.DenseKernels.BackwardInputs<Layer" + i + ", " + Describe.ActivationType(previous.Activation) + ">(Pool, " + dz
+            var prevZ = Describe.NeedsPreActivation(previous.Activation) ? PreActivation(previous.Index) : "global::SoftGen.Cpu.FloatBuffer.Null";
+            w.Line("global::SoftGen.Cpu.DenseKernels.BackwardInputs<Layer" + i + ", " + Describe.ActivationType(previous.Activation) + ">(Pool, " + dz
                 + ", Parameters + Layer" + i + ".WeightOffset, _w" + i + ", " + prevZ + ", " + Output(previous, n) + ", " + Gradient(previous, n) + ", rows);");
         }
     }
@@ -176,7 +176,7 @@ internal static class CpuPassEmitter
             var l = layers[i];
             if (i > 0)
                 w.Line();
-            using (w.Block("private readonly struct Layer" + i + " : Cpu.IDenseShape"))
+            using (w.Block("private readonly struct Layer" + i + " : global::SoftGen.Cpu.IDenseShape"))
             {
                 w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
                 w.Line("public const int BiasOffset = " + l.BiasOffset + ";");

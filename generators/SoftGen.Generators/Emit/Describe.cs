@@ -16,8 +16,8 @@ internal static class Describe
     /// <summary>The runtime struct implementing SoftGen.Cpu.IActivation.</summary>
     public static string ActivationType(ActivationKind activation) => activation switch
     {
-        ActivationKind.None => "Cpu.Identity",
-        _ => "Cpu." + activation,
+        ActivationKind.None => "global::SoftGen.Cpu.Identity",
+        _ => "global::SoftGen.Cpu." + activation,
     };
 
     public static string ActivationName(ActivationKind activation) => activation switch

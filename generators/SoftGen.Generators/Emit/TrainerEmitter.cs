@@ -59,10 +59,7 @@ internal static class TrainerEmitter
         w.Line("#nullable enable");
         w.Line("#pragma warning disable CS1591");
         w.Line();
-        w.Line("using Cpu = global::SoftGen.Cpu;");
-        w.Line("using Training = global::SoftGen.Training;");
-        w.Line();
-    }
+                    }
 
     private static void WriteModelMembers(SourceWriter w, ModelSpec spec)
     {
@@ -89,7 +86,7 @@ internal static class TrainerEmitter
         w.Line("/// Loss: " + Describe.Loss(spec.Loss) + ".");
         w.Line("/// </summary>");
         w.Line(GeneratedCodeAttribute);
-        using (w.Block("public sealed class Trainer : Training.TrainerBase"))
+        using (w.Block("public sealed class Trainer : global::SoftGen.Training.TrainerBase"))
         {
             WriteModelInfo(w, spec, layers);
             w.Line();
@@ -108,23 +105,23 @@ internal static class TrainerEmitter
     {
         var last = layers[layers.Count - 1];
         w.Line("/// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>");
-        w.Line("public static Training.ModelInfo ModelInfo { get; } = new(");
+        w.Line("public static global::SoftGen.Training.ModelInfo ModelInfo { get; } = new(");
         w.Line("    name: \"" + spec.FullName + "\",");
         w.Line("    inputs: InputCount,");
         w.Line("    classes: ClassCount,");
-        w.Line("    loss: Training.LossKind." + spec.Loss.Kind + ",");
+        w.Line("    loss: global::SoftGen.Training.LossKind." + spec.Loss.Kind + ",");
         w.Line("    labelSmoothing: " + Describe.Float(spec.Loss.LabelSmoothing) + ",");
         w.Line("    temperature: " + Describe.Float(spec.Loss.Temperature) + ",");
         w.Line("    storageLength: " + Describe.Int(last.BiasOffset + last.OutStride) + ",");
-        w.Line("    parameters: new Training.ParameterInfo[]");
+        w.Line("    parameters: new global::SoftGen.Training.ParameterInfo[]");
         w.Line("    {");
         foreach (var l in layers)
         {
             var (init, gain) = Initialization(l.Activation);
             w.Line("        new(\"layers." + l.Index + ".weight\", Rows: " + l.Out + ", Columns: " + l.In
-                + ", Offset: Layer" + l.Index + ".WeightOffset, StorageStride: Layer" + l.Index + ".OutStride, Training.ParameterInit." + init + ", Gain: " + gain + "),");
+                + ", Offset: Layer" + l.Index + ".WeightOffset, StorageStride: Layer" + l.Index + ".OutStride, global::SoftGen.Training.ParameterInit." + init + ", Gain: " + gain + "),");
             w.Line("        new(\"layers." + l.Index + ".bias\", Rows: " + l.Out
-                + ", Columns: 1, Offset: Layer" + l.Index + ".BiasOffset, StorageStride: 1, Training.ParameterInit.Zeros, Gain: 0f),");
+                + ", Columns: 1, Offset: Layer" + l.Index + ".BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),");
         }
         w.Line("    },");
         w.Line("    declarationHash: \"" + Describe.DeclarationHash(spec) + "\");");

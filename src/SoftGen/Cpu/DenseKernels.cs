@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SoftGen.Cpu;
 
@@ -6,22 +8,59 @@ namespace SoftGen.Cpu;
 /// The dense layer's forward and backward GEMMs with fused epilogues (see <see cref="IDenseShape"/> for the layouts).
 /// All results are independent of the pool's thread count: work is split over output elements, never over a reduction.
 /// </summary>
-public static unsafe class DenseKernels
+/// <remarks>
+/// Each GEMM runs as register-blocked tiles (<see cref="MicroKernels512"/> where AVX-512 is accelerated, else
+/// <see cref="MicroKernels256"/>), parallel over blocks of the tile's rows; the epilogue then runs on the tile while
+/// it is in L1. No allocation: the pointers travel to the workers in a struct on the caller's stack.
+/// The <see cref="FloatBuffer"/> overloads are for generated code, which has no unsafe context.
+/// </remarks>
+public static unsafe partial class DenseKernels
 {
+    private struct ForwardArgs
+    {
+        public float* X, Wt, Bias, Z, A;
+    }
+
+    private struct WeightsArgs
+    {
+        public float* X, DZ, DWt;
+        public int Rows;
+    }
+
+    private struct InputsArgs
+    {
+        public float* DZ, Wt, W, PrevZ, PrevA, DZPrev;
+    }
+
+    private static bool UseAvx512 => Vector512.IsHardwareAccelerated;
+
     /// <summary>
     /// Forward: Z = X Wt + b; A = act(Z), for rows 0..rows-1. Writes Z only when <paramref name="z"/> is not null
     /// (the generator passes it when TAct.NeedsPreActivation). Padding columns of A (and Z) are written as 0.
     /// </summary>
     public static void Forward<TShape, TAct>(WorkerPool pool, float* x, float* wt, float* bias, float* z, float* a, int rows)
         where TShape : struct, IDenseShape where TAct : struct, IActivation
-        => throw new NotImplementedException();
+    {
+        var args = new ForwardArgs { X = x, Wt = wt, Bias = bias, Z = z, A = a };
+        if (UseAvx512)
+            pool.For(rows, MicroKernels512.Rows, &ForwardRows512<TShape, TAct>, &args);
+        else
+            pool.For(rows, MicroKernels256.Rows, &ForwardRows256<TShape, TAct>, &args);
+    }
 
     /// <summary>
     /// Weight gradients, overwritten: dWt[k, n] = sum_r X[r, k] dZ[r, n] ([In, OutStride]) and db[n] = sum_r dZ[r, n].
     /// </summary>
     public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, int rows)
         where TShape : struct, IDenseShape
-        => throw new NotImplementedException();
+    {
+        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Rows = Math.Max(rows, 0) };
+        if (UseAvx512)
+            pool.For(TShape.In, MicroKernels512.Rows, &WeightRows512<TShape>, &args);
+        else
+            pool.For(TShape.In, MicroKernels256.Rows, &WeightRows256<TShape>, &args);
+        ColumnSums<TShape>(dz, db, args.Rows);
+    }
 
     /// <summary>
     /// Input gradient fused with the previous layer's activation derivative:
@@ -31,5 +70,69 @@ public static unsafe class DenseKernels
     /// </summary>
     public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, float* dz, float* wt, float* wScratch, float* prevZ, float* prevA, float* dzPrev, int rows)
         where TShape : struct, IDenseShape where TPrevAct : struct, IActivation
-        => throw new NotImplementedException();
+    {
+        if (TShape.InStride % 16 != 0)
+            throw new NotSupportedException($"BackwardInputs needs InStride to be a multiple of 16 (it is {TShape.InStride}); the model's input layer has no input gradient.");
+
+        var args = new InputsArgs { DZ = dz, Wt = wt, W = wScratch, PrevZ = prevZ, PrevA = prevA, DZPrev = dzPrev };
+        pool.For(TShape.Out, TransposeBlock, &TransposeRows<TShape>, &args);
+        if (UseAvx512)
+            pool.For(rows, MicroKernels512.Rows, &InputRows512<TShape, TPrevAct>, &args);
+        else
+            pool.For(rows, MicroKernels256.Rows, &InputRows256<TShape, TPrevAct>, &args);
+    }
+
+    /// <inheritdoc cref="Forward{TShape, TAct}(WorkerPool, float*, float*, float*, float*, float*, int)"/>
+    public static void Forward<TShape, TAct>(WorkerPool pool, FloatBuffer x, FloatBuffer wt, FloatBuffer bias, FloatBuffer z, FloatBuffer a, int rows)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation
+        => Forward<TShape, TAct>(pool, x.Pointer, wt.Pointer, bias.Pointer, z.Pointer, a.Pointer, rows);
+
+    /// <inheritdoc cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, int)"/>
+    public static void BackwardWeights<TShape>(WorkerPool pool, FloatBuffer x, FloatBuffer dz, FloatBuffer dwt, FloatBuffer db, int rows)
+        where TShape : struct, IDenseShape
+        => BackwardWeights<TShape>(pool, x.Pointer, dz.Pointer, dwt.Pointer, db.Pointer, rows);
+
+    /// <inheritdoc cref="BackwardInputs{TShape, TPrevAct}(WorkerPool, float*, float*, float*, float*, float*, float*, int)"/>
+    public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, FloatBuffer dz, FloatBuffer wt, FloatBuffer wScratch, FloatBuffer prevZ, FloatBuffer prevA, FloatBuffer dzPrev, int rows)
+        where TShape : struct, IDenseShape where TPrevAct : struct, IActivation
+        => BackwardInputs<TShape, TPrevAct>(pool, dz.Pointer, wt.Pointer, wScratch.Pointer, prevZ.Pointer, prevA.Pointer, dzPrev.Pointer, rows);
+
+    private static void ColumnSums<TShape>(float* dz, float* db, int rows) where TShape : struct, IDenseShape
+    {
+        for (int j = 0; j < TShape.OutStride; j += 8)
+        {
+            var sum = Vector256<float>.Zero;
+            for (int r = 0; r < rows; r++)
+                sum += Vector256.Load(dz + (nint)r * TShape.OutStride + j);
+            sum.Store(db + j);
+        }
+    }
+
+    private const int TransposeBlock = 16;
+
+    /// <summary>W[n, k] = Wt[k, n] for n in [start, end), k &lt; In, in 16 x 16 blocks; W[n, In..InStride-1] = 0.</summary>
+    private static void TransposeRows<TShape>(void* state, int start, int end) where TShape : struct, IDenseShape
+    {
+        var s = (InputsArgs*)state;
+        for (int n0 = start; n0 < end; n0 += TransposeBlock)
+        {
+            int n1 = Math.Min(n0 + TransposeBlock, end);
+            for (int k0 = 0; k0 < TShape.In; k0 += TransposeBlock)
+            {
+                int k1 = Math.Min(k0 + TransposeBlock, TShape.In);
+                float* source = s->Wt + (nint)k0 * TShape.OutStride + n0;
+                float* target = s->W + (nint)n0 * TShape.InStride + k0;
+                if (Avx512F.IsSupported && n1 - n0 == TransposeBlock && k1 - k0 == TransposeBlock)
+                {
+                    Transpose16x16(source, TShape.OutStride, target, TShape.InStride);
+                    continue;
+                }
+                for (int k = 0; k < k1 - k0; k++)
+                    for (int n = 0; n < n1 - n0; n++)
+                        target[(nint)n * TShape.InStride + k] = source[(nint)k * TShape.OutStride + n];
+            }
+            for (int n = n0; n < n1; n++)
+                new Span<float>(s->W + (nint)n * TShape.InStride + TShape.In, TShape.InStride - TShape.In).Clear();
+        }
+    }
 }

@@ -41,6 +41,7 @@ public static unsafe partial class DenseKernels
     public static void Forward<TShape, TAct>(WorkerPool pool, float* x, float* wt, float* bias, float* z, float* a, int rows)
         where TShape : struct, IDenseShape where TAct : struct, IActivation
     {
+        DenseShape.Validate<TShape>();
         var args = new ForwardArgs { X = x, Wt = wt, Bias = bias, Z = z, A = a };
         if (UseAvx512)
             pool.For(rows, MicroKernels512.Rows, &ForwardRows512<TShape, TAct>, &args);
@@ -54,6 +55,7 @@ public static unsafe partial class DenseKernels
     public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, int rows)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Rows = Math.Max(rows, 0) };
         if (UseAvx512)
             pool.For(TShape.In, MicroKernels512.Rows, &WeightRows512<TShape>, &args);
@@ -71,6 +73,7 @@ public static unsafe partial class DenseKernels
     public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, float* dz, float* wt, float* wScratch, float* prevZ, float* prevA, float* dzPrev, int rows)
         where TShape : struct, IDenseShape where TPrevAct : struct, IActivation
     {
+        DenseShape.Validate<TShape>();
         if (TShape.InStride % 16 != 0)
             throw new NotSupportedException($"BackwardInputs needs InStride to be a multiple of 16 (it is {TShape.InStride}); the model's input layer has no input gradient.");
 

@@ -21,6 +21,7 @@ public static unsafe class HeadKernels
     public static float SoftmaxCrossEntropy<TShape>(float* logits, float* targets, float* dLogits, int rows, float labelSmoothing, float temperature)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         if (rows <= 0)
             return 0f;
         int classes = TShape.Out;
@@ -60,6 +61,7 @@ public static unsafe class HeadKernels
     public static float KLDivergence<TShape>(float* logits, float* targets, float* dLogits, int rows)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         if (rows <= 0)
             return 0f;
         int classes = TShape.Out;
@@ -92,6 +94,7 @@ public static unsafe class HeadKernels
     public static float SigmoidCrossEntropy<TShape>(float* logits, float* targets, float* dLogits, int rows)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         if (rows <= 0)
             return 0f;
         int classes = TShape.Out;
@@ -118,6 +121,7 @@ public static unsafe class HeadKernels
     public static void Softmax<TShape>(float* logits, float* probabilities, int rows)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         int classes = TShape.Out;
         for (int r = 0; r < rows; r++)
         {
@@ -137,6 +141,7 @@ public static unsafe class HeadKernels
     public static void Sigmoid<TShape>(float* logits, float* probabilities, int rows)
         where TShape : struct, IDenseShape
     {
+        DenseShape.Validate<TShape>();
         int classes = TShape.Out;
         for (int r = 0; r < rows; r++)
         {

@@ -86,10 +86,16 @@ public unsafe class DenseKernelTests
         CheckBackwardInputs<Hidden512x256, Relu>(256);
     }
 
+    private readonly struct UnpaddedOutput : IDenseShape { public static int In => 4; public static int InStride => 4; public static int Out => 10; public static int OutStride => 10; }
+
     [Fact]
-    public void BackwardInputsRejectsAnUnpaddedInputStride()
+    public void ShapesBreakingTheLayoutRulesAreRejected()
     {
         using var pool = new WorkerPool(1);
+        Assert.Throws<NotSupportedException>(() => DenseKernels.Forward<UnpaddedOutput, Relu>(pool, null, null, null, null, null, 1));
+        Assert.Throws<NotSupportedException>(() => DenseKernels.BackwardWeights<UnpaddedOutput>(pool, null, null, null, null, 1));
+        Assert.Throws<NotSupportedException>(() => HeadKernels.Softmax<UnpaddedOutput>(null, null, 1));
+        // The model's input layer (InStride = In = 5) has no input gradient.
         Assert.Throws<NotSupportedException>(() => DenseKernels.BackwardInputs<Input5x17, Relu>(pool, null, null, null, null, null, null, 1));
     }
 

@@ -31,7 +31,7 @@ public sealed class GeneratedCodeNamespaceTests
         Assert.Empty(errors.Select(e => e.ToString()));
     }
 
-    [Theory(Skip = "Generator bug: TrainerEmitter.WriteHeader emits file-scope aliases 'Cpu' and 'Training' that a namespace member of the same name shadows; the generated code should use global::SoftGen.Cpu / global::SoftGen.Training. Remove this Skip when fixed.")]
+    [Theory]
     [InlineData("MyApp.Training")]
     [InlineData("MyApp.Cpu")]
     [InlineData("MyApp.Models.Training")]

@@ -44,7 +44,7 @@ public static class Program
             BatchSize = 32,
             Seed = 1,
         });
-        Train(trainer, train, holdout, epochs: 40, reportEvery: 5);
+        Train(trainer, train, holdout, "held-out", epochs: 40, reportEvery: 5);
         return Report(trainer, holdout, "held-out");
     }
 
@@ -60,11 +60,11 @@ public static class Program
             BatchSize = 256,
             Seed = 1,
         });
-        Train(trainer, train, test, epochs: 5, reportEvery: 1);
+        Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
         return Report(trainer, test, "test");
     }
 
-    private static void Train(TrainerBase trainer, Dataset train, Dataset holdout, int epochs, int reportEvery)
+    private static void Train(TrainerBase trainer, Dataset train, Dataset holdout, string holdoutName, int epochs, int reportEvery)
     {
         var progress = new ConsoleProgress(report =>
         {
@@ -72,7 +72,7 @@ public static class Program
                 return;
             var check = trainer.Evaluate(holdout.Features, holdout.Targets);
             Console.WriteLine($"epoch {report.Epoch,3}/{report.Epochs}  loss {report.MeanLoss:F4}  " +
-                $"held-out accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,9:N0} samples/s  {report.Elapsed.TotalSeconds:F2} s");
+                $"{holdoutName} accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,9:N0} samples/s  {report.Elapsed.TotalSeconds:F2} s");
         });
         trainer.Fit(train.Features, train.Targets, epochs, progress);
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SoftGen.Cpu;
@@ -12,8 +11,12 @@ internal static unsafe class MicroKernels256
     /// <summary>Rows per full tile.</summary>
     public const int Rows = 6;
 
-    /// <summary>C = A B for a tile of <paramref name="rows"/> (1..Rows) rows by 16 columns.</summary>
-    public static void Run<TLayout>(int rows, float* a, float* b, nint strideB, float* c, int depth) where TLayout : struct, IGemmLayout
+    /// <summary>
+    /// C = A B for a tile of <paramref name="rows"/> (1..Rows) rows and 16 columns, over p &lt; <paramref name="depth"/>;
+    /// B's rows are <paramref name="strideB"/> floats apart.
+    /// </summary>
+    public static void Run<TLayout>(int rows, float* a, float* b, nint strideB, float* c, int depth)
+        where TLayout : struct, IGemmLayout
     {
         switch (rows)
         {
@@ -28,7 +31,6 @@ internal static unsafe class MicroKernels256
 
     // One accumulator per (row, vector), kept in registers through the depth loop; the branches on the
     // type arguments are JIT-time constants.
-    [SkipLocalsInit]
     private static void Tile<TLayout, TRows>(float* a, float* b, nint strideB, float* c, int depth)
         where TLayout : struct, IGemmLayout where TRows : struct, IConstant
     {

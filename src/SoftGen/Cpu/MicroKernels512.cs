@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SoftGen.Cpu;
@@ -13,8 +12,12 @@ internal static unsafe class MicroKernels512
     /// <summary>Rows per full tile.</summary>
     public const int Rows = 8;
 
-    /// <summary>C = A B for a tile of <paramref name="rows"/> (1..Rows) rows by 16 <paramref name="vectors"/> (1 or 2) columns.</summary>
-    public static void Run<TLayout>(int rows, int vectors, float* a, float* b, nint strideB, float* c, int depth) where TLayout : struct, IGemmLayout
+    /// <summary>
+    /// C = A B for a tile of <paramref name="rows"/> (1..Rows) rows and <paramref name="vectors"/> (1 or 2) Vector512s of
+    /// columns, over p &lt; <paramref name="depth"/>; B's rows are <paramref name="strideB"/> floats apart.
+    /// </summary>
+    public static void Run<TLayout>(int rows, int vectors, float* a, float* b, nint strideB, float* c, int depth)
+        where TLayout : struct, IGemmLayout
     {
         if (vectors == 2)
             Run<TLayout, C2>(rows, a, b, strideB, c, depth);
@@ -40,7 +43,6 @@ internal static unsafe class MicroKernels512
 
     // One accumulator per (row, vector), kept in registers through the depth loop; the branches on the
     // type arguments are JIT-time constants.
-    [SkipLocalsInit]
     private static void Tile<TLayout, TRows, TVectors>(float* a, float* b, nint strideB, float* c, int depth)
         where TLayout : struct, IGemmLayout where TRows : struct, IConstant where TVectors : struct, IConstant
     {

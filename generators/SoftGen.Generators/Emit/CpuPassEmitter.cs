@@ -101,6 +101,13 @@ internal static class CpuPassEmitter
             }
         }
         w.Line();
+        w.Line("/// <summary>Forward for rows 0..rows-1, then the logits [rows, " + spec.Classes + "] without the padding columns.</summary>");
+        using (w.Block("protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)"))
+        {
+            w.Line("Forward(x, rows);");
+            w.Line("global::SoftGen.Cpu.HeadKernels.CopyLogits<Layer" + last.Index + ">(_logits, logits, rows);");
+        }
+        w.Line();
         w.Line("/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
         using (w.Block("private void Forward(global::SoftGen.Cpu.FloatBuffer x, int rows)"))
         {

@@ -152,6 +152,16 @@ public static unsafe class HeadKernels
         }
     }
 
+    /// <summary>logitsOut[r, c] = z[r, c]: the logits, dense [rows, Out], without the padding columns.</summary>
+    public static void CopyLogits<TShape>(float* logits, float* logitsOut, int rows)
+        where TShape : struct, IDenseShape
+    {
+        DenseShape.Validate<TShape>();
+        for (int r = 0; r < rows; r++)
+            new ReadOnlySpan<float>(logits + (nint)r * TShape.OutStride, TShape.Out)
+                .CopyTo(new Span<float>(logitsOut + (nint)r * TShape.Out, TShape.Out));
+    }
+
     /// <inheritdoc cref="SoftmaxCrossEntropy{TShape}(float*, float*, float*, int, float, float)"/>
     public static float SoftmaxCrossEntropy<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer dLogits, int rows, float labelSmoothing, float temperature)
         where TShape : struct, IDenseShape
@@ -176,6 +186,11 @@ public static unsafe class HeadKernels
     public static void Sigmoid<TShape>(FloatBuffer logits, FloatBuffer probabilities, int rows)
         where TShape : struct, IDenseShape
         => Sigmoid<TShape>(logits.Pointer, probabilities.Pointer, rows);
+
+    /// <inheritdoc cref="CopyLogits{TShape}(float*, float*, int)"/>
+    public static void CopyLogits<TShape>(FloatBuffer logits, FloatBuffer logitsOut, int rows)
+        where TShape : struct, IDenseShape
+        => CopyLogits<TShape>(logits.Pointer, logitsOut.Pointer, rows);
 
     private static float RowMax(float* z, int count)
     {

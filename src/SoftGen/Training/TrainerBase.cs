@@ -19,7 +19,7 @@ namespace SoftGen.Training;
 /// The protected surface speaks <see cref="FloatBuffer"/> rather than pointers, so the generated subclass (in the
 /// user's project) compiles without unsafe code.
 /// </remarks>
-public abstract unsafe class TrainerBase : IDisposable
+public abstract unsafe partial class TrainerBase : IDisposable
 {
     private readonly ModelInfo _model;
     private readonly TrainerOptions _options;
@@ -124,6 +124,10 @@ public abstract unsafe class TrainerBase : IDisposable
     /// <remarks>Neither buffer is necessarily 64-byte aligned (both may point into the caller's memory).</remarks>
     protected abstract void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows);
 
+    /// <summary>Forward for rows 0..rows-1 (rows &lt;= BatchCapacity): writes the logits [rows, Classes], dense.</summary>
+    /// <remarks>Neither buffer is necessarily 64-byte aligned (both may point into the caller's memory).</remarks>
+    protected abstract void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows);
+
     /// <summary>
     /// One optimizer step on a batch of <paramref name="batchSize"/> rows (at most <see cref="TrainerOptions.BatchSize"/>):
     /// inputs dense [batchSize, Inputs], targets dense [batchSize, Classes]. Returns the batch's mean loss.
@@ -172,6 +176,27 @@ public abstract unsafe class TrainerBase : IDisposable
         fixed (float* p = probabilities)
             for (int start = 0; start < count; start += BatchCapacity)
                 ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(p + (long)start * classes),
+                    Math.Min(BatchCapacity, count - start));
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>
+    /// Writes the logits [count, Classes] (the last layer's outputs, before the softmax or sigmoid) of
+    /// <paramref name="count"/> rows of inputs [count, Inputs]: for distillation targets and calibration.
+    /// </summary>
+    public void PredictLogits(ReadOnlySpan<float> inputs, Span<float> logits, int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
+        InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
+        InputValidator.CheckLength(logits.Length, count, _model.Classes, nameof(logits), "rows", nameof(logits));
+        InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
+
+        int inputsPerRow = _model.Inputs, classes = _model.Classes;
+        fixed (float* x = inputs)
+        fixed (float* z = logits)
+            for (int start = 0; start < count; start += BatchCapacity)
+                ComputeLogits(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(z + (long)start * classes),
                     Math.Min(BatchCapacity, count - start));
         GC.KeepAlive(this);
     }

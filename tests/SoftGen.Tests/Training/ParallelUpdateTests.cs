@@ -14,7 +14,7 @@ public sealed class ParallelUpdateTests
     })
     {
         // [250, 300] stored transposed with stride 256: 76,800 floats, columns 250..255 of each stored row padding.
-        public static readonly ModelInfo Model = new("Tests.Wide", 300, 250, LossKind.SoftmaxCrossEntropy, 0, 1, 300 * 256,
+        public static readonly new ModelInfo Model = new("Tests.Wide", 300, 250, LossKind.SoftmaxCrossEntropy, 0, 1, 300 * 256,
             new[] { new ParameterInfo("layers.0.weight", 250, 300, 0, 256, ParameterInit.GlorotUniform, 1f) }, "wide");
 
         protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
@@ -26,6 +26,8 @@ public sealed class ParallelUpdateTests
         }
 
         protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
+
+        protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
 
         public float[] Storage()
         {

@@ -143,4 +143,5 @@ internal sealed unsafe class CustomModelTrainer : TrainerBase
 
     protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows) => 0f;
     protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
+    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
 }

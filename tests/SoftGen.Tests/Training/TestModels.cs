@@ -108,6 +108,15 @@ internal sealed unsafe class LinearTrainer : TrainerBase
             for (int o = 0; o < Out; o++) ((float*)probabilities)[r * Out + o] = (float)p[o];
         }
     }
+
+    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Logits((float*)inputs + r * In);
+            for (int o = 0; o < Out; o++) ((float*)logits)[r * Out + o] = (float)_logits[o];
+        }
+    }
 }
 
 /// <summary>A trainer whose "probabilities" are its inputs, to score hand-made predictions with Evaluate.</summary>
@@ -126,6 +135,9 @@ internal sealed unsafe class EchoTrainer : TrainerBase
     {
         for (int k = 0; k < rows * Model.Classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
     }
+
+    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>
+        ComputeProbabilities(inputs, logits, rows);
 }
 
 internal static class Data

@@ -102,6 +102,13 @@ namespace Classify
                 global::SoftGen.Cpu.HeadKernels.Softmax<Layer1>(_logits, probabilities, rows);
             }
 
+            /// <summary>Forward for rows 0..rows-1, then the logits [rows, 10] without the padding columns.</summary>
+            protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
+            {
+                Forward(x, rows);
+                global::SoftGen.Cpu.HeadKernels.CopyLogits<Layer1>(_logits, logits, rows);
+            }
+
             /// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>
             private void Forward(global::SoftGen.Cpu.FloatBuffer x, int rows)
             {

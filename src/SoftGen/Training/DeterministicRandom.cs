@@ -38,6 +38,9 @@ internal struct DeterministicRandom
         return random;
     }
 
+    /// <summary>The raw state, to save in a checkpoint and restore with <see cref="FromState"/>.</summary>
+    internal readonly (ulong S0, ulong S1, ulong S2, ulong S3) State => (_s0, _s1, _s2, _s3);
+
     internal static ulong SplitMix64(ref ulong state)
     {
         ulong z = state += 0x9E3779B97F4A7C15UL;

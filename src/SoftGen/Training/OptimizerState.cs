@@ -25,6 +25,20 @@ internal sealed unsafe class OptimizerState
         if (adam) _moment2 = buffers.Allocate(length);
     }
 
+    public OptimizerKind Kind => _optimizer.Kind;
+
+    /// <summary>The first moment (SGD's momentum buffer, Adam's exp_avg), or null where the optimizer keeps none.</summary>
+    public float* Moment1 => _moment1;
+
+    /// <summary>Adam's second moment (exp_avg_sq), or null.</summary>
+    public float* Moment2 => _moment2;
+
+    /// <summary>PyTorch's name for <see cref="Moment1"/> in an optimizer's state ("momentum_buffer" or "exp_avg"), or null.</summary>
+    public string? Moment1Name => _moment1 is null ? null : _optimizer.Kind == OptimizerKind.Sgd ? "momentum_buffer" : "exp_avg";
+
+    /// <summary>PyTorch's name for <see cref="Moment2"/> ("exp_avg_sq"), or null.</summary>
+    public string? Moment2Name => _moment2 is null ? null : "exp_avg_sq";
+
     /// <summary>Storage this long or longer is updated in parallel; below it, the handoff costs more than it saves.</summary>
     private const int ParallelThreshold = 1 << 16;
 

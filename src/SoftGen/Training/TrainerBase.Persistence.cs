@@ -1,0 +1,297 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using SoftGen.Persistence;
+
+namespace SoftGen.Training;
+
+// Weights and checkpoints as safetensors files. A weights file holds the parameters under their state_dict names
+// ("layers.0.weight" as [out, in]), so PyTorch's safetensors loader reads it straight into the equivalent module;
+// a checkpoint adds the optimizer's moments, the step count and Fit's shuffle state, so that training resumed from
+// it ends with the same weights, bit for bit, as training that was never stopped.
+public abstract unsafe partial class TrainerBase
+{
+    /// <summary>
+    /// Saves the parameters to a safetensors file, atomically: a temporary file in the same folder, flushed to the disk,
+    /// then renamed over <paramref name="path"/>. If the save fails, a file already at <paramref name="path"/> is left as it was.
+    /// </summary>
+    /// <remarks>
+    /// Tensors are F32 and named as in PyTorch's state_dict; __metadata__ holds the model's name and declaration hash.
+    /// </remarks>
+    public void SaveWeights(string path) => SaveWeights(path, wrap: null);
+
+    /// <summary>Writes the weights file (see <see cref="SaveWeights(string)"/>) to a stream.</summary>
+    public void SaveWeights(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SafeTensorsWriter.Write(destination, WeightTensors(), Metadata(FileKeys.WeightsKind));
+    }
+
+    /// <summary>The save with a hook on the temporary file's stream, so that tests can make it fail part-way.</summary>
+    internal void SaveWeights(string path, Func<Stream, Stream>? wrap)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var tensors = WeightTensors();
+        var metadata = Metadata(FileKeys.WeightsKind);
+        AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);
+    }
+
+    /// <summary>
+    /// Loads the parameters from a safetensors file: a weights file, a checkpoint (its optimizer state is then ignored),
+    /// or a file PyTorch saved from the equivalent module's state_dict. The optimizer's state and the step count are
+    /// kept, as with <see cref="SetParameter"/>.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="requireSameDeclaration">
+    /// When true (the default), a file whose metadata carries a declaration hash must carry this model's: the same
+    /// layers, activations and loss. A file without SoftGen's metadata (one saved by PyTorch) is checked by names and
+    /// shapes alone.
+    /// </param>
+    /// <exception cref="InvalidDataException">
+    /// The file is corrupt, or its tensors or declaration do not fit this model; the message lists every difference.
+    /// Nothing is changed: every tensor is read and checked (finite values only) before any is written.
+    /// </exception>
+    public void LoadWeights(string path, bool requireSameDeclaration = true)
+    {
+        using var stream = SafeTensorsFile.OpenRead(path);
+        LoadWeights(stream, path, requireSameDeclaration);
+    }
+
+    /// <summary>Loads the parameters from a stream holding a safetensors file (see <see cref="LoadWeights(string, bool)"/>).</summary>
+    public void LoadWeights(Stream source, bool requireSameDeclaration = true) =>
+        LoadWeights(SafeTensorsFile.Seekable(source), "the stream", requireSameDeclaration);
+
+    private void LoadWeights(Stream stream, string source, bool requireSameDeclaration)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var reader = SafeTensorsReader.Open(stream, source);
+        var expected = ParameterTensors();
+        CheckFits(reader.Header, source, expected, requireSameDeclaration, ignoreOptimizerTensors: true);
+        var values = ReadChecked(reader, expected);
+        for (int n = 0; n < expected.Count; n++)
+            ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>
+    /// Saves everything training needs to go on exactly where it is: the parameters, the optimizer's moment buffers
+    /// (named "optimizer.exp_avg.layers.0.weight" and so on), the step count and Fit's shuffle state. Atomic, as
+    /// <see cref="SaveWeights(string)"/>. The file is also a valid weights file.
+    /// </summary>
+    public void SaveCheckpoint(string path) => SaveCheckpoint(path, wrap: null);
+
+    /// <summary>Writes the checkpoint (see <see cref="SaveCheckpoint(string)"/>) to a stream.</summary>
+    public void SaveCheckpoint(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SafeTensorsWriter.Write(destination, CheckpointTensors(), CheckpointMetadata());
+    }
+
+    internal void SaveCheckpoint(string path, Func<Stream, Stream>? wrap)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var tensors = CheckpointTensors();
+        var metadata = CheckpointMetadata();
+        AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);
+    }
+
+    /// <summary>
+    /// Restores a checkpoint saved by a trainer of the same model with the same optimizer kind: parameters, moments,
+    /// step count and shuffle state. Steps taken after it, with the same data in the same order, give the same
+    /// weights, bit for bit, as if training had never stopped (CPU backend; the thread count does not matter). The
+    /// optimizer's hyper-parameters are this trainer's own (so a learning rate can be changed on resuming).
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The file is corrupt, is not a checkpoint, or belongs to another model or optimizer kind; nothing is changed.
+    /// </exception>
+    public void LoadCheckpoint(string path)
+    {
+        using var stream = SafeTensorsFile.OpenRead(path);
+        LoadCheckpoint(stream, path);
+    }
+
+    /// <summary>Restores a checkpoint from a stream (see <see cref="LoadCheckpoint(string)"/>).</summary>
+    public void LoadCheckpoint(Stream source) => LoadCheckpoint(SafeTensorsFile.Seekable(source), "the stream");
+
+    private void LoadCheckpoint(Stream stream, string source)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var reader = SafeTensorsReader.Open(stream, source);
+        var header = reader.Header;
+
+        string? kind = header.GetMetadata(FileKeys.Kind);
+        if (kind != FileKeys.CheckpointKind)
+            throw SafeTensorsHeader.Bad(source, kind is null
+                ? $"it is not a SoftGen checkpoint (its __metadata__ has no {FileKeys.Kind}); use LoadWeights for a weights file"
+                : $"it is a {kind} file, not a checkpoint: it has no optimizer state, step count or shuffle state; use LoadWeights");
+        string? optimizer = header.GetMetadata(FileKeys.Optimizer);
+        if (optimizer != _optimizer.Kind.ToString())
+            throw SafeTensorsHeader.Bad(source,
+                $"the checkpoint's optimizer is {optimizer ?? "not recorded"}, but this trainer's is {_optimizer.Kind}; resume with the optimizer it was saved with");
+        long step = ParseStep(header, source);
+        var shuffle = ParseShuffleState(header, source);
+
+        var expected = CheckpointStorage();
+        CheckFits(header, source, expected, requireSameDeclaration: true, ignoreOptimizerTensors: false);
+        var values = ReadChecked(reader, expected);
+
+        for (int n = 0; n < expected.Count; n++)
+            ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
+        _step = step;
+        _shuffle = shuffle;
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>A tensor of the file and where it lives in this trainer: the parameter's layout in one of the flat buffers.</summary>
+    private readonly struct StoredTensor(string name, ParameterInfo parameter, float* storage, bool nonNegative)
+    {
+        public string Name { get; } = name;
+        public ParameterInfo Parameter { get; } = parameter;
+        public float* Storage { get; } = storage;
+        /// <summary>A second moment: negative values are as invalid as NaN.</summary>
+        public bool NonNegative { get; } = nonNegative;
+    }
+
+    private List<StoredTensor> ParameterTensors()
+    {
+        var result = new List<StoredTensor>(_model.Parameters.Count);
+        foreach (var p in _model.Parameters) result.Add(new StoredTensor(p.Name, p, _parameters, false));
+        return result;
+    }
+
+    private List<StoredTensor> CheckpointStorage()
+    {
+        var result = ParameterTensors();
+        if (_optimizer.Moment1Name is { } first)
+            foreach (var p in _model.Parameters)
+                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + first + "." + p.Name, p, _optimizer.Moment1, false));
+        if (_optimizer.Moment2Name is { } second)
+            foreach (var p in _model.Parameters)
+                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + second + "." + p.Name, p, _optimizer.Moment2, true));
+        return result;
+    }
+
+    private List<SafeTensor> WeightTensors() => Tensors(ParameterTensors());
+
+    private List<SafeTensor> CheckpointTensors() => Tensors(CheckpointStorage());
+
+    private List<SafeTensor> Tensors(List<StoredTensor> stored)
+    {
+        var result = new List<SafeTensor>(stored.Count);
+        foreach (var s in stored)
+        {
+            var values = new float[s.Parameter.Length];
+            ParameterLayout.Read(s.Storage, s.Parameter, values);
+            result.Add(new SafeTensor(s.Name, s.Parameter.Shape, values));
+        }
+        GC.KeepAlive(this);
+        return result;
+    }
+
+    private List<KeyValuePair<string, string>> Metadata(string kind) => new()
+    {
+        new(FileKeys.Format, "pt"),
+        new(FileKeys.Kind, kind),
+        new(FileKeys.Model, _model.Name),
+        new(FileKeys.DeclarationHash, _model.DeclarationHash),
+    };
+
+    private List<KeyValuePair<string, string>> CheckpointMetadata()
+    {
+        var metadata = Metadata(FileKeys.CheckpointKind);
+        var o = _options.Optimizer;
+        var (s0, s1, s2, s3) = _shuffle.State;
+        metadata.Add(new(FileKeys.Step, _step.ToString(CultureInfo.InvariantCulture)));
+        metadata.Add(new(FileKeys.Optimizer, o.Kind.ToString()));
+        metadata.Add(new(FileKeys.OptimizerSettings, o.Kind switch
+        {
+            OptimizerKind.Sgd => FormattableString.Invariant($"lr={o.LearningRate:R} momentum={o.Momentum:R}"),
+            OptimizerKind.Adam => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R}"),
+            _ => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R} weight_decay={o.WeightDecay:R}"),
+        }));
+        metadata.Add(new(FileKeys.ShuffleState, $"{s0:x16},{s1:x16},{s2:x16},{s3:x16}"));
+        return metadata;
+    }
+
+    /// <summary>Names, dtypes, shapes and the declaration hash, with every difference in one message.</summary>
+    private void CheckFits(SafeTensorsHeader header, string source, List<StoredTensor> expected, bool requireSameDeclaration, bool ignoreOptimizerTensors)
+    {
+        var problems = new List<string>();
+        string? hash = header.GetMetadata(FileKeys.DeclarationHash);
+        if (requireSameDeclaration && hash is not null && hash != _model.DeclarationHash)
+            problems.Add($"it was saved from model {header.GetMetadata(FileKeys.Model) ?? "(unnamed)"} with declaration hash {hash}, " +
+                $"but {_model.Name}'s declaration hash is {_model.DeclarationHash}: the layers, activations or loss differ");
+
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var e in expected)
+        {
+            wanted.Add(e.Name);
+            var t = header.Find(e.Name);
+            if (t is null)
+                missing.Add(e.Name);
+            else if (t.DType != "F32")
+                problems.Add($"'{e.Name}' has dtype {t.DType}; SoftGen reads F32");
+            else if (!t.SameShape(e.Parameter.Shape))
+                problems.Add($"'{e.Name}' is {t.ShapeText} in the file, but {SafeTensorInfo.FormatShape(e.Parameter.Shape)} in {_model.Name}");
+        }
+        var unexpected = new List<string>();
+        foreach (var t in header.Tensors)
+            if (!wanted.Contains(t.Name) && !(ignoreOptimizerTensors && t.Name.StartsWith(FileKeys.OptimizerPrefix, StringComparison.Ordinal)))
+                unexpected.Add(t.Name);
+        if (missing.Count > 0) problems.Add($"it lacks {List(missing)}");
+        if (unexpected.Count > 0) problems.Add($"it has tensors {_model.Name} does not: {List(unexpected)}");
+        if (problems.Count > 0)
+            throw SafeTensorsHeader.Bad(source, $"it does not fit model {_model.Name}: " + string.Join("; ", problems));
+    }
+
+    private static string List(List<string> names) =>
+        names.Count <= 8 ? string.Join(", ", names) : string.Join(", ", names.GetRange(0, 8)) + $" and {names.Count - 8} more";
+
+    /// <summary>Reads every expected tensor into memory and checks its values; nothing is written yet.</summary>
+    private static float[][] ReadChecked(SafeTensorsReader reader, List<StoredTensor> expected)
+    {
+        var values = new float[expected.Count][];
+        for (int n = 0; n < expected.Count; n++)
+        {
+            var e = expected[n];
+            var v = values[n] = new float[e.Parameter.Length];
+            reader.ReadFloat32(reader.Header.Find(e.Name)!, v);
+            for (int k = 0; k < v.Length; k++)
+                if (!float.IsFinite(v[k]) || (e.NonNegative && v[k] < 0f))
+                    throw SafeTensorsHeader.Bad(reader.Source,
+                        $"tensor '{e.Name}' element {Describe(e.Parameter, k)} is {v[k].ToString("R", CultureInfo.InvariantCulture)}; " +
+                        (e.NonNegative ? "a second moment must be finite and not negative" : "values must be finite") + "; nothing was loaded");
+        }
+        return values;
+    }
+
+    private static long ParseStep(SafeTensorsHeader header, string source)
+    {
+        string? text = header.GetMetadata(FileKeys.Step);
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long step))
+            throw SafeTensorsHeader.Bad(source, text is null
+                ? $"its __metadata__ has no {FileKeys.Step}"
+                : $"its {FileKeys.Step} is '{text}', not a non-negative integer");
+        return step;
+    }
+
+    private static DeterministicRandom ParseShuffleState(SafeTensorsHeader header, string source)
+    {
+        string? text = header.GetMetadata(FileKeys.ShuffleState);
+        if (text is null) throw SafeTensorsHeader.Bad(source, $"its __metadata__ has no {FileKeys.ShuffleState}");
+        var words = text.Split(',');
+        var s = new ulong[4];
+        bool ok = words.Length == 4;
+        for (int k = 0; ok && k < 4; k++)
+            ok = words[k].Length is > 0 and <= 16 && ulong.TryParse(words[k], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out s[k]);
+        if (!ok)
+            throw SafeTensorsHeader.Bad(source, $"its {FileKeys.ShuffleState} is '{text}', not four hexadecimal 64-bit words separated by commas");
+        if ((s[0] | s[1] | s[2] | s[3]) == 0)
+            throw SafeTensorsHeader.Bad(source, $"its {FileKeys.ShuffleState} is all zeros, a state the generator never reaches");
+        return DeterministicRandom.FromState(s[0], s[1], s[2], s[3]);
+    }
+}

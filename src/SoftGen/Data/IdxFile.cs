@@ -31,13 +31,29 @@ public sealed class IdxFile
 
     public static IdxFile Read(string path)
     {
-        using var file = File.OpenRead(path);
-        Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using (stream)
-            return Read(stream, path);
+        using var stream = Open(path);
+        return Read(stream, path);
     }
 
     public static IdxFile Read(Stream stream, string name)
+    {
+        var dimensions = ReadHeader(stream, name);
+        long length = 1;
+        foreach (var d in dimensions) length *= d;
+        var data = new byte[length];
+        ReadExactly(stream, data, name, $"the {length} data bytes the header declares");
+        return new IdxFile(dimensions, data);
+    }
+
+    /// <summary>Opens a file for reading, decompressing it as it is read when its name ends in ".gz".</summary>
+    internal static Stream Open(string path)
+    {
+        var file = File.OpenRead(path);
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+    }
+
+    /// <summary>Reads and checks the header (unsigned bytes only), leaving the stream at the first data byte.</summary>
+    internal static int[] ReadHeader(Stream stream, string name)
     {
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, "the 4-byte header");
@@ -62,13 +78,10 @@ public sealed class IdxFile
             if (length > Array.MaxLength)
                 throw new InvalidDataException($"{name}: the declared dimensions hold {length} elements, more than an array can.");
         }
-
-        var data = new byte[length];
-        ReadExactly(stream, data, name, $"the {length} data bytes the header declares");
-        return new IdxFile(dimensions, data);
+        return dimensions;
     }
 
-    private static void ReadExactly(Stream stream, Span<byte> buffer, string name, string what)
+    internal static void ReadExactly(Stream stream, Span<byte> buffer, string name, string what)
     {
         var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (read < buffer.Length)

@@ -162,7 +162,11 @@ public abstract unsafe partial class TrainerBase : IDisposable
     }
 
     /// <summary>Writes the probabilities [count, Classes] of <paramref name="count"/> rows of inputs [count, Inputs].</summary>
-    /// <remarks>Softmax-family models give distributions per row; sigmoid models, one probability per class.</remarks>
+    /// <remarks>
+    /// Softmax-family models give distributions per row; sigmoid models, one probability per class. The logits are
+    /// divided by <see cref="PredictionTemperature"/> (1 until <see cref="CalibrateTemperature"/> fits one), as they
+    /// are for <see cref="PredictClasses"/> and <see cref="Evaluate"/>.
+    /// </remarks>
     public void PredictProbabilities(ReadOnlySpan<float> inputs, Span<float> probabilities, int count)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -175,7 +179,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         fixed (float* x = inputs)
         fixed (float* p = probabilities)
             for (int start = 0; start < count; start += BatchCapacity)
-                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(p + (long)start * classes),
+                ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(p + (long)start * classes),
                     Math.Min(BatchCapacity, count - start));
         GC.KeepAlive(this);
     }
@@ -218,7 +222,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
             for (int start = 0; start < count; start += BatchCapacity)
             {
                 int rows = Math.Min(BatchCapacity, count - start);
-                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
+                ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
                 for (int r = 0; r < rows; r++)
                     classes[start + r] = Metrics.ArgMax(new ReadOnlySpan<float>(_probabilities + r * width, width));
             }
@@ -270,7 +274,11 @@ public abstract unsafe partial class TrainerBase : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled; checked between batches.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
-    public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        FitCore(inputs, targets, epochs, mixup: null, progress, cancellationToken);
+
+    /// <summary>Fit's loop; with <paramref name="mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
+    private void FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, Data.MixupOptions? mixup, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
@@ -293,12 +301,15 @@ public abstract unsafe partial class TrainerBase : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batchSize, count - start);
-                for (int r = 0; r < rows; r++)
-                {
-                    int row = order[start + r];
-                    inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
-                    targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
-                }
+                if (mixup is not null)
+                    GatherMixedBatch(inputs, targets, new ReadOnlySpan<int>(order, start, rows), mixup);
+                else
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int row = order[start + r];
+                        inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
+                        targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
+                    }
                 lossSum += (double)StepCore(_batchInputs, _batchTargets, rows) * rows;
             }
             progress?.Report(new EpochReport(epoch, epochs, lossSum / count, count, Stopwatch.GetElapsedTime(started)));
@@ -323,7 +334,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
             for (int start = 0; start < count; start += BatchCapacity)
             {
                 int rows = Math.Min(BatchCapacity, count - start);
-                ComputeProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
+                ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
                 for (int r = 0; r < rows; r++)
                 {
                     var p = new ReadOnlySpan<float>(_probabilities + r * classes, classes);

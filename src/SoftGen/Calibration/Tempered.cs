@@ -1,0 +1,38 @@
+using System;
+
+namespace SoftGen.Calibration;
+
+/// <summary>Probabilities from logits at a temperature, row by row in double; the destination may be the logits themselves.</summary>
+internal static class Tempered
+{
+    /// <summary>softmax(z / T) over each row of <paramref name="classes"/> logits (max subtracted first).</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, int classes, float temperature, Span<float> destination)
+    {
+        double inverse = 1.0 / temperature;
+        for (int start = 0; start < logits.Length; start += classes)
+        {
+            var z = logits.Slice(start, classes);
+            var p = destination.Slice(start, classes);
+            double max = z[0];
+            for (int c = 1; c < classes; c++) max = Math.Max(max, z[c]);
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp((z[c] - max) * inverse);
+            double scale = 1.0 / sum;
+            for (int c = 0; c < classes; c++) p[c] = (float)(Math.Exp((z[c] - max) * inverse) * scale);
+        }
+    }
+
+    /// <summary>sigmoid(z / T) for every element, in the form that cannot overflow.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> logits, float temperature, Span<float> destination)
+    {
+        double inverse = 1.0 / temperature;
+        for (int k = 0; k < logits.Length; k++)
+        {
+            double z = logits[k] * inverse;
+            destination[k] = (float)(z >= 0 ? 1.0 / (1.0 + Math.Exp(-z)) : Math.Exp(z) / (1.0 + Math.Exp(z)));
+        }
+    }
+
+    /// <summary>log(1 + exp(x)) without overflow.</summary>
+    public static double Softplus(double x) => x > 0 ? x + Math.Log(1 + Math.Exp(-x)) : Math.Log(1 + Math.Exp(x));
+}

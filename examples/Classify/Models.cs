@@ -16,3 +16,14 @@ public partial class DigitsMlp;
 [Dense(10)]
 [SoftmaxCrossEntropy(LabelSmoothing = 0.1f)]
 public partial class FashionMlp;
+
+/// <summary>Fashion-MNIST as images: two 3x3 convolutions with max pooling, then two dense layers.</summary>
+[SoftModel(Channels = 1, Height = 28, Width = 28, Classes = 10)]
+[Conv2D(32, 3, Activation.Relu, Padding = 1)]
+[MaxPool2D(2)]
+[Conv2D(64, 3, Activation.Relu, Padding = 1)]
+[MaxPool2D(2)]
+[Dense(128, Activation.Relu)]
+[Dense(10)]
+[SoftmaxCrossEntropy(LabelSmoothing = 0.1f)]
+public partial class FashionCnn;

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using SoftGen;
 using SoftGen.Training;
 
@@ -9,6 +10,7 @@ namespace Classify;
 /// Trains a generated SoftGen trainer on a real data set and prints held-out accuracy, NLL and Brier score.
 ///   (no arguments)                  the bundled UCI digits, 20% held out
 ///   --data fashion-mnist [DIR]      Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)
+///   --model cnn                     Fashion-MNIST with the convolutional model (FashionCnn) instead of the MLP
 /// </summary>
 public static class Program
 {
@@ -18,18 +20,43 @@ public static class Program
     {
         try
         {
+            var cnn = TakeModel(ref args, out var badModel);
+            if (badModel)
+                return Usage();
             if (args.Length == 0)
-                return Digits();
+                return cnn ? FashionMnist(FashionMnistDefault, cnn) : Digits();
             if (args[0] == "--data" && args.Length >= 2 && args[1] == "fashion-mnist" && args.Length <= 3)
-                return FashionMnist(args.Length == 3 ? args[2] : FashionMnistDefault);
-            Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]]");
-            return 2;
+                return FashionMnist(args.Length == 3 ? args[2] : FashionMnistDefault, cnn);
+            return Usage();
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine("error: " + e.Message);
             return 1;
         }
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn]");
+        return 2;
+    }
+
+    /// <summary>Removes "--model mlp|cnn" from the arguments; true for cnn.</summary>
+    private static bool TakeModel(ref string[] args, out bool bad)
+    {
+        bad = false;
+        int at = Array.IndexOf(args, "--model");
+        if (at < 0)
+            return false;
+        if (at + 1 >= args.Length || args[at + 1] is not ("mlp" or "cnn"))
+        {
+            bad = true;
+            return false;
+        }
+        var cnn = args[at + 1] == "cnn";
+        args = args[..at].Concat(args[(at + 2)..]).ToArray();
+        return cnn;
     }
 
     private static int Digits()
@@ -48,10 +75,12 @@ public static class Program
         return Report(trainer, holdout, "held-out");
     }
 
-    private static int FashionMnist(string directory)
+    private static int FashionMnist(string directory, bool cnn)
     {
         var train = Datasets.FashionMnist(directory, train: true);
         var test = Datasets.FashionMnist(directory, train: false);
+        if (cnn)
+            return FashionMnistCnn(train, test);
         Console.WriteLine($"Fashion-MNIST: {train.Count} training rows, {test.Count} test rows; model {FashionMlp.Trainer.ModelInfo.Name}");
 
         using var trainer = FashionMlp.CreateTrainer(new TrainerOptions
@@ -62,6 +91,58 @@ public static class Program
         });
         Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
         return Report(trainer, test, "test");
+    }
+
+    /// <summary>The convolutional model: Adam 1e-3, batch 128, 5 epochs; accuracy, NLL and ECE on the test set.</summary>
+    private static int FashionMnistCnn(Dataset train, Dataset test)
+    {
+        Console.WriteLine($"Fashion-MNIST: {train.Count} training images, {test.Count} test images; model {FashionCnn.Trainer.ModelInfo.Name} " +
+            $"({FashionCnn.Trainer.ModelInfo.ParameterCount:N0} parameters)");
+        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions
+        {
+            Optimizer = Optimizer.Adam(1e-3f),
+            BatchSize = 128,
+            Seed = 1,
+        });
+        Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
+        var result = trainer.Evaluate(test.Features, test.Targets);
+        var probabilities = new float[test.Count * test.Classes];
+        trainer.PredictProbabilities(test.Features, probabilities, test.Count);
+        Console.WriteLine($"test accuracy {result.Accuracy:F4}  NLL {result.Nll:F4}  ECE {ExpectedCalibrationError(probabilities, test.Targets, test.Classes):F4}  " +
+            $"Brier {result.Brier:F4}  ({result.Count} images)");
+        return 0;
+    }
+
+    /// <summary>
+    /// Top-label expected calibration error over 15 equal-width confidence bins: sum over bins of
+    /// (bin size / rows) |accuracy in the bin - mean confidence in the bin|.
+    /// </summary>
+    private static double ExpectedCalibrationError(float[] probabilities, float[] targets, int classes, int bins = 15)
+    {
+        var count = new int[bins];
+        var correct = new double[bins];
+        var confidence = new double[bins];
+        int rows = probabilities.Length / classes;
+        for (var r = 0; r < rows; r++)
+        {
+            var p = probabilities.AsSpan(r * classes, classes);
+            var y = targets.AsSpan(r * classes, classes);
+            int best = 0, label = 0;
+            for (var c = 1; c < classes; c++)
+            {
+                if (p[c] > p[best]) best = c;
+                if (y[c] > y[label]) label = c;
+            }
+            var bin = Math.Min(bins - 1, (int)(p[best] * bins));
+            count[bin]++;
+            confidence[bin] += p[best];
+            if (best == label) correct[bin]++;
+        }
+        double ece = 0;
+        for (var b = 0; b < bins; b++)
+            if (count[b] > 0)
+                ece += Math.Abs(correct[b] - confidence[b]) / rows;
+        return ece;
     }
 
     private static void Train(TrainerBase trainer, Dataset train, Dataset holdout, string holdoutName, int epochs, int reportEvery)

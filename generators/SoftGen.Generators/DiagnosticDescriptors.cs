@@ -41,7 +41,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ClassCountMismatch = Error("SG0007",
         "Last layer width differs from the class count",
-        "The last Dense layer has width {0}, but [SoftModel] says Classes = {1}; the last layer needs one unit per class");
+        "The last {2} {0}, but [SoftModel] says Classes = {1}; the last layer needs one unit per class");
 
     public static readonly DiagnosticDescriptor LabelSmoothingOutOfRange = Error("SG0008",
         "Label smoothing out of range",
@@ -53,11 +53,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ActivationBeforeLoss = Error("SG0010",
         "Activation on the logits",
-        "The last Dense layer has Activation.{0}, but [{1}] applies its own {2} to the logits; use Activation.None on the last layer");
+        "The last {3} layer has Activation.{0}, but [{1}] applies its own {2} to the logits; use Activation.None on the last layer");
 
     public static readonly DiagnosticDescriptor TooFewClasses = Error("SG0011",
         "Softmax over one class",
-        "[{0}] needs at least 2 classes, but the last Dense layer has width 1; use [SigmoidCrossEntropy] for one binary output");
+        "[{0}] needs at least 2 classes, but the last {1} 1; use [SigmoidCrossEntropy] for one binary output");
 
     public static readonly DiagnosticDescriptor GenericModel = Error("SG0012",
         "Model class must not be generic",
@@ -78,4 +78,36 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ModelTooLarge = Error("SG0016",
         "Model too large",
         "Model '{0}' needs {1} floats of parameter storage, more than the limit of 2^31 - 64; make the layers narrower");
+
+    public static readonly DiagnosticDescriptor ImageShapeNotPositive = Error("SG0017",
+        "Image shape must be positive",
+        "[SoftModel] declares an image model, which needs Channels, Height and Width of at least 1 each; found Channels = {0}, Height = {1}, Width = {2}");
+
+    public static readonly DiagnosticDescriptor InputsAndImageShape = Error("SG0018",
+        "Inputs and image shape both given",
+        "[SoftModel] gives both Inputs = {0} and an image shape; give Inputs for rows of features, or Channels, Height and Width for images, not both");
+
+    public static readonly DiagnosticDescriptor ConvArgumentOutOfRange = Error("SG0019",
+        "Conv2D argument out of range",
+        "Conv2D layer {0} has {1} = {2}; {3}");
+
+    public static readonly DiagnosticDescriptor KernelLargerThanInput = Error("SG0020",
+        "Kernel larger than its input",
+        "Conv2D layer {0} has a {1}x{1} kernel, larger than its {2}x{3} input padded by {4} on each side; use a smaller kernel or more padding");
+
+    public static readonly DiagnosticDescriptor PoolSizeInvalid = Error("SG0021",
+        "Pool size does not divide the input",
+        "{0} layer {1} has size {2}; the size must be at least 1 and divide the input's height and width ({3}x{4})");
+
+    public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error("SG0022",
+        "Spatial layer on a flat input",
+        "{0} layer {1} needs an image, but its input is a row of {2} features; Conv2D and pooling layers come before any Dense or GlobalAveragePool, in a model declared with [SoftModel(Channels = c, Height = h, Width = w)]");
+
+    public static readonly DiagnosticDescriptor DropoutRateOutOfRange = Error("SG0023",
+        "Dropout rate out of range",
+        "Dropout layer {0} has rate {1}; the rate must be in [0, 1)");
+
+    public static readonly DiagnosticDescriptor LastLayerWithoutParameters = Error("SG0024",
+        "Last layer does not compute logits",
+        "The last layer is [{0}]; the logits must come from a Dense or Conv2D layer, so end the model with one");
 }

@@ -40,6 +40,11 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
             spc.AddSource(TrainerEmitter.HintName(spec), TrainerEmitter.Emit(spec)));
 
         RegisterOrphanCheck(context, ModelParser.DenseAttribute);
+        RegisterOrphanCheck(context, ModelParser.Conv2DAttribute);
+        RegisterOrphanCheck(context, ModelParser.MaxPool2DAttribute);
+        RegisterOrphanCheck(context, ModelParser.AvgPool2DAttribute);
+        RegisterOrphanCheck(context, ModelParser.GlobalAveragePoolAttribute);
+        RegisterOrphanCheck(context, ModelParser.DropoutAttribute);
         RegisterOrphanCheck(context, ModelParser.SoftmaxCrossEntropyAttribute);
         RegisterOrphanCheck(context, ModelParser.KLDivergenceAttribute);
         RegisterOrphanCheck(context, ModelParser.SigmoidCrossEntropyAttribute);

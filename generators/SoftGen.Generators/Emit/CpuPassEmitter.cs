@@ -1,130 +1,281 @@
 using System.Collections.Generic;
+using System.Linq;
 using SoftGen.Generators.Model;
 
 namespace SoftGen.Generators.Emit;
 
 /// <summary>
 /// Emits the CPU program of a model: its buffers, the forward pass, the loss head, the backward pass, and the
-/// layer shape structs that specialise the runtime's SIMD kernels (SoftGen.Cpu) to the declared widths.
+/// layer shape structs that specialise the runtime's SIMD kernels (SoftGen.Cpu) to the declared shapes.
 /// </summary>
+/// <remarks>
+/// Buffers, per layer i: its output A_i (<c>_a{i}</c>, <c>_logits</c> for the last), the pre-activation Z_i when the
+/// activation's derivative needs it (GELU), and the gradient of the loss with respect to Z_i (<c>_dz{i}</c>,
+/// <c>_dLogits</c>; for layers without an activation, Z_i = A_i). Gradients exist from the first layer with
+/// parameters on: nothing before it needs one.
+/// </remarks>
 internal static class CpuPassEmitter
 {
+    private const string Buffer = "global::SoftGen.Cpu.FloatBuffer";
+    private const string Null = "global::SoftGen.Cpu.FloatBuffer.Null";
+
     /// <summary>The layer's math, for comments: "A0 = relu(X W0^T + b0)".</summary>
     public static string Formula(LayerPlan l)
     {
         var input = l.Index == 0 ? "X" : "A" + (l.Index - 1);
-        var affine = input + " W" + l.Index + "^T + b" + l.Index;
-        return l.Activation == ActivationKind.None
-            ? "A" + l.Index + " = " + affine
-            : "A" + l.Index + " = " + Describe.ActivationFunction(l.Activation) + "(" + affine + ")";
+        var output = "A" + l.Index;
+        switch (l.Kind)
+        {
+            case LayerKind.Dense:
+            case LayerKind.Conv2D:
+                var affine = l.Kind == LayerKind.Dense
+                    ? input + " W" + l.Index + "^T + b" + l.Index
+                    : "conv(" + input + ", W" + l.Index + ") + b" + l.Index;
+                return l.Activation == ActivationKind.None
+                    ? output + " = " + affine
+                    : output + " = " + Describe.ActivationFunction(l.Activation) + "(" + affine + ")";
+            case LayerKind.MaxPool2D:
+                return output + " = max over " + l.Kernel + "x" + l.Kernel + " windows of " + input;
+            case LayerKind.AvgPool2D:
+                return output + " = mean over " + l.Kernel + "x" + l.Kernel + " windows of " + input;
+            case LayerKind.GlobalAveragePool:
+                return output + " = mean of each channel of " + input + " over its pixels";
+            default:
+                return output + " = " + input + " * mask / (1 - " + Describe.Float(l.Rate).TrimEnd('f') + ") in training, " + input + " in prediction";
+        }
     }
 
-    private static string Output(LayerPlan l, int layerCount) => l.Index == layerCount - 1 ? "_logits" : "_a" + l.Index;
+    private static bool IsLast(LayerPlan l, int layerCount) => l.Index == layerCount - 1;
 
-    private static string Gradient(LayerPlan l, int layerCount) => l.Index == layerCount - 1 ? "_dLogits" : "_dz" + l.Index;
+    private static string Output(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_logits" : "_a" + l.Index;
 
-    private static string Input(LayerPlan l, int layerCount) => l.Index == 0 ? "x" : Output(Previous(l), layerCount);
-
-    private static LayerPlan Previous(LayerPlan l) => l with { Index = l.Index - 1 };
+    private static string Gradient(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_dLogits" : "_dz" + l.Index;
 
     private static string PreActivation(int index) => "_z" + index;
+
+    private static bool KeepsPreActivation(LayerPlan l) => l.HasParameters && Describe.NeedsPreActivation(l.Activation);
+
+    /// <summary>The index of the first layer with parameters: backward stops there.</summary>
+    private static int FirstWithParameters(IReadOnlyList<LayerPlan> layers) => layers.First(l => l.HasParameters).Index;
+
+    /// <summary>True when the image input is transposed to channels-last first (more than one channel).</summary>
+    private static bool TransposesInput(IReadOnlyList<LayerPlan> layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
+
+    /// <summary>The activation that layer <paramref name="l"/> applies (Identity for layers without one).</summary>
+    private static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
 
     public static void WriteBuffers(SourceWriter w, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
+        var first = FirstWithParameters(layers);
+        if (TransposesInput(layers))
+            w.Line("// The input images in channels-last order [rows, h, w, " + layers[0].Input.Channels + "], for the spatial kernels.");
+        if (TransposesInput(layers))
+            w.Line("private readonly " + Buffer + " _x;");
         w.Line("// Layer outputs A (after the activation) and gradients dZ (before it), each [BatchCapacity, stride],");
         w.Line("// padding columns kept at 0. Made once, in the constructor.");
         foreach (var l in layers)
         {
             var name = Output(l, n);
-            w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + name + ";" + (l.Index == n - 1 ? " // [rows, " + l.OutStride + "], " + l.Out + " real columns" : ""));
-            if (Describe.NeedsPreActivation(l.Activation))
-                w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
+            var comment = IsLast(l, n)
+                ? (l.Output.Spatial
+                    ? " // [rows, " + l.Output.Height + ", " + l.Output.Width + ", " + l.OutStride + "], " + l.Out + " real channels per pixel"
+                    : " // [rows, " + l.OutStride + "], " + l.Out + " real columns")
+                : "";
+            w.Line("private readonly " + Buffer + " " + name + ";" + comment);
+            if (KeepsPreActivation(l))
+                w.Line("private readonly " + Buffer + " " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
+            if (l.Kind == LayerKind.Dropout)
+                w.Line("private readonly " + Buffer + " _mask" + l.Index + "; // 0 or 1 / (1 - rate) per value, drawn each training step");
         }
-        foreach (var l in layers)
-            w.Line("private readonly global::SoftGen.Cpu.FloatBuffer " + Gradient(l, n) + ";");
-        if (n > 1)
+        foreach (var l in layers.Where(l => l.Index >= first))
+            w.Line("private readonly " + Buffer + " " + Gradient(l, n) + ";");
+        var transposed = layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first).ToList();
+        if (transposed.Count > 0)
         {
-            w.Line("// W1..W" + (n - 1) + " in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.");
-            for (var i = 1; i < n; i++)
-                w.Line("private readonly global::SoftGen.Cpu.FloatBuffer _w" + i + ";");
+            var contiguous = transposed.Count == transposed[transposed.Count - 1].Index - transposed[0].Index + 1;
+            var names = contiguous
+                ? "W" + transposed[0].Index + "..W" + transposed[transposed.Count - 1].Index
+                : "W" + string.Join(", W", transposed.Select(l => l.Index));
+            w.Line("// " + names + " in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.");
+            foreach (var l in transposed)
+                w.Line("private readonly " + Buffer + " _w" + l.Index + ";");
+        }
+        var rotated = layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first).ToList();
+        if (rotated.Count > 0)
+        {
+            w.Line("// Conv weights as [tap, out, in] (each kernel position's [in, out] block transposed), refreshed each step");
+            w.Line("// for the input-gradient GEMMs.");
+            foreach (var l in rotated)
+                w.Line("private readonly " + Buffer + " _wr" + l.Index + ";");
         }
     }
 
     public static void WriteAllocations(SourceWriter w, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
+        var first = FirstWithParameters(layers);
+        if (TransposesInput(layers))
+            w.Line("_x = AllocateBuffer(BatchCapacity * " + layers[0].Input.RowLength + ");");
         foreach (var l in layers)
         {
-            w.Line(Output(l, n) + " = AllocateBuffer(BatchCapacity * Layer" + l.Index + ".OutStride);");
-            if (Describe.NeedsPreActivation(l.Activation))
-                w.Line(PreActivation(l.Index) + " = AllocateBuffer(BatchCapacity * Layer" + l.Index + ".OutStride);");
-            w.Line(Gradient(l, n) + " = AllocateBuffer(BatchCapacity * Layer" + l.Index + ".OutStride);");
+            var size = "BatchCapacity * " + RowLength(l);
+            w.Line(Output(l, n) + " = AllocateBuffer(" + size + ");");
+            if (KeepsPreActivation(l))
+                w.Line(PreActivation(l.Index) + " = AllocateBuffer(" + size + ");");
+            if (l.Kind == LayerKind.Dropout)
+                w.Line("_mask" + l.Index + " = AllocateBuffer(" + size + ");");
+            if (l.Index >= first)
+                w.Line(Gradient(l, n) + " = AllocateBuffer(" + size + ");");
         }
-        for (var i = 1; i < n; i++)
-            w.Line("_w" + i + " = AllocateBuffer(Layer" + i + ".Out * Layer" + i + ".InStride);");
+        foreach (var l in layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first))
+            w.Line("_w" + l.Index + " = AllocateBuffer(Layer" + l.Index + ".Out * Layer" + l.Index + ".InStride);");
+        foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first))
+            w.Line("_wr" + l.Index + " = AllocateBuffer(" + l.Taps + " * Layer" + l.Index + ".OutChannelStride * Layer" + l.Index + ".InChannelStride);");
     }
+
+    /// <summary>The output's floats per row, as an expression on the layer's shape struct where it has one.</summary>
+    private static string RowLength(LayerPlan l) => l.Kind switch
+    {
+        LayerKind.Dense => "Layer" + l.Index + ".OutStride",
+        _ => Describe.Int(l.Output.RowLength),
+    };
 
     public static void WritePasses(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
         var last = layers[n - 1];
+        var first = FirstWithParameters(layers);
+        var forward = spec.HasDropout ? "Forward(x, rows, training: true);" : "Forward(x, rows);";
+        var predict = spec.HasDropout ? "Forward(x, rows, training: false);" : "Forward(x, rows);";
+        var head = spec.PerPixel ? "global::SoftGen.Cpu.ConvHeadKernels" : "global::SoftGen.Cpu.HeadKernels";
+        var headShape = spec.PerPixel ? "Logits" : "Layer" + last.Index;
+        var rowShape = spec.PerPixel
+            ? "[rows, " + spec.Classes + ", " + last.Output.Height + ", " + last.Output.Width + "]"
+            : "[rows, " + spec.Classes + "]";
 
         w.Line("/// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>");
-        using (w.Block("protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)"))
+        using (w.Block("protected override float ComputeLossAndGradients(" + Buffer + " x, " + Buffer + " y, int rows)"))
         {
-            w.Line("Forward(x, rows);");
+            w.Line(forward);
             w.Line();
-            WriteLossHead(w, spec, last);
-            for (var i = n - 1; i >= 0; i--)
+            WriteLossHead(w, spec, head, headShape);
+            for (var i = n - 1; i >= first; i--)
             {
                 w.Line();
-                WriteBackward(w, layers[i], i > 0 ? layers[i - 1] : null, n);
+                WriteBackward(w, layers, i, first);
             }
             w.Line();
             w.Line("return loss;");
         }
         w.Line();
-        w.Line("/// <summary>Forward for rows 0..rows-1, then the probabilities [rows, " + spec.Classes + "].</summary>");
-        using (w.Block("protected override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)"))
+        w.Line("/// <summary>Forward for rows 0..rows-1, then the probabilities " + rowShape + ".</summary>");
+        using (w.Block("protected override void ComputeProbabilities(" + Buffer + " x, " + Buffer + " probabilities, int rows)"))
         {
-            w.Line("Forward(x, rows);");
+            w.Line(predict);
+            var where = spec.PerPixel ? "at each pixel" : "of each row";
             if (spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy)
             {
                 w.Line("// Per-class sigmoid of the logits.");
-                w.Line("global::SoftGen.Cpu.HeadKernels.Sigmoid<Layer" + last.Index + ">(_logits, probabilities, rows);");
+                w.Line(head + ".Sigmoid<" + headShape + ">(_logits, probabilities, rows);");
             }
             else
             {
-                w.Line("// Softmax over the " + spec.Classes + " logits of each row (temperature 1: the model's own probabilities).");
-                w.Line("global::SoftGen.Cpu.HeadKernels.Softmax<Layer" + last.Index + ">(_logits, probabilities, rows);");
+                w.Line("// Softmax over the " + spec.Classes + " logits " + where + " (temperature 1: the model's own probabilities).");
+                w.Line(head + ".Softmax<" + headShape + ">(_logits, probabilities, rows);");
             }
         }
         w.Line();
-        w.Line("/// <summary>Forward for rows 0..rows-1, then the logits [rows, " + spec.Classes + "] without the padding columns.</summary>");
-        using (w.Block("protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)"))
+        w.Line("/// <summary>Forward for rows 0..rows-1, then the logits " + rowShape + " without the padding columns.</summary>");
+        using (w.Block("protected override void ComputeLogits(" + Buffer + " x, " + Buffer + " logits, int rows)"))
         {
-            w.Line("Forward(x, rows);");
-            w.Line("global::SoftGen.Cpu.HeadKernels.CopyLogits<Layer" + last.Index + ">(_logits, logits, rows);");
+            w.Line(predict);
+            w.Line(head + ".CopyLogits<" + headShape + ">(_logits, logits, rows);");
         }
         w.Line();
-        w.Line("/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
-        using (w.Block("private void Forward(global::SoftGen.Cpu.FloatBuffer x, int rows)"))
+        WriteForward(w, spec, layers);
+    }
+
+    private static void WriteForward(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    {
+        var n = layers.Count;
+        var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
+        w.Line(denseOnly
+            ? "/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>"
+            : "/// <summary>The forward pass: each Conv2D and Dense layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
+        if (spec.HasDropout)
+            w.Line("/// <remarks>Dropout applies only when <paramref name=\"training\"/> is true; otherwise its input passes through.</remarks>");
+        using (w.Block("private void Forward(" + Buffer + " x, int rows" + (spec.HasDropout ? ", bool training" : "") + ")"))
         {
+            // What each layer reads: the input, or the output of the layer before it (a dropout's output only in training).
+            var source = "x";
+            if (TransposesInput(layers))
+            {
+                var input = layers[0].Input;
+                w.Line("// The input rows [rows, " + input.Channels + ", " + input.Height + ", " + input.Width + "] (NCHW) to channels-last [rows, "
+                    + input.Height + ", " + input.Width + ", " + input.Channels + "].");
+                w.Line("global::SoftGen.Cpu.ConvKernels.ToChannelsLast(Pool, x, _x, rows, " + input.Channels + ", " + input.Pixels + ");");
+                source = "_x";
+            }
             for (var i = 0; i < n; i++)
             {
                 var l = layers[i];
-                var z = Describe.NeedsPreActivation(l.Activation) ? PreActivation(i) : "global::SoftGen.Cpu.FloatBuffer.Null";
-                w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.In + "] -> [rows, " + l.Out + "].");
-                w.Line("global::SoftGen.Cpu.DenseKernels.Forward<Layer" + i + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + Input(l, n)
-                    + ", Parameters + Layer" + i + ".WeightOffset, Parameters + Layer" + i + ".BiasOffset, " + z + ", " + Output(l, n) + ", rows);");
+                var output = Output(l, n);
+                var shape = "Layer" + i;
+                switch (l.Kind)
+                {
+                    case LayerKind.Dense:
+                    {
+                        var z = KeepsPreActivation(l) ? PreActivation(i) : Null;
+                        w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Real + "] -> [rows, " + l.Out + "]"
+                            + (l.Input.Spatial ? " (the image flattened in PyTorch's c, h, w order)." : "."));
+                        w.Line("global::SoftGen.Cpu.DenseKernels.Forward<" + shape + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + source
+                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
+                        break;
+                    }
+                    case LayerKind.Conv2D:
+                    {
+                        var z = KeepsPreActivation(l) ? PreActivation(i) : Null;
+                        w.Line("// Layer " + i + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
+                        w.Line("global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + source
+                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
+                        break;
+                    }
+                    case LayerKind.MaxPool2D:
+                    case LayerKind.AvgPool2D:
+                        w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
+                        w.Line("global::SoftGen.Cpu.PoolKernels." + (l.Kind == LayerKind.MaxPool2D ? "MaxForward" : "AverageForward")
+                            + "<" + shape + ">(Pool, " + source + ", " + output + ", rows);");
+                        break;
+                    case LayerKind.GlobalAveragePool:
+                        w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
+                        w.Line("global::SoftGen.Cpu.PoolKernels.GlobalAverageForward<" + shape + ">(Pool, " + source + ", " + output + ", rows);");
+                        break;
+                    default:
+                    {
+                        var local = "a" + i;
+                        w.Line("// Layer " + i + ": dropout, rate " + Describe.Float(l.Rate).TrimEnd('f') + ": " + Formula(l) + ".");
+                        w.Line("// The mask comes from the trainer's seed, the step and the layer index.");
+                        w.Line("var " + local + " = " + source + ";");
+                        using (w.Block("if (training)"))
+                        {
+                            w.Line("global::SoftGen.Cpu.DropoutKernels.Forward(Pool, " + source + ", " + output + ", _mask" + i + ", rows, "
+                                + l.Input.Pixels + ", " + l.Input.Channels + ", " + l.Input.ChannelStride + ", " + Describe.Float(l.Rate)
+                                + ", Options.Seed, Step, layer: " + i + ");");
+                            w.Line(local + " = " + output + ";");
+                        }
+                        source = local;
+                        continue;
+                    }
+                }
+                source = output;
             }
         }
     }
 
-    private static void WriteLossHead(SourceWriter w, ModelSpec spec, LayerPlan last)
+    private static void WriteLossHead(SourceWriter w, ModelSpec spec, string head, string shape)
     {
-        var shape = "Layer" + last.Index;
+        var mean = spec.PerPixel ? "rows * pixels" : "rows";
         switch (spec.Loss.Kind)
         {
             case LossKindSpec.SoftmaxCrossEntropy:
@@ -132,66 +283,173 @@ internal static class CpuPassEmitter
                 var temperature = spec.Loss.Temperature;
                 var target = smoothing != 0f ? "y' = " + (1f - smoothing).ToString("R", System.Globalization.CultureInfo.InvariantCulture)
                     + " y + " + Describe.Float(smoothing).TrimEnd('f') + " / " + spec.Classes : "y' = y";
-                w.Line("// Loss head: " + Describe.Loss(spec.Loss) + "; " + target + ".");
+                w.Line("// Loss head: " + Describe.Loss(spec.Loss, spec.PerPixel) + "; " + target + ".");
                 w.Line(temperature != 1f
-                    ? "// loss = T^2 CE(y', softmax(z / T)); dLogits = T (softmax(z / T) - y') / rows, T = " + Describe.Float(temperature).TrimEnd('f') + "."
-                    : "// dLogits = (softmax(z) - y') / rows.");
-                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows, labelSmoothing: "
+                    ? "// loss = T^2 CE(y', softmax(z / T)); dLogits = T (softmax(z / T) - y') / " + mean + ", T = " + Describe.Float(temperature).TrimEnd('f') + "."
+                    : "// dLogits = (softmax(z) - y') / " + mean + ".");
+                w.Line("var loss = " + head + ".SoftmaxCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows, labelSmoothing: "
                     + Describe.Float(smoothing) + ", temperature: " + Describe.Float(temperature) + ");");
                 break;
             case LossKindSpec.KLDivergence:
-                w.Line("// Loss head: " + Describe.Loss(spec.Loss) + "; dLogits = (softmax(z) - y) / rows.");
-                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.KLDivergence<" + shape + ">(_logits, y, _dLogits, rows);");
+                w.Line("// Loss head: " + Describe.Loss(spec.Loss, spec.PerPixel) + "; dLogits = (softmax(z) - y) / " + mean + ".");
+                w.Line("var loss = " + head + ".KLDivergence<" + shape + ">(_logits, y, _dLogits, rows);");
                 break;
             default:
-                w.Line("// Loss head: " + Describe.Loss(spec.Loss) + ", max(z, 0) - z y + log(1 + exp(-|z|));");
-                w.Line("// dLogits = (sigmoid(z) - y) / (rows * " + spec.Classes + ").");
-                w.Line("var loss = global::SoftGen.Cpu.HeadKernels.SigmoidCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows);");
+                w.Line("// Loss head: " + Describe.Loss(spec.Loss, spec.PerPixel) + ", max(z, 0) - z y + log(1 + exp(-|z|));");
+                w.Line("// dLogits = (sigmoid(z) - y) / (" + mean + " * " + spec.Classes + ").");
+                w.Line("var loss = " + head + ".SigmoidCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows);");
                 break;
         }
     }
 
-    private static void WriteBackward(SourceWriter w, LayerPlan l, LayerPlan? previous, int n)
+    private static void WriteBackward(SourceWriter w, IReadOnlyList<LayerPlan> layers, int i, int first)
     {
-        var i = l.Index;
+        var n = layers.Count;
+        var l = layers[i];
+        var previous = i > first ? layers[i - 1] : null;
         var dz = Gradient(l, n);
-        w.Line("// Layer " + i + " backward: dW" + i + " = dZ" + i + "^T " + (i == 0 ? "X" : "A" + (i - 1))
-            + ", db" + i + " = column sums of dZ" + i + (previous is null ? " (the inputs need no gradient)." : ";"));
+        var input = i == 0 ? (TransposesInput(layers) ? "_x" : "x") : Output(layers[i - 1], n);
+        var shape = "Layer" + i;
+
+        // The chain rule into the layer before: dZ(i-1) = (gradient of A(i-1)) * act'(i-1).
+        string derivativeText = "", prevAct = "", prevZ = "", prevA = "", dzPrev = "";
         if (previous is not null)
         {
-            var derivative = previous.Activation == ActivationKind.None
+            var act = ActivationOf(previous);
+            derivativeText = act == ActivationKind.None
                 ? ""
-                : " * " + Describe.ActivationFunction(previous.Activation) + "'(" + (Describe.NeedsPreActivation(previous.Activation) ? "Z" : "A") + (i - 1) + ")";
-            w.Line("// dZ" + (i - 1) + " = (dZ" + i + " W" + i + ")" + derivative + ".");
+                : " * " + Describe.ActivationFunction(act) + "'(" + (Describe.NeedsPreActivation(act) ? "Z" : "A") + (i - 1) + ")";
+            prevAct = Describe.ActivationType(act);
+            prevZ = KeepsPreActivation(previous) ? PreActivation(previous.Index) : Null;
+            prevA = Output(previous, n);
+            dzPrev = Gradient(previous, n);
         }
-        w.Line("global::SoftGen.Cpu.DenseKernels.BackwardWeights<Layer" + i + ">(Pool, " + Input(l, n) + ", " + dz
-            + ", Gradients + Layer" + i + ".WeightOffset, Gradients + Layer" + i + ".BiasOffset, rows);");
-        if (previous is not null)
+
+        switch (l.Kind)
         {
-            var prevZ = Describe.NeedsPreActivation(previous.Activation) ? PreActivation(previous.Index) : "global::SoftGen.Cpu.FloatBuffer.Null";
-            w.Line("global::SoftGen.Cpu.DenseKernels.BackwardInputs<Layer" + i + ", " + Describe.ActivationType(previous.Activation) + ">(Pool, " + dz
-                + ", Parameters + Layer" + i + ".WeightOffset, _w" + i + ", " + prevZ + ", " + Output(previous, n) + ", " + Gradient(previous, n) + ", rows);");
+            case LayerKind.Dense:
+                w.Line("// Layer " + i + " backward: dW" + i + " = dZ" + i + "^T " + (i == 0 ? "X" : "A" + (i - 1))
+                    + ", db" + i + " = column sums of dZ" + i + (previous is null ? (i == 0 ? " (the inputs need no gradient)." : " (nothing before it needs a gradient).") : ";"));
+                if (previous is not null)
+                    w.Line("// dZ" + (i - 1) + " = (dZ" + i + " W" + i + ")" + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.DenseKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
+                    + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, rows);");
+                if (previous is not null)
+                    w.Line("global::SoftGen.Cpu.DenseKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
+                        + ", Parameters + " + shape + ".WeightOffset, _w" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                break;
+            case LayerKind.Conv2D:
+                w.Line("// Layer " + i + " backward: dW" + i + " = sum over pixels of dZ" + i + " (x) the input patches of " + (i == 0 ? "X" : "A" + (i - 1))
+                    + ", db" + i + " = sums of dZ" + i + " over pixels" + (previous is null ? (i == 0 ? " (the inputs need no gradient)." : " (nothing before it needs a gradient).") : ";"));
+                if (previous is not null)
+                    w.Line("// dZ" + (i - 1) + " = (the transposed convolution of dZ" + i + " with W" + i + ")" + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.ConvKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
+                    + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, rows);");
+                if (previous is not null)
+                    w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
+                        + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                break;
+            case LayerKind.MaxPool2D:
+                w.Line("// Layer " + i + " backward: each window's gradient goes to its (first) largest input; dZ" + (i - 1) + " = that" + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.PoolKernels.MaxBackward<" + shape + ", " + prevAct + ">(Pool, " + dz + ", " + Output(l, n) + ", "
+                    + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                break;
+            case LayerKind.AvgPool2D:
+                w.Line("// Layer " + i + " backward: each window's gradient spread evenly over its " + l.Taps + " inputs; dZ" + (i - 1) + " = that" + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.PoolKernels.AverageBackward<" + shape + ", " + prevAct + ">(Pool, " + dz + ", "
+                    + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                break;
+            case LayerKind.GlobalAveragePool:
+                w.Line("// Layer " + i + " backward: each channel's gradient spread evenly over its " + l.Input.Pixels + " pixels; dZ" + (i - 1) + " = that" + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.PoolKernels.GlobalAverageBackward<" + shape + ", " + prevAct + ">(Pool, " + dz + ", "
+                    + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                break;
+            default:
+                w.Line("// Layer " + i + " backward (dropout): dZ" + (i - 1) + " = dA" + i + " * mask" + i + derivativeText + ".");
+                w.Line("global::SoftGen.Cpu.DropoutKernels.Backward<" + prevAct + ">(Pool, " + dz + ", _mask" + i + ", "
+                    + prevZ + ", " + prevA + ", " + dzPrev + ", rows * " + l.Output.RowLength + ");");
+                break;
         }
     }
 
-    public static void WriteShapes(SourceWriter w, IReadOnlyList<LayerPlan> layers)
+    public static void WriteShapes(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
     {
+        var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
         w.Line("// The layer shapes as types: the CPU kernels are generic over them, so the JIT compiles each kernel");
-        w.Line("// with these widths as constants. Storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride].");
-        for (var i = 0; i < layers.Count; i++)
+        if (denseOnly)
+            w.Line("// with these widths as constants. Storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride].");
+        else
         {
-            var l = layers[i];
-            if (i > 0)
+            w.Line("// with these sizes as constants. Images are stored channels-last, [rows, height, width, channel stride].");
+            w.Line("// Dense storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride]. Conv2D storage:");
+            w.Line("// Wt [kernel position, InChannelStride, OutChannelStride], then b [OutChannelStride].");
+        }
+        var written = 0;
+        foreach (var l in layers)
+        {
+            if (l.Kind == LayerKind.Dropout)
+                continue;
+            if (written++ > 0)
                 w.Line();
-            using (w.Block("private readonly struct Layer" + i + " : global::SoftGen.Cpu.IDenseShape"))
+            switch (l.Kind)
             {
-                w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
-                w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
-                w.Line("public static int In => " + l.In + ";");
-                w.Line("public static int InStride => " + l.InStride + ";");
-                w.Line("public static int Out => " + l.Out + ";");
-                w.Line("public static int OutStride => " + l.OutStride + ";");
+                case LayerKind.Dense:
+                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IDenseShape"))
+                    {
+                        w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
+                        w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
+                        w.Line("public static int In => " + l.In + ";");
+                        w.Line("public static int InStride => " + l.InStride + ";");
+                        w.Line("public static int Out => " + l.Out + ";");
+                        w.Line("public static int OutStride => " + l.OutStride + ";");
+                    }
+                    break;
+                case LayerKind.Conv2D:
+                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IConvShape"))
+                    {
+                        w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
+                        w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
+                        w.Line("public static int InChannels => " + l.Input.Channels + ";");
+                        w.Line("public static int InChannelStride => " + l.Input.ChannelStride + ";");
+                        w.Line("public static int InHeight => " + l.Input.Height + ";");
+                        w.Line("public static int InWidth => " + l.Input.Width + ";");
+                        w.Line("public static int OutChannels => " + l.Out + ";");
+                        w.Line("public static int OutChannelStride => " + l.OutStride + ";");
+                        w.Line("public static int OutHeight => " + l.Output.Height + ";");
+                        w.Line("public static int OutWidth => " + l.Output.Width + ";");
+                        w.Line("public static int KernelSize => " + l.Kernel + ";");
+                        w.Line("public static int Stride => " + l.Stride + ";");
+                        w.Line("public static int Padding => " + l.Padding + ";");
+                    }
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IPoolShape"))
+                    {
+                        WriteSpatial(w, l.Input);
+                        w.Line("public static int Size => " + l.Kernel + ";");
+                    }
+                    break;
+                default:
+                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
+                        WriteSpatial(w, l.Input);
+                    break;
             }
         }
+        if (spec.PerPixel)
+        {
+            w.Line();
+            w.Line("// The per-pixel logits: the last layer's output.");
+            using (w.Block("private readonly struct Logits : global::SoftGen.Cpu.ISpatialShape"))
+                WriteSpatial(w, layers[layers.Count - 1].Output);
+        }
+    }
+
+    private static void WriteSpatial(SourceWriter w, TensorPlan t)
+    {
+        w.Line("public static int Channels => " + t.Channels + ";");
+        w.Line("public static int ChannelStride => " + t.ChannelStride + ";");
+        w.Line("public static int Height => " + t.Height + ";");
+        w.Line("public static int Width => " + t.Width + ";");
     }
 }

@@ -39,15 +39,32 @@ internal static class Describe
 
     public static bool NeedsPreActivation(ActivationKind activation) => activation == ActivationKind.Gelu;
 
-    public static string Loss(LossSpec loss) => loss.Kind switch
+    public static string Loss(LossSpec loss, bool perPixel = false) => loss.Kind switch
     {
         LossKindSpec.SoftmaxCrossEntropy => "softmax cross-entropy"
             + (loss.LabelSmoothing != 0f ? ", label smoothing " + loss.LabelSmoothing.ToString("R", CultureInfo.InvariantCulture) : "")
             + (loss.Temperature != 1f ? ", temperature " + loss.Temperature.ToString("R", CultureInfo.InvariantCulture) + " (loss scaled by T^2)" : "")
-            + ", mean over the batch",
-        LossKindSpec.KLDivergence => "KL(target || softmax(logits)), mean over the batch",
+            + (perPixel ? " at each pixel, mean over the batch and the pixels" : ", mean over the batch"),
+        LossKindSpec.KLDivergence => perPixel
+            ? "KL(target || softmax(logits)) at each pixel, mean over the batch and the pixels"
+            : "KL(target || softmax(logits)), mean over the batch",
         _ => "sigmoid binary cross-entropy, mean over every element",
     };
+
+    /// <summary>"Conv2D 3x3" with the stride and padding when they are not 1 and 0.</summary>
+    public static string LayerKindText(LayerPlan l) => l.Kind switch
+    {
+        LayerKind.Dense => "Dense",
+        LayerKind.Conv2D => "Conv2D " + l.Kernel + "x" + l.Kernel + (l.Stride != 1 ? " s" + l.Stride : "") + (l.Padding != 0 ? " p" + l.Padding : ""),
+        LayerKind.MaxPool2D => "MaxPool2D " + l.Kernel,
+        LayerKind.AvgPool2D => "AvgPool2D " + l.Kernel,
+        LayerKind.GlobalAveragePool => "GlobalAveragePool",
+        _ => "Dropout " + l.Rate.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>"3x3 kernel, stride 1, padding 1".</summary>
+    public static string ConvText(LayerPlan l) =>
+        l.Kernel + "x" + l.Kernel + " kernel, stride " + l.Stride + ", padding " + l.Padding;
 
     /// <summary>
     /// The declaration in canonical form, hashed (FNV-1a, 64 bits) so that saved weights can be matched to it.
@@ -55,8 +72,27 @@ internal static class Describe
     public static string DeclarationHash(ModelSpec spec)
     {
         var text = new System.Text.StringBuilder("inputs=").Append(spec.Inputs);
+        if (spec.Image is { } image)
+            text.Append(";image=").Append(image.Channels).Append('x').Append(image.Height).Append('x').Append(image.Width);
         foreach (var layer in spec.Layers)
-            text.Append(";dense(").Append(layer.Width).Append(',').Append(layer.Activation).Append(')');
+        {
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    text.Append(";dense(").Append(layer.Units).Append(',').Append(layer.Activation).Append(')');
+                    break;
+                case LayerKind.Conv2D:
+                    text.Append(";conv2d(").Append(layer.Units).Append(',').Append(layer.Kernel).Append(',').Append(layer.Stride)
+                        .Append(',').Append(layer.Padding).Append(',').Append(layer.Activation).Append(')');
+                    break;
+                case LayerKind.Dropout:
+                    text.Append(";dropout(").Append(layer.Rate.ToString("R", CultureInfo.InvariantCulture)).Append(')');
+                    break;
+                default:
+                    text.Append(';').Append(layer.Kind.ToString().ToLowerInvariant()).Append('(').Append(layer.Kernel).Append(')');
+                    break;
+            }
+        }
         text.Append(";loss=").Append(spec.Loss.Kind)
             .Append('(').Append(spec.Loss.LabelSmoothing.ToString("R", CultureInfo.InvariantCulture))
             .Append(',').Append(spec.Loss.Temperature.ToString("R", CultureInfo.InvariantCulture)).Append(')');

@@ -10,10 +10,18 @@ internal sealed record ModelSpec(
     string ClassName,
     string Accessibility,
     int Inputs,
-    EquatableArray<DenseLayerSpec> Layers,
+    ImageSpec? Image,
+    EquatableArray<LayerSpec> Layers,
     LossSpec Loss)
 {
-    public int Classes => Layers[Layers.Count - 1].Width;
+    /// <summary>The class count: the last layer's width (Dense) or filter count (Conv2D).</summary>
+    public int Classes => Layers[Layers.Count - 1].Units;
+
+    /// <summary>True when the last layer is a Conv2D: the loss applies at every pixel of its output.</summary>
+    public bool PerPixel => Layers[Layers.Count - 1].Kind == LayerKind.Conv2D;
+
+    /// <summary>True when a Dropout layer makes training and prediction differ.</summary>
+    public bool HasDropout => System.Linq.Enumerable.Any(Layers, l => l.Kind == LayerKind.Dropout);
 
     public string FullName => (Namespace is null ? "" : Namespace + ".")
         + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;
@@ -33,7 +41,29 @@ internal enum ActivationKind
     Gelu = 5,
 }
 
-internal sealed record DenseLayerSpec(int Width, ActivationKind Activation);
+/// <summary>An image input: [Channels, Height, Width] per row (NCHW).</summary>
+internal sealed record ImageSpec(int Channels, int Height, int Width);
+
+internal enum LayerKind
+{
+    Dense,
+    Conv2D,
+    MaxPool2D,
+    AvgPool2D,
+    GlobalAveragePool,
+    Dropout,
+}
+
+/// <summary>
+/// One declared layer. Units: the Dense width or the Conv2D filter count (0 for the others). Kernel: the Conv2D
+/// kernel size or the pool size. Rate: the dropout rate.
+/// </summary>
+internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activation, int Kernel = 0, int Stride = 1, int Padding = 0, float Rate = 0f)
+{
+    public bool HasParameters => Kind is LayerKind.Dense or LayerKind.Conv2D;
+
+    public static LayerSpec Dense(int width, ActivationKind activation) => new(LayerKind.Dense, width, activation);
+}
 
 internal enum LossKindSpec
 {

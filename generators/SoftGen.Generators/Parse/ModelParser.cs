@@ -22,6 +22,11 @@ internal static class ModelParser
 {
     public const string SoftModelAttribute = "SoftGen.SoftModelAttribute";
     public const string DenseAttribute = "SoftGen.DenseAttribute";
+    public const string Conv2DAttribute = "SoftGen.Conv2DAttribute";
+    public const string MaxPool2DAttribute = "SoftGen.MaxPool2DAttribute";
+    public const string AvgPool2DAttribute = "SoftGen.AvgPool2DAttribute";
+    public const string GlobalAveragePoolAttribute = "SoftGen.GlobalAveragePoolAttribute";
+    public const string DropoutAttribute = "SoftGen.DropoutAttribute";
     public const string SoftmaxCrossEntropyAttribute = "SoftGen.SoftmaxCrossEntropyAttribute";
     public const string KLDivergenceAttribute = "SoftGen.KLDivergenceAttribute";
     public const string SigmoidCrossEntropyAttribute = "SoftGen.SigmoidCrossEntropyAttribute";
@@ -39,40 +44,151 @@ internal static class ModelParser
         var modelLocation = AttributeLocation(modelAttribute, cancellationToken);
         CheckTypeShape(type, modelLocation, Report);
 
-        // [SoftModel(Inputs = n, Classes = c)]
+        // [SoftModel(Inputs = n, Classes = c)] or [SoftModel(Channels = c, Height = h, Width = w, Classes = k)]
         var inputs = NamedInt(modelAttribute, "Inputs") ?? 0;
-        if (inputs <= 0)
+        var channels = NamedInt(modelAttribute, "Channels");
+        var height = NamedInt(modelAttribute, "Height");
+        var width = NamedInt(modelAttribute, "Width");
+        ImageSpec? image = null;
+        var inputsValid = true;
+        if (channels is not null || height is not null || width is not null)
+        {
+            int c = channels ?? 0, h = height ?? 0, wd = width ?? 0;
+            if (NamedInt(modelAttribute, "Inputs") is not null)
+            {
+                Report(DiagnosticDescriptors.InputsAndImageShape,
+                    NamedArgumentLocation(modelAttribute, "Inputs", cancellationToken) ?? modelLocation, inputs);
+                inputsValid = false;
+            }
+            if (c <= 0 || h <= 0 || wd <= 0)
+            {
+                Report(DiagnosticDescriptors.ImageShapeNotPositive, modelLocation, c, h, wd);
+                inputsValid = false;
+            }
+            else if ((long)c * h * wd > int.MaxValue / 16)
+            {
+                Report(DiagnosticDescriptors.ModelTooLarge, modelLocation, type.Name, (long)c * h * wd);
+                inputsValid = false;
+            }
+            else
+            {
+                image = new ImageSpec(c, h, wd);
+                inputs = c * h * wd;
+            }
+        }
+        else if (inputs <= 0)
+        {
             Report(DiagnosticDescriptors.InputsNotPositive,
                 NamedArgumentLocation(modelAttribute, "Inputs", cancellationToken) ?? modelLocation, inputs);
+            inputsValid = false;
+        }
         var declaredClasses = NamedInt(modelAttribute, "Classes");
 
-        // Layers and losses, in the order they are written.
-        var layers = new List<DenseLayerSpec>();
+        // Layers and losses, in the order they are written. The shape of each layer's input is followed as far as it
+        // is known, so that every impossible shape is reported on the layer that causes it (and only there).
+        var layers = new List<LayerSpec>();
         Location? lastLayerLocation = null;
         AttributeData? lastLayer = null;
         LossSpec? loss = null;
         string? lossName = null;
         Location? lossLocation = null;
+        var shape = inputsValid ? (image is not null ? new Shape(image.Channels, image.Height, image.Width, true) : new Shape(inputs, 1, 1, false)) : null;
         foreach (var attribute in AttributesInSourceOrder(type, cancellationToken))
         {
             var name = attribute.AttributeClass?.ToDisplayString();
             var location = AttributeLocation(attribute, cancellationToken);
+            var index = layers.Count;
             switch (name)
             {
                 case DenseAttribute:
-                    var width = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int w ? w : 0;
-                    var activationValue = attribute.ConstructorArguments.Length > 1 && attribute.ConstructorArguments[1].Value is int a ? a : 0;
-                    if (width <= 0)
-                        Report(DiagnosticDescriptors.WidthNotPositive, ArgumentLocation(attribute, 0, cancellationToken) ?? location, layers.Count, width);
-                    if (!Enum.IsDefined(typeof(ActivationKind), activationValue))
-                    {
-                        Report(DiagnosticDescriptors.UnknownActivation, ArgumentLocation(attribute, 1, cancellationToken) ?? location, activationValue);
-                        activationValue = 0;
-                    }
-                    layers.Add(new DenseLayerSpec(width, (ActivationKind)activationValue));
+                {
+                    var units = PositionalInt(attribute, 0) ?? 0;
+                    if (units <= 0)
+                        Report(DiagnosticDescriptors.WidthNotPositive, ArgumentLocation(attribute, 0, cancellationToken) ?? location, index, units);
+                    var activation = ParseActivation(attribute, 1, location, Report, cancellationToken);
+                    layers.Add(LayerSpec.Dense(units, activation));
+                    shape = units > 0 ? new Shape(units, 1, 1, false) : null;
                     lastLayer = attribute;
                     lastLayerLocation = location;
                     break;
+                }
+
+                case Conv2DAttribute:
+                {
+                    var filters = PositionalInt(attribute, 0) ?? 0;
+                    var kernel = PositionalInt(attribute, 1) ?? 0;
+                    var stride = NamedInt(attribute, "Stride") ?? 1;
+                    var padding = NamedInt(attribute, "Padding") ?? 0;
+                    var valid = true;
+                    void Argument(bool ok, string what, int value, string rule, Location? at)
+                    {
+                        if (ok) return;
+                        Report(DiagnosticDescriptors.ConvArgumentOutOfRange, at ?? location, index, what, value, rule);
+                        valid = false;
+                    }
+                    Argument(filters > 0, "filters", filters, "a layer needs at least 1 filter", ArgumentLocation(attribute, 0, cancellationToken));
+                    Argument(kernel > 0, "kernelSize", kernel, "the kernel needs at least 1 pixel", ArgumentLocation(attribute, 1, cancellationToken));
+                    Argument(stride > 0, "Stride", stride, "the stride must be at least 1", NamedArgumentLocation(attribute, "Stride", cancellationToken));
+                    Argument(padding >= 0, "Padding", padding, "the padding cannot be negative", NamedArgumentLocation(attribute, "Padding", cancellationToken));
+                    var activation = ParseActivation(attribute, 2, location, Report, cancellationToken);
+                    layers.Add(new LayerSpec(LayerKind.Conv2D, filters, activation, kernel, stride, padding));
+                    lastLayer = attribute;
+                    lastLayerLocation = location;
+                    if (!RequireImage("Conv2D", index, location, ref shape) || !valid)
+                    {
+                        shape = null;
+                        break;
+                    }
+                    if (kernel > shape!.Height + 2 * padding || kernel > shape.Width + 2 * padding)
+                    {
+                        Report(DiagnosticDescriptors.KernelLargerThanInput, ArgumentLocation(attribute, 1, cancellationToken) ?? location,
+                            index, kernel, shape.Height, shape.Width, padding);
+                        shape = null;
+                        break;
+                    }
+                    shape = new Shape(filters, Shapes.ConvOutput(shape.Height, kernel, stride, padding), Shapes.ConvOutput(shape.Width, kernel, stride, padding), true);
+                    break;
+                }
+
+                case MaxPool2DAttribute or AvgPool2DAttribute:
+                {
+                    var kind = name == MaxPool2DAttribute ? LayerKind.MaxPool2D : LayerKind.AvgPool2D;
+                    var size = PositionalInt(attribute, 0) ?? 0;
+                    layers.Add(new LayerSpec(kind, 0, ActivationKind.None, size));
+                    lastLayer = attribute;
+                    lastLayerLocation = location;
+                    if (!RequireImage(kind.ToString(), index, location, ref shape))
+                        break;
+                    if (size < 1 || shape!.Height % size != 0 || shape.Width % size != 0)
+                    {
+                        Report(DiagnosticDescriptors.PoolSizeInvalid, ArgumentLocation(attribute, 0, cancellationToken) ?? location,
+                            kind.ToString(), index, size, shape!.Height, shape.Width);
+                        shape = null;
+                        break;
+                    }
+                    shape = shape with { Height = shape.Height / size, Width = shape.Width / size };
+                    break;
+                }
+
+                case GlobalAveragePoolAttribute:
+                    layers.Add(new LayerSpec(LayerKind.GlobalAveragePool, 0, ActivationKind.None));
+                    lastLayer = attribute;
+                    lastLayerLocation = location;
+                    if (RequireImage("GlobalAveragePool", index, location, ref shape))
+                        shape = new Shape(shape!.Channels, 1, 1, false);
+                    break;
+
+                case DropoutAttribute:
+                {
+                    var rate = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is float r ? r : float.NaN;
+                    if (!(rate >= 0f && rate < 1f))
+                        Report(DiagnosticDescriptors.DropoutRateOutOfRange, ArgumentLocation(attribute, 0, cancellationToken) ?? location,
+                            index, rate.ToString("R", CultureInfo.InvariantCulture));
+                    layers.Add(new LayerSpec(LayerKind.Dropout, 0, ActivationKind.None, Rate: rate));
+                    lastLayer = attribute;
+                    lastLayerLocation = location;
+                    break;
+                }
 
                 case SoftmaxCrossEntropyAttribute or KLDivergenceAttribute or SigmoidCrossEntropyAttribute:
                     var shortName = ShortName(name);
@@ -88,27 +204,44 @@ internal static class ModelParser
             }
         }
 
+        // A spatial layer needs an image input; reports it (once, on this layer) when the input is a flat row.
+        bool RequireImage(string kind, int index, Location? location, ref Shape? current)
+        {
+            if (current is null)
+                return false;
+            if (current.Spatial)
+                return true;
+            Report(DiagnosticDescriptors.SpatialLayerOnFlatInput, location, kind, index, current.Channels);
+            current = null;
+            return false;
+        }
+
         if (layers.Count == 0)
             Report(DiagnosticDescriptors.NoLayers, modelLocation, type.Name);
         if (loss is null)
             Report(DiagnosticDescriptors.NoLoss, modelLocation, type.Name);
 
-        if (layers.Count > 0 && loss is not null)
+        if (layers.Count > 0 && !layers[layers.Count - 1].HasParameters)
+            Report(DiagnosticDescriptors.LastLayerWithoutParameters, lastLayerLocation, ShortName(lastLayer!.AttributeClass!.ToDisplayString()));
+        else if (layers.Count > 0 && loss is not null)
         {
             var last = layers[layers.Count - 1];
-            if (declaredClasses is { } classes && classes != last.Width)
-                Report(DiagnosticDescriptors.ClassCountMismatch, lastLayerLocation, last.Width, classes);
+            var kindName = last.Kind == LayerKind.Conv2D ? "Conv2D" : "Dense";
+            var widthPhrase = last.Kind == LayerKind.Conv2D ? "Conv2D layer has filter count" : "Dense layer has width";
+            if (declaredClasses is { } classes && classes != last.Units)
+                Report(DiagnosticDescriptors.ClassCountMismatch, lastLayerLocation, last.Units, classes, widthPhrase);
             if (last.Activation != ActivationKind.None)
                 Report(DiagnosticDescriptors.ActivationBeforeLoss,
-                    ArgumentLocation(lastLayer!, 1, cancellationToken) ?? lastLayerLocation, last.Activation, lossName!,
-                    loss.Kind == LossKindSpec.SigmoidCrossEntropy ? "sigmoid" : "softmax");
-            if (last.Width == 1 && loss.Kind != LossKindSpec.SigmoidCrossEntropy)
-                Report(DiagnosticDescriptors.TooFewClasses, lossLocation, lossName!);
+                    ArgumentLocation(lastLayer!, last.Kind == LayerKind.Conv2D ? 2 : 1, cancellationToken) ?? lastLayerLocation, last.Activation, lossName!,
+                    loss.Kind == LossKindSpec.SigmoidCrossEntropy ? "sigmoid" : "softmax", kindName);
+            if (last.Units == 1 && loss.Kind != LossKindSpec.SigmoidCrossEntropy)
+                Report(DiagnosticDescriptors.TooFewClasses, lossLocation, lossName!, widthPhrase);
         }
 
-        if (inputs > 0 && layers.All(l => l.Width > 0))
+        if (diagnostics.Count == 0)
         {
-            var storage = Shapes.StorageLength(inputs, layers.Select(l => l.Width));
+            var storage = LayerPlan.StorageLength(new ModelSpec(null, EquatableArray<ContainingTypeSpec>.Empty, type.Name, "", inputs, image,
+                layers.ToEquatableArray(), loss!));
             if (storage > int.MaxValue - 64)
                 Report(DiagnosticDescriptors.ModelTooLarge, modelLocation, type.Name, storage);
         }
@@ -122,10 +255,27 @@ internal static class ModelParser
             type.Name,
             SyntaxFacts.GetText(type.DeclaredAccessibility),
             inputs,
+            image,
             layers.ToEquatableArray(),
             loss!);
         return new ParseResult(spec, EquatableArray<DiagnosticInfo>.Empty);
     }
+
+    /// <summary>The shape the parser follows: channels (or features) and, for images, height and width.</summary>
+    private sealed record Shape(int Channels, int Height, int Width, bool Spatial);
+
+    private static ActivationKind ParseActivation(AttributeData attribute, int position, Location? location,
+        Action<DiagnosticDescriptor, Location?, object[]> report, CancellationToken cancellationToken)
+    {
+        var value = PositionalInt(attribute, position) ?? 0;
+        if (Enum.IsDefined(typeof(ActivationKind), value))
+            return (ActivationKind)value;
+        report(DiagnosticDescriptors.UnknownActivation, ArgumentLocation(attribute, position, cancellationToken) ?? location, new object[] { value });
+        return ActivationKind.None;
+    }
+
+    private static int? PositionalInt(AttributeData attribute, int position) =>
+        attribute.ConstructorArguments.Length > position && attribute.ConstructorArguments[position].Value is int value ? value : null;
 
     private static LossSpec ParseLoss(AttributeData attribute, string name, Location? location,
         Action<DiagnosticDescriptor, Location?, object[]> report, CancellationToken cancellationToken)

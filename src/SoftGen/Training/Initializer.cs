@@ -24,12 +24,12 @@ internal static unsafe class Initializer
         }
     }
 
-    /// <summary>The half-width of the uniform distribution; fan_in = Columns, fan_out = Rows.</summary>
+    /// <summary>The half-width of the uniform distribution; fan_in = Columns, fan_out = Rows (times the kernel area for a Conv2D), as PyTorch.</summary>
     public static double Bound(ParameterInfo p) => p.Init switch
     {
         ParameterInit.Zeros => 0.0,
         ParameterInit.KaimingUniform => p.Gain * Math.Sqrt(3.0 / p.Columns),
-        ParameterInit.GlorotUniform => p.Gain * Math.Sqrt(6.0 / (p.Columns + p.Rows)),
+        ParameterInit.GlorotUniform => p.Gain * Math.Sqrt(6.0 / (p.Columns + p.FanOut)),
         _ => throw new ArgumentOutOfRangeException(nameof(p), p.Init, $"Parameter '{p.Name}' has an unknown initialisation rule."),
     };
 }

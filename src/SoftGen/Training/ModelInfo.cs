@@ -42,16 +42,45 @@ public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offse
     /// <summary>Number of real elements (Rows * Columns).</summary>
     public int Length => Rows * Columns;
 
+    /// <summary>
+    /// Conv2D weights: the kernel size k, so that the PyTorch shape is [Rows, Columns / k^2, k, k]; 0 for other parameters.
+    /// </summary>
+    public int KernelSize { get; init; }
+
+    /// <summary>
+    /// Weights whose inputs are images stored channels-last: PyTorch column i is channel c = i / Positions at position
+    /// s = i % Positions (the kernel position of a Conv2D, the pixel of a Dense after an image), and it is stored as row
+    /// s * <see cref="ChannelStride"/> + c of the transposed weight. 1 (the default) means column i is row i.
+    /// </summary>
+    public int Positions { get; init; } = 1;
+
+    /// <summary>Stored rows per position when <see cref="Positions"/> &gt; 1 (the input's padded channel count).</summary>
+    public int ChannelStride { get; init; }
+
+    /// <summary>The stored row of PyTorch column <paramref name="column"/>.</summary>
+    public int StorageRow(int column) => Positions <= 1 ? column : column % Positions * ChannelStride + column / Positions;
+
+    /// <summary>PyTorch's fan-out (out times the kernel's area for a Conv2D weight), for Glorot initialisation.</summary>
+    public int FanOut => KernelSize > 0 ? Rows * KernelSize * KernelSize : Rows;
+
     /// <summary>PyTorch shape.</summary>
-    public int[] Shape => IsWeight ? new[] { Rows, Columns } : new[] { Rows };
+    public int[] Shape => !IsWeight ? new[] { Rows }
+        : KernelSize > 0 ? new[] { Rows, Columns / (KernelSize * KernelSize), KernelSize, KernelSize }
+        : new[] { Rows, Columns };
 }
 
 /// <summary>What the generator knows about a model, for the hand-written runtime.</summary>
 public sealed class ModelInfo
 {
+    /// <remarks>
+    /// <c>outputHeight</c> and <c>outputWidth</c>: for a model whose last layer is a Conv2D, the size of its output;
+    /// the loss then applies at every pixel. 1 and 1 otherwise.
+    /// </remarks>
     public ModelInfo(string name, int inputs, int classes, LossKind loss, float labelSmoothing, float temperature,
-        int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash)
+        int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash, int outputHeight = 1, int outputWidth = 1)
     {
+        OutputHeight = outputHeight;
+        OutputWidth = outputWidth;
         Name = name;
         Inputs = inputs;
         Classes = classes;
@@ -67,6 +96,19 @@ public sealed class ModelInfo
     public string Name { get; }
     public int Inputs { get; }
     public int Classes { get; }
+
+    /// <summary>Height of the per-pixel output (1 for models whose output is one row of classes).</summary>
+    public int OutputHeight { get; }
+
+    /// <summary>Width of the per-pixel output (1 for models whose output is one row of classes).</summary>
+    public int OutputWidth { get; }
+
+    /// <summary>Pixels the loss applies at: 1, or OutputHeight x OutputWidth for a per-pixel (Conv2D) head.</summary>
+    public int OutputPixels => OutputHeight * OutputWidth;
+
+    /// <summary>Values per row of targets, probabilities and logits: [Classes] or [Classes, OutputHeight, OutputWidth].</summary>
+    public int OutputsPerRow => Classes * OutputPixels;
+
     public LossKind Loss { get; }
     public float LabelSmoothing { get; }
     public float Temperature { get; }

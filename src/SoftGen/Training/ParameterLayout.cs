@@ -11,7 +11,7 @@ namespace SoftGen.Training;
 internal static unsafe class ParameterLayout
 {
     /// <summary>Storage index of PyTorch element [o, i] (i = 0 for a bias).</summary>
-    public static int Index(ParameterInfo p, int o, int i) => p.IsWeight ? p.Offset + i * p.StorageStride + o : p.Offset + o;
+    public static int Index(ParameterInfo p, int o, int i) => p.IsWeight ? p.Offset + p.StorageRow(i) * p.StorageStride + o : p.Offset + o;
 
     /// <summary>Copies a parameter out of storage into PyTorch layout.</summary>
     public static void Read(float* storage, ParameterInfo p, Span<float> destination)
@@ -55,12 +55,17 @@ internal static unsafe class ParameterLayout
                 throw new ArgumentException($"Parameter '{p.Name}' has shape [{p.Rows}, {p.Columns}]; both must be at least 1.", nameof(model));
             if (p.IsWeight && p.StorageStride < p.Rows)
                 throw new ArgumentException($"Weight '{p.Name}' has {p.Rows} rows but a storage stride of {p.StorageStride}.", nameof(model));
+            if (p.Positions > 1 && (p.Columns % p.Positions != 0 || p.ChannelStride < p.Columns / p.Positions))
+                throw new ArgumentException(
+                    $"Weight '{p.Name}' has {p.Columns} columns in {p.Positions} positions with a channel stride of {p.ChannelStride}; the columns must be whole channels that fit the stride.", nameof(model));
+            if (p.KernelSize < 0 || (p.KernelSize > 0 && p.Columns % (p.KernelSize * p.KernelSize) != 0))
+                throw new ArgumentException($"Weight '{p.Name}' has {p.Columns} columns, not a whole number of {p.KernelSize}x{p.KernelSize} kernels.", nameof(model));
             if (p.Init != ParameterInit.Zeros && !(p.Gain > 0f && float.IsFinite(p.Gain)))
                 throw new ArgumentException($"Parameter '{p.Name}' has gain {p.Gain}; it must be positive and finite.", nameof(model));
             for (int o = 0; o < p.Rows; o++)
                 for (int i = 0; i < p.Columns; i++)
                 {
-                    long index = p.IsWeight ? p.Offset + (long)i * p.StorageStride + o : (long)p.Offset + o;
+                    long index = p.IsWeight ? p.Offset + (long)p.StorageRow(i) * p.StorageStride + o : (long)p.Offset + o;
                     if (index < 0 || index >= model.StorageLength)
                         throw new ArgumentException($"Parameter '{p.Name}' element [{o}, {i}] falls at storage index {index}, outside [0, {model.StorageLength}).", nameof(model));
                     if (used[(int)index])
@@ -77,7 +82,7 @@ internal static unsafe class ParameterLayout
             var p = model.Parameters[n];
             int d = index - p.Offset;
             if (d < 0) continue;
-            if (p.IsWeight ? d / p.StorageStride < p.Columns && d % p.StorageStride < p.Rows : d < p.Rows) return p.Name;
+            if (p.IsWeight ? d / p.StorageStride < p.Columns * Math.Max(1, p.ChannelStride) && d % p.StorageStride < p.Rows : d < p.Rows) return p.Name;
         }
         return "?";
     }

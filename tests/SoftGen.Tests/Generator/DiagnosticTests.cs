@@ -5,7 +5,7 @@ using Xunit;
 namespace SoftGen.Tests.Generator;
 
 /// <summary>One test per diagnostic id: the id, the text it points at, and a message that says what to change.</summary>
-public class DiagnosticTests
+public partial class DiagnosticTests
 {
     private static Diagnostic Single(string source, string id)
     {

@@ -1,0 +1,425 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SoftGen.Cpu;
+
+/// <summary>
+/// Conv2D forward and backward as GEMMs over pixel patches (see <see cref="IConvShape"/> for the layouts). Each pass
+/// builds the patches of a block of pixels in the chunk's scratch (im2col in cache, never the whole batch), then runs
+/// <see cref="ConvMicroKernels"/> tiles over it with the epilogue fused. All results are independent of the pool's
+/// thread count: work is split over output elements, and every reduction runs in one fixed order.
+/// </summary>
+/// <remarks>
+/// With K = KernelSize^2 InChannelStride (the GEMM depth) and M = rows OutHeight OutWidth (output pixels):
+/// forward Z [M, OutChannelStride] = patches [M, K] Wt [K, OutChannelStride];
+/// weight gradient dWt [K, OutChannelStride] = patches^T dZ, summed over pixel blocks in order;
+/// input gradient dX = the transposed convolution, as a GEMM of the gathered output gradients
+/// [input pixels, KernelSize^2 OutChannelStride] with the weights rearranged per kernel position.
+/// </remarks>
+public static unsafe class ConvKernels
+{
+    /// <summary>Output pixels whose patches are built together in the forward pass (two tiles).</summary>
+    private const int ForwardBlock = 16;
+
+    /// <summary>Pixels per block of the weight-gradient reduction (the depth of one accumulation).</summary>
+    private const int WeightBlock = 64;
+
+    private struct ForwardArgs
+    {
+        public float* X, Wt, Bias, Z, A;
+    }
+
+    private struct WeightsArgs
+    {
+        public float* X, DZ, DWt;
+        public int Pixels;
+    }
+
+    private struct InputsArgs
+    {
+        public float* DZ, Wt, WRot, PrevZ, PrevA, DX;
+    }
+
+    private struct BiasArgs
+    {
+        public float* DZ, Db;
+        public int Pixels, Stride;
+    }
+
+    private struct TransposeArgs
+    {
+        public float* Source, Target;
+        public int Channels, Pixels;
+    }
+
+    private readonly struct ForwardGemm<T> : IConvGemm where T : struct, IConvShape
+    {
+        public static int RowStrideA => PatchStride<T>();
+        public static int ColStrideA => 1;
+        public static int StrideC => T.OutChannelStride;
+    }
+
+    private readonly struct WeightsGemm<T> : IConvGemm where T : struct, IConvShape
+    {
+        public static int RowStrideA => 1;
+        public static int ColStrideA => PatchStride<T>();
+        public static int StrideC => T.OutChannelStride;
+    }
+
+    private readonly struct InputsGemm<T> : IConvGemm where T : struct, IConvShape
+    {
+        public static int RowStrideA => Taps<T>() * T.OutChannelStride;
+        public static int ColStrideA => 1;
+        public static int StrideC => T.InChannelStride;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Taps<T>() where T : struct, IConvShape => T.KernelSize * T.KernelSize;
+
+    /// <summary>The GEMM depth K.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Depth<T>() where T : struct, IConvShape => Taps<T>() * T.InChannelStride;
+
+    /// <summary>Floats per patch row in scratch: K rounded up to 16, the tail kept 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PatchStride<T>() where T : struct, IConvShape => (Depth<T>() + 15) & ~15;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OutPixels<T>() where T : struct, IConvShape => T.OutHeight * T.OutWidth;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InPixels<T>() where T : struct, IConvShape => T.InHeight * T.InWidth;
+
+    /// <summary>
+    /// Forward: Z = conv(X, W) + b, A = act(Z) for rows 0..rows-1, output [rows, OutHeight, OutWidth, OutChannelStride].
+    /// Writes Z only when <paramref name="z"/> is not null (the generator passes it when TAct.NeedsPreActivation).
+    /// Padding channels of A (and Z) are written as 0.
+    /// </summary>
+    public static void Forward<TShape, TAct>(WorkerPool pool, float* x, float* wt, float* bias, float* z, float* a, int rows)
+        where TShape : struct, IConvShape where TAct : struct, IActivation
+    {
+        SpatialShape.ValidateConv<TShape>();
+        var args = new ForwardArgs { X = x, Wt = wt, Bias = bias, Z = z, A = a };
+        pool.For(Math.Max(rows, 0) * OutPixels<TShape>(), ConvMicroKernels.Rows, &ForwardPixels<TShape, TAct>, &args);
+    }
+
+    /// <summary>
+    /// Weight gradients, overwritten: dWt [K, OutChannelStride] (the layout of Wt) = the sum over every output pixel of
+    /// its input patch times its dZ row, and db = the sum of dZ over every output pixel.
+    /// </summary>
+    public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, int rows)
+        where TShape : struct, IConvShape
+    {
+        SpatialShape.ValidateConv<TShape>();
+        int pixels = Math.Max(rows, 0) * OutPixels<TShape>();
+        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Pixels = pixels };
+        if (pixels == 0)
+            new Span<float>(dwt, Depth<TShape>() * TShape.OutChannelStride).Clear();
+        else
+            pool.For(Depth<TShape>(), ConvMicroKernels.Rows, &WeightRows<TShape>, &args);
+        var bias = new BiasArgs { DZ = dz, Db = db, Pixels = pixels, Stride = TShape.OutChannelStride };
+        pool.For(TShape.OutChannelStride, 16, &BiasColumns, &bias);
+    }
+
+    /// <summary>
+    /// Input gradient fused with the previous layer's activation derivative: dX = (the transposed convolution of dZ
+    /// with W) * TPrevAct.Derivative(prevZ, prevA), [rows, InHeight, InWidth, InChannelStride], padding channels written
+    /// as 0. <paramref name="wScratch"/> ([KernelSize^2, OutChannelStride, InChannelStride]) receives W rearranged per
+    /// kernel position first. <paramref name="prevZ"/> may be null unless TPrevAct.NeedsPreActivation.
+    /// </summary>
+    public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, float* dz, float* wt, float* wScratch, float* prevZ, float* prevA, float* dxPrev, int rows)
+        where TShape : struct, IConvShape where TPrevAct : struct, IActivation
+    {
+        SpatialShape.ValidateConv<TShape>();
+        if (TShape.InChannelStride % 16 != 0)
+            throw new NotSupportedException($"BackwardInputs needs InChannelStride to be a multiple of 16 (it is {TShape.InChannelStride}); the model's input image has no input gradient.");
+        var args = new InputsArgs { DZ = dz, Wt = wt, WRot = wScratch, PrevZ = prevZ, PrevA = prevA, DX = dxPrev };
+        pool.For(Taps<TShape>(), 1, &RotateTaps<TShape>, &args);
+        pool.For(Math.Max(rows, 0) * InPixels<TShape>(), ConvMicroKernels.Rows, &InputPixels<TShape, TPrevAct>, &args);
+    }
+
+    /// <summary>NCHW rows [rows, channels, pixels] to channels-last [rows, pixels, channels], for a multi-channel input image.</summary>
+    public static void ToChannelsLast(WorkerPool pool, float* source, float* target, int rows, int channels, int pixels)
+    {
+        var args = new TransposeArgs { Source = source, Target = target, Channels = channels, Pixels = pixels };
+        pool.For(Math.Max(rows, 0), 1, &TransposeRows, &args);
+    }
+
+    /// <inheritdoc cref="Forward{TShape, TAct}(WorkerPool, float*, float*, float*, float*, float*, int)"/>
+    public static void Forward<TShape, TAct>(WorkerPool pool, FloatBuffer x, FloatBuffer wt, FloatBuffer bias, FloatBuffer z, FloatBuffer a, int rows)
+        where TShape : struct, IConvShape where TAct : struct, IActivation
+        => Forward<TShape, TAct>(pool, x.Pointer, wt.Pointer, bias.Pointer, z.Pointer, a.Pointer, rows);
+
+    /// <inheritdoc cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, int)"/>
+    public static void BackwardWeights<TShape>(WorkerPool pool, FloatBuffer x, FloatBuffer dz, FloatBuffer dwt, FloatBuffer db, int rows)
+        where TShape : struct, IConvShape
+        => BackwardWeights<TShape>(pool, x.Pointer, dz.Pointer, dwt.Pointer, db.Pointer, rows);
+
+    /// <inheritdoc cref="BackwardInputs{TShape, TPrevAct}(WorkerPool, float*, float*, float*, float*, float*, float*, int)"/>
+    public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, FloatBuffer dz, FloatBuffer wt, FloatBuffer wScratch, FloatBuffer prevZ, FloatBuffer prevA, FloatBuffer dxPrev, int rows)
+        where TShape : struct, IConvShape where TPrevAct : struct, IActivation
+        => BackwardInputs<TShape, TPrevAct>(pool, dz.Pointer, wt.Pointer, wScratch.Pointer, prevZ.Pointer, prevA.Pointer, dxPrev.Pointer, rows);
+
+    /// <inheritdoc cref="ToChannelsLast(WorkerPool, float*, float*, int, int, int)"/>
+    public static void ToChannelsLast(WorkerPool pool, FloatBuffer source, FloatBuffer target, int rows, int channels, int pixels)
+        => ToChannelsLast(pool, source.Pointer, target.Pointer, rows, channels, pixels);
+
+    private static void ForwardPixels<TShape, TAct>(void* state, int start, int end)
+        where TShape : struct, IConvShape where TAct : struct, IActivation
+    {
+        var s = (ForwardArgs*)state;
+        int depth = Depth<TShape>(), ocs = TShape.OutChannelStride;
+        int panels = (ocs + 31) / 32;
+        float* packed = WorkerPool.Scratch((nint)panels * depth * 32 + (nint)ForwardBlock * PatchStride<TShape>());
+        float* patches = packed + (nint)panels * depth * 32;
+        PackPanels(s->Wt, ocs, depth, packed);
+        float* tiles = s->Z != null ? s->Z : s->A;
+        for (int m0 = start; m0 < end; m0 += ForwardBlock)
+        {
+            int count = Math.Min(ForwardBlock, end - m0);
+            for (int i = 0; i < count; i++)
+                BuildPatch<TShape>(s->X, m0 + i, patches + (nint)i * PatchStride<TShape>(), 0, Taps<TShape>());
+            for (int j = 0, panel = 0; j < ocs; j += 32, panel++)
+            {
+                int vectors = Math.Min(2, (ocs - j) / 16);
+                for (int t = 0; t < count; t += ConvMicroKernels.Rows)
+                {
+                    int tileRows = Math.Min(ConvMicroKernels.Rows, count - t);
+                    nint row = (nint)(m0 + t) * ocs;
+                    ConvMicroKernels.Run<ForwardGemm<TShape>, K0>(tileRows, vectors, patches + (nint)t * PatchStride<TShape>(),
+                        packed + (nint)panel * depth * 32, 32, tiles + row + j, depth);
+                    ForwardEpilogue<TShape, TAct>(s, row, j, tileRows, vectors);
+                }
+            }
+        }
+    }
+
+    /// <summary>On a tile just computed into Z (or A): z += b, a = act(z), channels at or past OutChannels set to 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardEpilogue<TShape, TAct>(ForwardArgs* s, nint row, int j, int rows, int vectors)
+        where TShape : struct, IConvShape where TAct : struct, IActivation
+    {
+        float* tiles = s->Z != null ? s->Z : s->A;
+        for (int i = 0; i < rows; i++, row += TShape.OutChannelStride)
+        {
+            for (int col = j; col < j + 16 * vectors; col += 16)
+            {
+                var z = Vector512.Load(tiles + row + col) + Vector512.Load(s->Bias + col);
+                var a = TAct.Apply(z);
+                if (col + 16 > TShape.OutChannels)
+                {
+                    var real = TailMask(TShape.OutChannels - col);
+                    z &= real;
+                    a &= real;
+                }
+                if (s->Z != null)
+                    z.Store(s->Z + row + col);
+                a.Store(s->A + row + col);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes output pixel <paramref name="m"/>'s patch (kernel positions tap0..tap1-1) at their places in a patch row:
+    /// position t's InChannelStride values at t * InChannelStride, zeros where the kernel reaches into the padding;
+    /// the row's tail past K is zeroed when tap1 is the last position.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BuildPatch<T>(float* x, int m, float* patch, int tap0, int tap1) where T : struct, IConvShape
+    {
+        int ics = T.InChannelStride;
+        int r = m / OutPixels<T>(), q = m - r * OutPixels<T>();
+        int oy = q / T.OutWidth, ox = q - oy * T.OutWidth;
+        float* image = x + (nint)r * InPixels<T>() * ics;
+        for (int tap = tap0; tap < tap1; tap++)
+        {
+            int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
+            int iy = oy * T.Stride + ky - T.Padding, ix = ox * T.Stride + kx - T.Padding;
+            float* target = patch + (nint)tap * ics;
+            if ((uint)iy < (uint)T.InHeight && (uint)ix < (uint)T.InWidth)
+                Copy(image + ((nint)iy * T.InWidth + ix) * ics, target, ics);
+            else
+                Clear(target, ics);
+        }
+        if (tap1 == Taps<T>())
+            Clear(patch + Depth<T>(), PatchStride<T>() - Depth<T>());
+    }
+
+    private static void WeightRows<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
+    {
+        var s = (WeightsArgs*)state;
+        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride, stride = PatchStride<TShape>();
+        int tap0 = start / ics, tap1 = (end - 1) / ics + 1;
+        float* patches = WorkerPool.Scratch((nint)WeightBlock * stride);
+        for (int m0 = 0; m0 < s->Pixels; m0 += WeightBlock)
+        {
+            int count = Math.Min(WeightBlock, s->Pixels - m0);
+            for (int i = 0; i < count; i++)
+                BuildPatch<TShape>(s->X, m0 + i, patches + (nint)i * stride, tap0, tap1);
+            for (int k = start; k < end; k += ConvMicroKernels.Rows)
+            {
+                int tileRows = Math.Min(ConvMicroKernels.Rows, end - k);
+                for (int j = 0; j < ocs; j += 32)
+                {
+                    int vectors = Math.Min(2, (ocs - j) / 16);
+                    float* b = s->DZ + (nint)m0 * ocs + j;
+                    float* c = s->DWt + (nint)k * ocs + j;
+                    if (m0 == 0)
+                        ConvMicroKernels.Run<WeightsGemm<TShape>, K0>(tileRows, vectors, patches + k, b, ocs, c, count);
+                    else
+                        ConvMicroKernels.Run<WeightsGemm<TShape>, K1>(tileRows, vectors, patches + k, b, ocs, c, count);
+                }
+            }
+        }
+    }
+
+    /// <summary>db[j] = sum over pixels of dZ[pixel, j], for the 16-column groups [start, end), each in pixel order.</summary>
+    private static void BiasColumns(void* state, int start, int end)
+    {
+        var s = (BiasArgs*)state;
+        for (int j = start; j < end; j += 16)
+        {
+            var sum = Vector512<float>.Zero;
+            float* column = s->DZ + j;
+            for (int m = 0; m < s->Pixels; m++, column += s->Stride)
+                sum += Vector512.Load(column);
+            sum.Store(s->Db + j);
+        }
+    }
+
+    /// <summary>WRot[t, o, c] = Wt[t * InChannelStride + c, o] for kernel positions [start, end).</summary>
+    private static void RotateTaps<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
+    {
+        var s = (InputsArgs*)state;
+        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride;
+        for (int t = start; t < end; t++)
+        {
+            float* source = s->Wt + (nint)t * ics * ocs;
+            float* target = s->WRot + (nint)t * ocs * ics;
+            for (int o = 0; o < ocs; o++)
+                for (int c = 0; c < ics; c++)
+                    target[(nint)o * ics + c] = source[(nint)c * ocs + o];
+        }
+    }
+
+    private static void InputPixels<TShape, TPrevAct>(void* state, int start, int end)
+        where TShape : struct, IConvShape where TPrevAct : struct, IActivation
+    {
+        var s = (InputsArgs*)state;
+        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride;
+        int depth = Taps<TShape>() * ocs;
+        int panels = (ics + 31) / 32;
+        float* packed = WorkerPool.Scratch((nint)panels * depth * 32 + (nint)ConvMicroKernels.Rows * depth);
+        float* gathered = packed + (nint)panels * depth * 32;
+        PackPanels(s->WRot, ics, depth, packed);
+        for (int m0 = start; m0 < end; m0 += ConvMicroKernels.Rows)
+        {
+            int count = Math.Min(ConvMicroKernels.Rows, end - m0);
+            for (int i = 0; i < count; i++)
+                GatherOutputGradients<TShape>(s->DZ, m0 + i, gathered + (nint)i * depth);
+            for (int j = 0, panel = 0; j < ics; j += 32, panel++)
+            {
+                int vectors = Math.Min(2, (ics - j) / 16);
+                nint row = (nint)m0 * ics;
+                ConvMicroKernels.Run<InputsGemm<TShape>, K0>(count, vectors, gathered, packed + (nint)panel * depth * 32, 32, s->DX + row + j, depth);
+                InputEpilogue<TShape, TPrevAct>(s, row, j, count, vectors);
+            }
+        }
+    }
+
+    /// <summary>
+    /// For input pixel <paramref name="m"/>: at place t * OutChannelStride, the dZ row of the output pixel that sees it
+    /// through kernel position t, or zeros where no output pixel does (the border, or between the steps of a stride).
+    /// </summary>
+    private static void GatherOutputGradients<T>(float* dz, int m, float* row) where T : struct, IConvShape
+    {
+        int ocs = T.OutChannelStride;
+        int r = m / InPixels<T>(), q = m - r * InPixels<T>();
+        int iy = q / T.InWidth, ix = q - iy * T.InWidth;
+        float* image = dz + (nint)r * OutPixels<T>() * ocs;
+        for (int tap = 0; tap < Taps<T>(); tap++)
+        {
+            int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
+            int ty = iy + T.Padding - ky, tx = ix + T.Padding - kx;
+            int oy = ty / T.Stride, ox = tx / T.Stride;
+            float* target = row + (nint)tap * ocs;
+            if (ty >= 0 && tx >= 0 && oy * T.Stride == ty && ox * T.Stride == tx && oy < T.OutHeight && ox < T.OutWidth)
+                Copy(image + ((nint)oy * T.OutWidth + ox) * ocs, target, ocs);
+            else
+                Clear(target, ocs);
+        }
+    }
+
+    /// <summary>On a tile just computed into dX: multiply by the previous activation's derivative, channels at or past InChannels set to 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputEpilogue<TShape, TPrevAct>(InputsArgs* s, nint row, int j, int rows, int vectors)
+        where TShape : struct, IConvShape where TPrevAct : struct, IActivation
+    {
+        for (int i = 0; i < rows; i++, row += TShape.InChannelStride)
+        {
+            for (int col = j; col < j + 16 * vectors; col += 16)
+            {
+                var z = TPrevAct.NeedsPreActivation ? Vector512.Load(s->PrevZ + row + col) : default;
+                var g = Vector512.Load(s->DX + row + col) * TPrevAct.Derivative(z, Vector512.Load(s->PrevA + row + col));
+                if (col + 16 > TShape.InChannels)
+                    g &= TailMask(TShape.InChannels - col);
+                g.Store(s->DX + row + col);
+            }
+        }
+    }
+
+    private static void TransposeRows(void* state, int start, int end)
+    {
+        var s = (TransposeArgs*)state;
+        int channels = s->Channels, pixels = s->Pixels;
+        for (int r = start; r < end; r++)
+        {
+            float* source = s->Source + (nint)r * channels * pixels;
+            float* target = s->Target + (nint)r * channels * pixels;
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < pixels; p++)
+                    target[(nint)p * channels + c] = source[(nint)c * pixels + p];
+        }
+    }
+
+    /// <summary>Copies B [depth, stride] into panels of 32 columns, [panel][depth][32] (a last panel of 16 columns is padded).</summary>
+    private static void PackPanels(float* source, int stride, int depth, float* panels)
+    {
+        for (int j = 0; j < stride; j += 32)
+        {
+            bool two = stride - j >= 32;
+            float* s = source + j;
+            for (int p = 0; p < depth; p++, s += stride, panels += 32)
+            {
+                Vector512.Load(s).Store(panels);
+                if (two)
+                    Vector512.Load(s + 16).Store(panels + 16);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* source, float* target, int count)
+    {
+        int k = 0;
+        for (; k + 16 <= count; k += 16)
+            Vector512.Load(source + k).Store(target + k);
+        for (; k < count; k++)
+            target[k] = source[k];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear(float* target, int count)
+    {
+        int k = 0;
+        for (; k + 16 <= count; k += 16)
+            Vector512<float>.Zero.Store(target + k);
+        for (; k < count; k++)
+            target[k] = 0f;
+    }
+
+    /// <summary>All bits set in the first <paramref name="count"/> lanes (none when count &lt;= 0).</summary>
+    internal static Vector512<float> TailMask(int count)
+        => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+}

@@ -1,0 +1,99 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace SoftGen.Cpu;
+
+/// <summary>
+/// The compile-time shape of an image tensor: one row of the batch is [Height, Width, ChannelStride] floats
+/// (channels-last), the first <see cref="Channels"/> of each pixel real and the rest kept 0.
+/// </summary>
+public interface ISpatialShape
+{
+    static abstract int Channels { get; }
+
+    /// <summary>Floats per pixel: Channels for the model's input image, else Channels rounded up to a multiple of 16.</summary>
+    static abstract int ChannelStride { get; }
+
+    static abstract int Height { get; }
+
+    static abstract int Width { get; }
+}
+
+/// <summary>A pooling layer: its input's shape and the window size (also the stride), which divides both sides.</summary>
+public interface IPoolShape : ISpatialShape
+{
+    static abstract int Size { get; }
+}
+
+/// <summary>
+/// The compile-time shape of a Conv2D layer. The generator emits one struct per layer; the CPU kernels are generic
+/// over it, so the JIT compiles each with these sizes as constants.
+/// </summary>
+/// <remarks>
+/// Storage, inside pinned buffers: input X [rows, InHeight, InWidth, InChannelStride] and output Z, A and their
+/// gradients [rows, OutHeight, OutWidth, OutChannelStride] (channels-last, padding channels kept 0);
+/// weights Wt [KernelSize * KernelSize * InChannelStride, OutChannelStride]: row (ky * KernelSize + kx) * InChannelStride + c,
+/// column o holds PyTorch's weight[o, c, ky, kx] (rows of padding channels and columns past OutChannels are 0);
+/// bias b [OutChannelStride]. Output sizes follow PyTorch: (in + 2 Padding - KernelSize) / Stride + 1, rounded down.
+/// </remarks>
+public interface IConvShape
+{
+    static abstract int InChannels { get; }
+    static abstract int InChannelStride { get; }
+    static abstract int InHeight { get; }
+    static abstract int InWidth { get; }
+    static abstract int OutChannels { get; }
+
+    /// <summary>OutChannels rounded up to a multiple of 16.</summary>
+    static abstract int OutChannelStride { get; }
+    static abstract int OutHeight { get; }
+    static abstract int OutWidth { get; }
+    static abstract int KernelSize { get; }
+    static abstract int Stride { get; }
+    static abstract int Padding { get; }
+}
+
+/// <summary>The layout rules the spatial kernels rely on, checked at no cost (the sizes are JIT-time constants).</summary>
+internal static class SpatialShape
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ValidateConv<T>() where T : struct, IConvShape
+    {
+        if (T.InChannels < 1 || T.InChannelStride < T.InChannels || T.InHeight < 1 || T.InWidth < 1
+            || T.OutChannels < 1 || T.OutChannelStride < T.OutChannels || T.OutChannelStride % 16 != 0
+            || T.KernelSize < 1 || T.Stride < 1 || T.Padding < 0
+            || T.OutHeight != (T.InHeight + 2 * T.Padding - T.KernelSize) / T.Stride + 1
+            || T.OutWidth != (T.InWidth + 2 * T.Padding - T.KernelSize) / T.Stride + 1
+            || T.OutHeight < 1 || T.OutWidth < 1)
+            ThrowConv<T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Validate<T>() where T : struct, ISpatialShape
+    {
+        if (T.Channels < 1 || T.ChannelStride < T.Channels || T.Height < 1 || T.Width < 1)
+            Throw<T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ValidatePool<T>() where T : struct, IPoolShape
+    {
+        Validate<T>();
+        if (T.Size < 1 || T.Height % T.Size != 0 || T.Width % T.Size != 0)
+            Throw<T>();
+    }
+
+    [DoesNotReturn]
+    private static void ThrowConv<T>() where T : struct, IConvShape
+        => throw new NotSupportedException(
+            $"{typeof(T).Name} is not a valid Conv2D shape (in {T.InChannels}/{T.InChannelStride} x {T.InHeight} x {T.InWidth}, "
+            + $"out {T.OutChannels}/{T.OutChannelStride} x {T.OutHeight} x {T.OutWidth}, kernel {T.KernelSize}, stride {T.Stride}, padding {T.Padding}): "
+            + "the kernels need positive sizes, channel strides at least the channels (the output's a multiple of 16) and PyTorch's output size.");
+
+    [DoesNotReturn]
+    private static void Throw<T>() where T : struct, ISpatialShape
+        => throw new NotSupportedException(
+            $"{typeof(T).Name} is not a valid image shape ({T.Channels}/{T.ChannelStride} x {T.Height} x {T.Width}"
+            + (typeof(IPoolShape).IsAssignableFrom(typeof(T)) ? ", a pool size that divides both sides" : "") + ").");
+}

@@ -2,6 +2,8 @@ using System;
 using System.IO;
 using System.Linq;
 using SoftGen;
+using SoftGen.Examples;
+using SoftGen.Metrics;
 using SoftGen.Training;
 
 namespace Classify;
@@ -11,17 +13,22 @@ namespace Classify;
 ///   (no arguments)                  the bundled UCI digits, 20% held out
 ///   --data fashion-mnist [DIR]      Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)
 ///   --model cnn                     Fashion-MNIST with the convolutional model (FashionCnn) instead of the MLP
+///   --plots DIR                     also write the held-out reliability diagram and the loss curves as PNG files in DIR
 /// </summary>
 public static class Program
 {
     private const string FashionMnistDefault = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Where --plots writes its PNG files; null without --plots.</summary>
+    private static string? _plots;
 
     public static int Main(string[] args)
     {
         try
         {
             var cnn = TakeModel(ref args, out var badModel);
-            if (badModel)
+            _plots = TakePlots(ref args, out var badPlots);
+            if (badModel || badPlots)
                 return Usage();
             if (args.Length == 0)
                 return cnn ? FashionMnist(FashionMnistDefault, cnn) : Digits();
@@ -38,7 +45,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn]");
+        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn] [--plots DIR]");
         return 2;
     }
 
@@ -57,6 +64,18 @@ public static class Program
         var cnn = args[at + 1] == "cnn";
         args = args[..at].Concat(args[(at + 2)..]).ToArray();
         return cnn;
+    }
+
+    /// <summary>Removes "--plots DIR" from the arguments and returns DIR.</summary>
+    private static string? TakePlots(ref string[] args, out bool bad)
+    {
+        int at = Array.IndexOf(args, "--plots");
+        bad = at >= 0 && (at + 1 >= args.Length || args[at + 1].StartsWith("--", StringComparison.Ordinal));
+        if (at < 0 || bad)
+            return null;
+        var directory = args[at + 1];
+        args = args[..at].Concat(args[(at + 2)..]).ToArray();
+        return directory;
     }
 
     private static int Digits()
@@ -147,8 +166,15 @@ public static class Program
 
     private static void Train(TrainerBase trainer, Dataset train, Dataset holdout, string holdoutName, int epochs, int reportEvery)
     {
+        var loss = new System.Collections.Generic.List<double>();
+        var holdoutNll = new System.Collections.Generic.List<double>();
         var progress = new ConsoleProgress(report =>
         {
+            if (_plots is not null)
+            {
+                loss.Add(report.MeanLoss);
+                holdoutNll.Add(trainer.Evaluate(holdout.Features, holdout.Targets).Nll);
+            }
             if (report.Epoch % reportEvery != 0 && report.Epoch != report.Epochs)
                 return;
             var check = trainer.Evaluate(holdout.Features, holdout.Targets);
@@ -156,6 +182,25 @@ public static class Program
                 $"{holdoutName} accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,9:N0} samples/s  {report.Elapsed.TotalSeconds:F2} s");
         });
         trainer.Fit(train.Features, train.Targets, epochs, progress);
+        if (_plots is not null)
+            WritePlots(trainer, holdout, holdoutName, loss, holdoutNll);
+    }
+
+    /// <summary>--plots: the reliability diagram on the held-out rows and the per-epoch curves, named after the model.</summary>
+    private static void WritePlots(TrainerBase trainer, Dataset holdout, string holdoutName,
+        System.Collections.Generic.List<double> loss, System.Collections.Generic.List<double> holdoutNll)
+    {
+        var name = trainer.Model.Name[(trainer.Model.Name.LastIndexOf('.') + 1)..];
+        var report = ProbabilityMetrics.Evaluate(trainer, holdout.Features, holdout.Targets);
+        Console.WriteLine($"{holdoutName} ECE {report.ExpectedCalibrationError:F4} (15 bins)");
+        Console.WriteLine("wrote " + Plots.ReliabilityDiagram(_plots!, $"{name}-reliability.png",
+            $"{name}: reliability on {holdout.Count} {holdoutName} rows (15 bins)",
+            new[] { new Plots.Reliability(name, report.ReliabilityBins, report.ExpectedCalibrationError) }));
+        Console.WriteLine("wrote " + Plots.EpochCurves(_plots!, $"{name}-loss.png", $"{name}: loss per epoch", "mean loss / NLL", new[]
+        {
+            new Plots.Curve("training loss (the model's own, label smoothing included)", loss),
+            new Plots.Curve($"{holdoutName} NLL", holdoutNll, Dashed: true),
+        }));
     }
 
     private static int Report(TrainerBase trainer, Dataset holdout, string name)

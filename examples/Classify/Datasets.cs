@@ -37,29 +37,23 @@ internal sealed record Dataset(float[] Features, float[] Targets, int Count, int
 
 internal static class Datasets
 {
-    /// <summary>The bundled UCI digits: headerless CSV, 64 pixel counts 0..16 then the class 0..9 per line.</summary>
+    /// <summary>
+    /// The bundled UCI digits: headerless CSV, 64 pixel counts 0..16 then the class 0..9 per line, read with SoftGen's
+    /// CSV reader (errors name the line) and scaled to [0, 1].
+    /// </summary>
     public static Dataset Digits(string path)
     {
-        const int inputs = 64, classes = 10;
-        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        var features = new System.Collections.Generic.List<float>();
-        var targets = new System.Collections.Generic.List<float>();
-        var lineNumber = 0;
-        for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        var columns = new string[65];
+        for (var i = 0; i < 64; i++)
+            columns[i] = "pixel" + i.ToString(CultureInfo.InvariantCulture);
+        columns[64] = "digit";
+        var digits = CsvDataset.Read(path, new CsvFormat
         {
-            lineNumber++;
-            var fields = line.Split(',');
-            if (fields.Length != inputs + 1)
-                throw new InvalidDataException($"{path}, line {lineNumber}: {fields.Length} fields, expected {inputs + 1}.");
-            for (var i = 0; i < inputs; i++)
-                features.Add(float.Parse(fields[i], CultureInfo.InvariantCulture) / 16f);
-            var label = int.Parse(fields[inputs], CultureInfo.InvariantCulture);
-            if ((uint)label >= classes)
-                throw new InvalidDataException($"{path}, line {lineNumber}: class {label} is outside 0..{classes - 1}.");
-            for (var c = 0; c < classes; c++)
-                targets.Add(c == label ? 1f : 0f);
-        }
-        return new Dataset(features.ToArray(), targets.ToArray(), lineNumber, inputs, classes);
+            ColumnNames = columns,
+            Labels = CsvLabels.ClassColumn("digit", 10),
+            FeatureScale = 1f / 16, // a power of two: the same floats as dividing by 16
+        });
+        return new Dataset(digits.Features.ToArray(), digits.Targets.ToArray(), digits.Count, digits.Inputs, digits.Classes);
     }
 
     /// <summary>Fashion-MNIST's train or test split from its (gzip) IDX files.</summary>

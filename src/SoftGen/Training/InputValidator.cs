@@ -27,6 +27,11 @@ internal static class InputValidator
 
     public static void CheckTargets(ReadOnlySpan<float> targets, ModelInfo model, int firstRow, string paramName)
     {
+        if (model.OutputPixels > 1)
+        {
+            CheckPixelTargets(targets, model, firstRow, paramName);
+            return;
+        }
         int classes = model.Classes;
         bool distributions = model.TargetsAreDistributions;
         int rows = targets.Length / classes;
@@ -44,6 +49,39 @@ internal static class InputValidator
             if (distributions && !(Math.Abs(sum - 1.0) <= SumTolerance)) ThrowSum(sum, firstRow + r, model.Loss, paramName);
         }
     }
+
+    /// <summary>Per-pixel targets [rows, Classes, OutputHeight, OutputWidth]: the checks of a row, at every pixel.</summary>
+    private static void CheckPixelTargets(ReadOnlySpan<float> targets, ModelInfo model, int firstRow, string paramName)
+    {
+        int classes = model.Classes, pixels = model.OutputPixels;
+        bool distributions = model.TargetsAreDistributions;
+        int rows = targets.Length / (classes * pixels);
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < pixels; p++)
+            {
+                double sum = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    float y = targets[(r * classes + c) * pixels + p];
+                    if (!float.IsFinite(y) || y < 0f) ThrowPixelTarget(y, firstRow + r, p, c, model, "targets must be finite and non-negative", paramName);
+                    if (!distributions && y > 1f)
+                        ThrowPixelTarget(y, firstRow + r, p, c, model, "sigmoid cross-entropy targets are per-class probabilities in [0, 1]", paramName);
+                    sum += y;
+                }
+                if (distributions && !(Math.Abs(sum - 1.0) <= SumTolerance)) ThrowPixelSum(sum, firstRow + r, p, model, paramName);
+            }
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowPixelTarget(float value, int row, int pixel, int c, ModelInfo model, string rule, string paramName) =>
+        throw new ArgumentException(
+            $"Target row {row}, pixel (y {pixel / model.OutputWidth}, x {pixel % model.OutputWidth}), class {c} is {value}; {rule}.", paramName);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowPixelSum(double sum, int row, int pixel, ModelInfo model, string paramName) =>
+        throw new ArgumentException(
+            $"Target row {row}, pixel (y {pixel / model.OutputWidth}, x {pixel % model.OutputWidth}) sums to {(float)sum} over its {model.Classes} classes; "
+            + $"{model.Loss} targets must be distributions that sum to 1 at every pixel (within {SumTolerance}).", paramName);
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLength(int actual, int rows, int width, string what, string rowWord, string paramName) =>

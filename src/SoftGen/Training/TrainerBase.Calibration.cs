@@ -33,6 +33,7 @@ public abstract unsafe partial class TrainerBase : IClassifier
     public float CalibrateTemperature(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfPerPixel();
         int count = CheckDataSet(inputs, targets);
         var logits = new float[checked(count * _model.Classes)];
         PredictLogits(inputs, logits, count);
@@ -46,6 +47,7 @@ public abstract unsafe partial class TrainerBase : IClassifier
     public void PredictTempered(ReadOnlySpan<float> inputs, Span<float> probabilities, int count, float temperature)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfPerPixel();
         Labels.CheckTemperature(temperature, nameof(temperature));
         PredictLogits(inputs, probabilities, count);
         ApplyTemperature(probabilities, temperature);

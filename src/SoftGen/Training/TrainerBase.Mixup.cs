@@ -35,7 +35,7 @@ public abstract unsafe partial class TrainerBase
             _mixupSeeded = true;
         }
         var partners = _mixupPartners ??= new int[BatchCapacity];
-        int n = rows.Length, inputsPerRow = _model.Inputs, classes = _model.Classes;
+        int n = rows.Length, inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
         Mixup.MixBatch(inputs, targets, rows, inputsPerRow, classes, mixup.Alpha, ref _mixupRandom, partners.AsSpan(0, n),
             new Span<float>(_batchInputs, n * inputsPerRow), new Span<float>(_batchTargets, n * classes));
     }

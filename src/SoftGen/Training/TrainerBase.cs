@@ -30,8 +30,8 @@ public abstract unsafe partial class TrainerBase : IDisposable
     private readonly float* _parameters;
     private readonly float* _gradients;
     private readonly float* _batchInputs;   // Fit's gathered minibatch [BatchSize, Inputs]
-    private readonly float* _batchTargets;  // and its targets [BatchSize, Classes]
-    private readonly float* _probabilities; // [BatchSize, Classes] for Evaluate and PredictClasses
+    private readonly float* _batchTargets;  // and its targets [BatchSize, OutputsPerRow]
+    private readonly float* _probabilities; // [BatchSize, OutputsPerRow] for Evaluate and PredictClasses
     private DeterministicRandom _shuffle;
     private long _step;
     private bool _disposed;
@@ -47,9 +47,9 @@ public abstract unsafe partial class TrainerBase : IDisposable
         if (options.ThreadCount < 1)
             throw new ArgumentException($"TrainerOptions.ThreadCount is {options.ThreadCount}; it must be at least 1.", nameof(options));
         ParameterLayout.Validate(model);
-        if ((long)options.BatchSize * Math.Max(model.Inputs, model.Classes) > int.MaxValue - 16)
+        if ((long)options.BatchSize * Math.Max(model.Inputs, model.OutputsPerRow) > int.MaxValue - 16)
             throw new ArgumentException(
-                $"TrainerOptions.BatchSize {options.BatchSize} times {Math.Max(model.Inputs, model.Classes)} values a row does not fit one buffer.", nameof(options));
+                $"TrainerOptions.BatchSize {options.BatchSize} times {Math.Max(model.Inputs, model.OutputsPerRow)} values a row does not fit one buffer.", nameof(options));
 
         _backend = options.Backend switch
         {
@@ -68,8 +68,8 @@ public abstract unsafe partial class TrainerBase : IDisposable
             _gradients = _buffers.Allocate(model.StorageLength);
             _optimizer = new OptimizerState(options.Optimizer, model.StorageLength, _buffers);
             _batchInputs = _buffers.Allocate(options.BatchSize * model.Inputs);
-            _batchTargets = _buffers.Allocate(options.BatchSize * model.Classes);
-            _probabilities = _buffers.Allocate(options.BatchSize * model.Classes);
+            _batchTargets = _buffers.Allocate(options.BatchSize * model.OutputsPerRow);
+            _probabilities = _buffers.Allocate(options.BatchSize * model.OutputsPerRow);
 
             var init = new DeterministicRandom(options.Seed, DeterministicRandom.InitStream);
             Initializer.Initialize(_parameters, model.Parameters, ref init);
@@ -139,7 +139,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
         InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(targets.Length, batchSize, _model.Classes, nameof(targets), "rows", nameof(targets));
+        InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
         InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
 
@@ -172,10 +172,10 @@ public abstract unsafe partial class TrainerBase : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
         InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(probabilities.Length, count, _model.Classes, nameof(probabilities), "rows", nameof(probabilities));
+        InputValidator.CheckLength(probabilities.Length, count, _model.OutputsPerRow, nameof(probabilities), "rows", nameof(probabilities));
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
 
-        int inputsPerRow = _model.Inputs, classes = _model.Classes;
+        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
         fixed (float* x = inputs)
         fixed (float* p = probabilities)
             for (int start = 0; start < count; start += BatchCapacity)
@@ -193,10 +193,10 @@ public abstract unsafe partial class TrainerBase : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
         InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(logits.Length, count, _model.Classes, nameof(logits), "rows", nameof(logits));
+        InputValidator.CheckLength(logits.Length, count, _model.OutputsPerRow, nameof(logits), "rows", nameof(logits));
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
 
-        int inputsPerRow = _model.Inputs, classes = _model.Classes;
+        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
         fixed (float* x = inputs)
         fixed (float* z = logits)
             for (int start = 0; start < count; start += BatchCapacity)
@@ -206,15 +206,16 @@ public abstract unsafe partial class TrainerBase : IDisposable
     }
 
     /// <summary>
-    /// Writes the most probable class of each row (the first, on a tie). Sigmoid models too take the argmax over
-    /// the per-class probabilities, which for multi-label data is only the single most likely label.
+    /// Writes the most probable class of each row (the first, on a tie); per-pixel models write one class per pixel,
+    /// [count, OutputHeight, OutputWidth]. Sigmoid models too take the argmax over the per-class probabilities, which
+    /// for multi-label data is only the single most likely label.
     /// </summary>
     public void PredictClasses(ReadOnlySpan<float> inputs, Span<int> classes, int count)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
         InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(classes.Length, count, 1, nameof(classes), "rows", nameof(classes));
+        InputValidator.CheckLength(classes.Length, count, _model.OutputPixels, nameof(classes), "rows", nameof(classes));
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
 
         int inputsPerRow = _model.Inputs, width = _model.Classes;
@@ -223,8 +224,11 @@ public abstract unsafe partial class TrainerBase : IDisposable
             {
                 int rows = Math.Min(BatchCapacity, count - start);
                 ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
-                for (int r = 0; r < rows; r++)
-                    classes[start + r] = Metrics.ArgMax(new ReadOnlySpan<float>(_probabilities + r * width, width));
+                if (_model.OutputPixels > 1)
+                    PixelClasses(_probabilities, rows, classes.Slice(start * _model.OutputPixels, rows * _model.OutputPixels));
+                else
+                    for (int r = 0; r < rows; r++)
+                        classes[start + r] = Metrics.ArgMax(new ReadOnlySpan<float>(_probabilities + r * width, width));
             }
         GC.KeepAlive(this);
     }
@@ -284,7 +288,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         int count = CheckDataSet(inputs, targets);
 
-        int inputsPerRow = _model.Inputs, classes = _model.Classes, batchSize = BatchCapacity;
+        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow, batchSize = BatchCapacity;
         var order = new int[count];
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
@@ -335,6 +339,11 @@ public abstract unsafe partial class TrainerBase : IDisposable
             {
                 int rows = Math.Min(BatchCapacity, count - start);
                 ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
+                if (_model.OutputPixels > 1)
+                {
+                    AddPixelMetrics(ref metrics, _probabilities, targets.Slice(start * _model.OutputsPerRow, rows * _model.OutputsPerRow), rows);
+                    continue;
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     var p = new ReadOnlySpan<float>(_probabilities + r * classes, classes);
@@ -344,7 +353,8 @@ public abstract unsafe partial class TrainerBase : IDisposable
                 }
             }
         GC.KeepAlive(this);
-        return metrics.Result(count, distributions ? count : (double)count * classes);
+        double pixels = (double)count * _model.OutputPixels;
+        return metrics.Result(count, distributions ? pixels : pixels * classes);
     }
 
     /// <summary>Frees the native buffers and the worker threads. Safe to call more than once.</summary>
@@ -366,7 +376,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
             throw new ArgumentException(
                 $"inputs has {inputs.Length} values, which is not a whole number of rows of {inputsPerRow} inputs.", nameof(inputs));
         int count = inputs.Length / inputsPerRow;
-        InputValidator.CheckLength(targets.Length, count, _model.Classes, nameof(targets), "rows (as many as inputs has)", nameof(targets));
+        InputValidator.CheckLength(targets.Length, count, _model.OutputsPerRow, nameof(targets), "rows (as many as inputs has)", nameof(targets));
         InputValidator.CheckFeatures(inputs, inputsPerRow, 0, nameof(inputs));
         InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
         return count;

@@ -27,6 +27,15 @@ public static class FileKeys
     /// <summary>Checkpoints: Fit's shuffle generator, four 64-bit words in hexadecimal separated by commas.</summary>
     public const string ShuffleState = "softgen.shuffle_state";
 
+    /// <summary>Checkpoints: <see cref="TrainerOptions.Seed"/>, from which dropout masks and the mixup stream derive (decimal).</summary>
+    public const string Seed = "softgen.seed";
+
+    /// <summary>Checkpoints: Fit's mixup generator, as <see cref="ShuffleState"/>, or "none" before the first mixed batch.</summary>
+    public const string MixupState = "softgen.mixup_state";
+
+    /// <summary>The prediction temperature (<see cref="Training.TrainerBase.PredictionTemperature"/>), round-trip decimal.</summary>
+    public const string PredictionTemperature = "softgen.prediction_temperature";
+
     public const string WeightsKind = "weights";
 
     public const string CheckpointKind = "checkpoint";

@@ -17,7 +17,8 @@ public abstract unsafe partial class TrainerBase
     /// then renamed over <paramref name="path"/>. If the save fails, a file already at <paramref name="path"/> is left as it was.
     /// </summary>
     /// <remarks>
-    /// Tensors are F32 and named as in PyTorch's state_dict; __metadata__ holds the model's name and declaration hash.
+    /// Tensors are F32 and named as in PyTorch's state_dict; __metadata__ holds the model's name, its declaration hash
+    /// and the <see cref="PredictionTemperature"/> (see <see cref="FileKeys"/>).
     /// </remarks>
     public void SaveWeights(string path) => SaveWeights(path, wrap: null);
 
@@ -40,8 +41,8 @@ public abstract unsafe partial class TrainerBase
 
     /// <summary>
     /// Loads the parameters from a safetensors file: a weights file, a checkpoint (its optimizer state is then ignored),
-    /// or a file PyTorch saved from the equivalent module's state_dict. The optimizer's state and the step count are
-    /// kept, as with <see cref="SetParameter"/>.
+    /// or a file PyTorch saved from the equivalent module's state_dict. A saved <see cref="PredictionTemperature"/> is
+    /// restored too. The optimizer's state and the step count are kept, as with <see cref="SetParameter"/>.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="requireSameDeclaration">
@@ -69,16 +70,19 @@ public abstract unsafe partial class TrainerBase
         var reader = SafeTensorsReader.Open(stream, source);
         var expected = ParameterTensors();
         CheckFits(reader.Header, source, expected, requireSameDeclaration, ignoreOptimizerTensors: true);
+        float? temperature = ParseTemperature(reader.Header, source);
         var values = ReadChecked(reader, expected);
         for (int n = 0; n < expected.Count; n++)
             ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
+        if (temperature is { } t) _predictionTemperature = t;
         GC.KeepAlive(this);
     }
 
     /// <summary>
     /// Saves everything training needs to go on exactly where it is: the parameters, the optimizer's moment buffers
-    /// (named "optimizer.exp_avg.layers.0.weight" and so on), the step count and Fit's shuffle state. Atomic, as
-    /// <see cref="SaveWeights(string)"/>. The file is also a valid weights file.
+    /// (named "optimizer.exp_avg.layers.0.weight" and so on), the step count, the seed, Fit's shuffle and mixup
+    /// streams and the prediction temperature. Atomic, as <see cref="SaveWeights(string)"/>. The file is also a
+    /// valid weights file.
     /// </summary>
     public void SaveCheckpoint(string path) => SaveCheckpoint(path, wrap: null);
 
@@ -99,13 +103,14 @@ public abstract unsafe partial class TrainerBase
     }
 
     /// <summary>
-    /// Restores a checkpoint saved by a trainer of the same model with the same optimizer kind: parameters, moments,
-    /// step count and shuffle state. Steps taken after it, with the same data in the same order, give the same
+    /// Restores a checkpoint saved by a trainer of the same model, optimizer kind and <see cref="TrainerOptions.Seed"/>
+    /// (dropout masks and mixup draws derive from the seed): parameters, moments, step count, the shuffle and mixup
+    /// streams and the prediction temperature. Training on after it with the same data and batch size gives the same
     /// weights, bit for bit, as if training had never stopped (CPU backend; the thread count does not matter). The
     /// optimizer's hyper-parameters are this trainer's own (so a learning rate can be changed on resuming).
     /// </summary>
     /// <exception cref="InvalidDataException">
-    /// The file is corrupt, is not a checkpoint, or belongs to another model or optimizer kind; nothing is changed.
+    /// The file is corrupt, is not a checkpoint, or belongs to another model, optimizer kind or seed; nothing is changed.
     /// </exception>
     public void LoadCheckpoint(string path)
     {
@@ -131,8 +136,15 @@ public abstract unsafe partial class TrainerBase
         if (optimizer != _optimizer.Kind.ToString())
             throw SafeTensorsHeader.Bad(source,
                 $"the checkpoint's optimizer is {optimizer ?? "not recorded"}, but this trainer's is {_optimizer.Kind}; resume with the optimizer it was saved with");
+        string? seed = header.GetMetadata(FileKeys.Seed);
+        if (seed != _options.Seed.ToString(CultureInfo.InvariantCulture))
+            throw SafeTensorsHeader.Bad(source, seed is null
+                ? $"its __metadata__ has no {FileKeys.Seed}"
+                : $"the checkpoint was saved by a trainer with Seed {seed}, but this one has Seed {_options.Seed}; dropout masks and mixup draws derive from the seed, so resume with TrainerOptions.Seed = {seed}");
         long step = ParseStep(header, source);
-        var shuffle = ParseShuffleState(header, source);
+        var shuffle = ParseRandomState(header, FileKeys.ShuffleState, source)!.Value;
+        var mixup = ParseRandomState(header, FileKeys.MixupState, source);
+        float? temperature = ParseTemperature(header, source);
 
         var expected = CheckpointStorage();
         CheckFits(header, source, expected, requireSameDeclaration: true, ignoreOptimizerTensors: false);
@@ -142,6 +154,9 @@ public abstract unsafe partial class TrainerBase
             ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
         _step = step;
         _shuffle = shuffle;
+        _mixupSeeded = mixup.HasValue;
+        _mixupRandom = mixup.GetValueOrDefault();
+        if (temperature is { } t) _predictionTemperature = t;
         GC.KeepAlive(this);
     }
 
@@ -197,14 +212,15 @@ public abstract unsafe partial class TrainerBase
         new(FileKeys.Kind, kind),
         new(FileKeys.Model, _model.Name),
         new(FileKeys.DeclarationHash, _model.DeclarationHash),
+        new(FileKeys.PredictionTemperature, _predictionTemperature.ToString("R", CultureInfo.InvariantCulture)),
     };
 
     private List<KeyValuePair<string, string>> CheckpointMetadata()
     {
         var metadata = Metadata(FileKeys.CheckpointKind);
         var o = _options.Optimizer;
-        var (s0, s1, s2, s3) = _shuffle.State;
         metadata.Add(new(FileKeys.Step, _step.ToString(CultureInfo.InvariantCulture)));
+        metadata.Add(new(FileKeys.Seed, _options.Seed.ToString(CultureInfo.InvariantCulture)));
         metadata.Add(new(FileKeys.Optimizer, o.Kind.ToString()));
         metadata.Add(new(FileKeys.OptimizerSettings, o.Kind switch
         {
@@ -212,8 +228,15 @@ public abstract unsafe partial class TrainerBase
             OptimizerKind.Adam => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R}"),
             _ => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R} weight_decay={o.WeightDecay:R}"),
         }));
-        metadata.Add(new(FileKeys.ShuffleState, $"{s0:x16},{s1:x16},{s2:x16},{s3:x16}"));
+        metadata.Add(new(FileKeys.ShuffleState, StateText(_shuffle)));
+        metadata.Add(new(FileKeys.MixupState, _mixupSeeded ? StateText(_mixupRandom) : "none"));
         return metadata;
+    }
+
+    private static string StateText(DeterministicRandom random)
+    {
+        var (s0, s1, s2, s3) = random.State;
+        return $"{s0:x16},{s1:x16},{s2:x16},{s3:x16}";
     }
 
     /// <summary>Names, dtypes, shapes and the declaration hash, with every difference in one message.</summary>
@@ -263,7 +286,7 @@ public abstract unsafe partial class TrainerBase
             for (int k = 0; k < v.Length; k++)
                 if (!float.IsFinite(v[k]) || (e.NonNegative && v[k] < 0f))
                     throw SafeTensorsHeader.Bad(reader.Source,
-                        $"tensor '{e.Name}' element {Describe(e.Parameter, k)} is {v[k].ToString("R", CultureInfo.InvariantCulture)}; " +
+                        $"tensor '{e.Name}' element {ElementText(e.Parameter.Shape, k)} is {v[k].ToString("R", CultureInfo.InvariantCulture)}; " +
                         (e.NonNegative ? "a second moment must be finite and not negative" : "values must be finite") + "; nothing was loaded");
         }
         return values;
@@ -279,19 +302,44 @@ public abstract unsafe partial class TrainerBase
         return step;
     }
 
-    private static DeterministicRandom ParseShuffleState(SafeTensorsHeader header, string source)
+    /// <summary>A generator's state from the metadata: null for "none" (a stream not used yet) or an absent mixup state.</summary>
+    private static DeterministicRandom? ParseRandomState(SafeTensorsHeader header, string key, string source)
     {
-        string? text = header.GetMetadata(FileKeys.ShuffleState);
-        if (text is null) throw SafeTensorsHeader.Bad(source, $"its __metadata__ has no {FileKeys.ShuffleState}");
+        string? text = header.GetMetadata(key);
+        if (text is null && key == FileKeys.MixupState) return null;
+        if (text is null) throw SafeTensorsHeader.Bad(source, $"its __metadata__ has no {key}");
+        if (text == "none" && key == FileKeys.MixupState) return null;
         var words = text.Split(',');
         var s = new ulong[4];
         bool ok = words.Length == 4;
         for (int k = 0; ok && k < 4; k++)
             ok = words[k].Length is > 0 and <= 16 && ulong.TryParse(words[k], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out s[k]);
         if (!ok)
-            throw SafeTensorsHeader.Bad(source, $"its {FileKeys.ShuffleState} is '{text}', not four hexadecimal 64-bit words separated by commas");
+            throw SafeTensorsHeader.Bad(source, $"its {key} is '{text}', not four hexadecimal 64-bit words separated by commas");
         if ((s[0] | s[1] | s[2] | s[3]) == 0)
-            throw SafeTensorsHeader.Bad(source, $"its {FileKeys.ShuffleState} is all zeros, a state the generator never reaches");
+            throw SafeTensorsHeader.Bad(source, $"its {key} is all zeros, a state the generator never reaches");
         return DeterministicRandom.FromState(s[0], s[1], s[2], s[3]);
+    }
+
+    /// <summary>The saved prediction temperature, or null when the file has none (one PyTorch saved).</summary>
+    private static float? ParseTemperature(SafeTensorsHeader header, string source)
+    {
+        string? text = header.GetMetadata(FileKeys.PredictionTemperature);
+        if (text is null) return null;
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float t) || !(t > 0f) || !float.IsFinite(t))
+            throw SafeTensorsHeader.Bad(source, $"its {FileKeys.PredictionTemperature} is '{text}', not a positive finite number");
+        return t;
+    }
+
+    /// <summary>Element k of a row-major tensor as its index in the tensor's shape, e.g. [3, 0, 2, 1].</summary>
+    private static string ElementText(int[] shape, int k)
+    {
+        var index = new int[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            index[d] = k % shape[d];
+            k /= shape[d];
+        }
+        return "[" + string.Join(", ", index) + "]";
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using PersistenceModels;
+using SoftGen.Data;
 using SoftGen.Persistence;
 using SoftGen.Tests.EndToEnd;
 using SoftGen.Training;
@@ -46,8 +47,10 @@ public sealed class CheckpointTests
             first.SaveCheckpoint(folder.File("after-2-epochs.safetensors"));
         }
 
-        // Another seed (other initial weights and shuffle stream) and thread count: the checkpoint replaces both.
-        using var resumed = ResumeMlp.CreateTrainer(options with { Seed = 99, ThreadCount = 1 });
+        // Another thread count, and a trainer that has trained on other data (other weights, moments, step count and
+        // shuffle position): the checkpoint replaces all of it.
+        using var resumed = ResumeMlp.CreateTrainer(options with { ThreadCount = 1 });
+        Perturb(resumed);
         resumed.LoadCheckpoint(folder.File("after-2-epochs.safetensors"));
         Assert.Equal(2 * 5, resumed.Step); // ceil(150 / 32) = 5 batches an epoch
         resumed.Fit(x, y, epochs: 3);
@@ -59,7 +62,7 @@ public sealed class CheckpointTests
         Check.BitEqual(TestData.Snapshot(straight), TestData.Snapshot(resumed), $"{optimizer}: weights after 2 + 3 epochs against 5");
 
         // The control: the same weights without the optimizer and shuffle state end elsewhere, so the comparison above can fail.
-        using var weightsOnly = ResumeMlp.CreateTrainer(options with { Seed = 99 });
+        using var weightsOnly = ResumeMlp.CreateTrainer(options);
         weightsOnly.LoadWeights(folder.File("after-2-epochs.safetensors"));
         weightsOnly.Fit(x, y, epochs: 3);
         var expected = TestData.Snapshot(straight)["layers.1.weight"];
@@ -98,12 +101,112 @@ public sealed class CheckpointTests
         using var first = SmallMlp.CreateTrainer(options);
         foreach (var (bx, by) in batches[..7]) first.TrainStep(bx, by, 8);
         var checkpoint = Bytes.Checkpoint(first);
-        using var second = SmallMlp.CreateTrainer(options with { Seed = 4 });
+        using var second = SmallMlp.CreateTrainer(options);
+        second.TrainStep(batches[11].X, batches[0].Y, 8);
         second.LoadCheckpoint(new MemoryStream(checkpoint));
         foreach (var (bx, by) in batches[7..]) second.TrainStep(bx, by, 8);
 
         Assert.Equal(12, second.Step);
         Check.BitEqual(TestData.Snapshot(straight), TestData.Snapshot(second), "weights after 7 + 5 steps against 12");
+    }
+
+    [Fact]
+    public void Fit_with_mixup_resumes_bit_identical()
+    {
+        var (x, y) = Data150();
+        var options = new TrainerOptions { Optimizer = Optimizer.Adam(2e-3f), BatchSize = 32, Seed = 6, ThreadCount = 2 };
+        var mixup = new MixupOptions(0.4f);
+        using var straight = ResumeMlp.CreateTrainer(options);
+        straight.Fit(x, y, 4, mixup);
+
+        using var first = ResumeMlp.CreateTrainer(options);
+        first.Fit(x, y, 1, mixup);
+        var checkpoint = Bytes.Checkpoint(first);
+        using var resumed = ResumeMlp.CreateTrainer(options);
+        Perturb(resumed, mixup);
+        resumed.LoadCheckpoint(new MemoryStream(checkpoint));
+        resumed.Fit(x, y, 3, mixup);
+        Check.BitEqual(TestData.Snapshot(straight), TestData.Snapshot(resumed), "mixup: weights after 1 + 3 epochs against 4");
+
+        // Without the mixup stream's state the lambdas differ: a checkpoint that says "none" resumes elsewhere.
+        Header(checkpoint, out var tensors, out var metadata);
+        Assert.NotEqual("none", metadata[FileKeys.MixupState]);
+        metadata[FileKeys.MixupState] = "none";
+        using var fresh = ResumeMlp.CreateTrainer(options);
+        fresh.LoadCheckpoint(new MemoryStream(Rewrite(tensors, metadata)));
+        fresh.Fit(x, y, 3, mixup);
+        var expected = TestData.Snapshot(straight)["layers.0.weight"];
+        Assert.NotEqual(expected, TestData.Snapshot(fresh)["layers.0.weight"]);
+    }
+
+    [Fact]
+    public void A_convolutional_model_with_dropout_resumes_bit_identical()
+    {
+        var rng = new Random(17);
+        var x = TestData.Inputs(rng, 60, SmallCnn.InputCount);
+        var y = Data.SoftTargets(rng, 60, 3);
+        var options = new TrainerOptions { Optimizer = Optimizer.AdamW(3e-3f), BatchSize = 16, Seed = 9, ThreadCount = 2 };
+        using var straight = SmallCnn.CreateTrainer(options);
+        straight.Fit(x, y, 5);
+
+        using var first = SmallCnn.CreateTrainer(options);
+        first.Fit(x, y, 2);
+        var checkpoint = Bytes.Checkpoint(first);
+        using var resumed = SmallCnn.CreateTrainer(options with { ThreadCount = 1 });
+        resumed.LoadCheckpoint(new MemoryStream(checkpoint));
+        resumed.Fit(x, y, 3);
+        Check.BitEqual(TestData.Snapshot(straight), TestData.Snapshot(resumed), "conv + dropout: weights after 2 + 3 epochs against 5");
+
+        var header = Header(checkpoint, out var tensors);
+        Assert.Equal("[4, 2, 3, 3]", header.Find("layers.0.weight")!.ShapeText); // PyTorch's Conv2d weight [out, in, k, k]
+        Assert.Equal("[4, 2, 3, 3]", header.Find("optimizer.exp_avg.layers.0.weight")!.ShapeText);
+        var w = new float[4 * 2 * 3 * 3];
+        first.GetParameter("layers.0.weight", w);
+        Assert.Equal(w, tensors["layers.0.weight"].Values);
+    }
+
+    [Fact]
+    public void A_checkpoint_from_another_seed_is_refused()
+    {
+        using var a = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 5, BatchSize = 8, ThreadCount = 1 });
+        using var b = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 6, BatchSize = 8, ThreadCount = 1 });
+        Assert.Contains("saved by a trainer with Seed 5, but this one has Seed 6", RejectedCheckpoint(b, Bytes.Checkpoint(a)).Message);
+    }
+
+    [Fact]
+    public void The_prediction_temperature_travels_with_weights_and_checkpoints()
+    {
+        using var a = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 5, BatchSize = 8, ThreadCount = 1 });
+        a.PredictionTemperature = 1.75f;
+        using var b = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 5, BatchSize = 8, ThreadCount = 1 });
+        b.LoadWeights(new MemoryStream(Bytes.Weights(a)));
+        Assert.Equal(1.75f, b.PredictionTemperature);
+        using var c = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 5, BatchSize = 8, ThreadCount = 1 });
+        c.LoadCheckpoint(new MemoryStream(Bytes.Checkpoint(a)));
+        Assert.Equal(1.75f, c.PredictionTemperature);
+
+        var rng = new Random(3);
+        var x = TestData.Inputs(rng, 5, 6);
+        var pa = new float[20];
+        var pb = new float[20];
+        a.PredictProbabilities(x, pa, 5);
+        b.PredictProbabilities(x, pb, 5);
+        Assert.Equal(pa, pb);
+
+        // A file without it (as PyTorch writes) leaves the trainer's temperature alone.
+        Header(Bytes.Weights(a), out var tensors, out var metadata);
+        metadata.Remove(FileKeys.PredictionTemperature);
+        using var d = SmallMlp.CreateTrainer(new TrainerOptions { Seed = 5, BatchSize = 8, ThreadCount = 1 });
+        d.PredictionTemperature = 0.5f;
+        d.LoadWeights(new MemoryStream(Rewrite(tensors, metadata)));
+        Assert.Equal(0.5f, d.PredictionTemperature);
+
+        foreach (var bad in new[] { "0", "-1", "NaN", "Infinity", "warm" })
+        {
+            metadata[FileKeys.PredictionTemperature] = bad;
+            var e = Expect.Rejected(d, Rewrite(tensors, metadata), $"its softgen.prediction_temperature is '{bad}', not a positive finite number");
+            Assert.Equal(0.5f, d.PredictionTemperature);
+        }
     }
 
     [Fact]
@@ -118,6 +221,9 @@ public sealed class CheckpointTests
 
         Assert.Equal("checkpoint", header.GetMetadata(FileKeys.Kind));
         Assert.Equal("1", header.GetMetadata(FileKeys.Step));
+        Assert.Equal("1", header.GetMetadata(FileKeys.Seed));
+        Assert.Equal("none", header.GetMetadata(FileKeys.MixupState));
+        Assert.Equal("1", header.GetMetadata(FileKeys.PredictionTemperature));
         Assert.Equal("Adam", header.GetMetadata(FileKeys.Optimizer));
         Assert.Equal("lr=0.001 betas=(0.9, 0.999) eps=1E-08", header.GetMetadata(FileKeys.OptimizerSettings));
         Assert.Matches("^[0-9a-f]{16}(,[0-9a-f]{16}){3}$", header.GetMetadata(FileKeys.ShuffleState));
@@ -211,6 +317,10 @@ public sealed class CheckpointTests
     [InlineData(FileKeys.ShuffleState, "0,0,0,0", "all zeros")]
     [InlineData(FileKeys.ShuffleState, null, "no softgen.shuffle_state")]
     [InlineData(FileKeys.Optimizer, "Adagrad", "the checkpoint's optimizer is Adagrad, but this trainer's is Adam")]
+    [InlineData(FileKeys.Seed, null, "its __metadata__ has no softgen.seed")]
+    [InlineData(FileKeys.Seed, "01", "saved by a trainer with Seed 01")]
+    [InlineData(FileKeys.MixupState, "1,2", "its softgen.mixup_state is '1,2', not four hexadecimal 64-bit words")]
+    [InlineData(FileKeys.MixupState, "0,0,0,0", "its softgen.mixup_state is all zeros")]
     public void Bad_checkpoint_metadata_is_refused(string key, string? value, string fragment)
     {
         using var trainer = Trained();
@@ -232,6 +342,18 @@ public sealed class CheckpointTests
         Assert.Contains(fragment, RejectedCheckpoint(trainer, Rewrite(tensors, metadata)).Message);
     }
 
+    /// <summary>Moves a trainer away from its fresh state: other weights, moments, step count and stream positions.</summary>
+    private static void Perturb(TrainerBase trainer, MixupOptions? mixup = null)
+    {
+        var rng = new Random(1234);
+        int inputs = trainer.Model.Inputs, classes = trainer.Model.Classes;
+        var x = TestData.Inputs(rng, 40, inputs);
+        var y = Data.SoftTargets(rng, 40, classes);
+        if (mixup is null) trainer.Fit(x, y, 1);
+        else trainer.Fit(x, y, 1, mixup);
+        trainer.PredictionTemperature = 3f;
+    }
+
     private static SmallMlp.Trainer Trained()
     {
         var rng = new Random(2);
@@ -245,9 +367,11 @@ public sealed class CheckpointTests
     {
         var before = TestData.Snapshot(trainer);
         long step = trainer.Step;
+        float temperature = trainer.PredictionTemperature;
         var e = Assert.Throws<InvalidDataException>(() => trainer.LoadCheckpoint(new MemoryStream(file)));
         Check.BitEqual(before, TestData.Snapshot(trainer), "weights after a rejected checkpoint");
         Assert.Equal(step, trainer.Step);
+        Assert.Equal(temperature, trainer.PredictionTemperature);
         return e;
     }
 

@@ -49,3 +49,13 @@ public partial class TinyLinear;
 [Dense(7)]
 [KLDivergence]
 public partial class ResumeMlp;
+
+/// <summary>A convolution ([out, in, k, k] weights in the file), pooling and dropout (masks from the seed and step).</summary>
+[SoftModel(Channels = 2, Height = 6, Width = 6, Classes = 3)]
+[Conv2D(4, 3, Activation.Relu, Padding = 1)]
+[MaxPool2D(2)]
+[Dropout(0.25f)]
+[Dense(8, Activation.Relu)]
+[Dense(3)]
+[SoftmaxCrossEntropy]
+public partial class SmallCnn;

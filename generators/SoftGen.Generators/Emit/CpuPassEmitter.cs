@@ -101,6 +101,13 @@ internal static class CpuPassEmitter
             foreach (var l in transposed)
                 w.Line("private readonly " + Buffer + " _w" + l.Index + ";");
         }
+        var convs = layers.Where(l => l.Kind == LayerKind.Conv2D).ToList();
+        if (convs.Count > 0)
+        {
+            w.Line("// Conv weight gradients summed per partition of the pixels, then added in order (thread-count independent).");
+            foreach (var l in convs)
+                w.Line("private readonly " + Buffer + " _dw" + l.Index + ";");
+        }
         var rotated = layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first).ToList();
         if (rotated.Count > 0)
         {
@@ -130,6 +137,8 @@ internal static class CpuPassEmitter
         }
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first))
             w.Line("_w" + l.Index + " = AllocateBuffer(Layer" + l.Index + ".Out * Layer" + l.Index + ".InStride);");
+        foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D))
+            w.Line("_dw" + l.Index + " = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer" + l.Index + ">(BatchCapacity));");
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first))
             w.Line("_wr" + l.Index + " = AllocateBuffer(" + l.Taps + " * Layer" + l.Index + ".OutChannelStride * Layer" + l.Index + ".InChannelStride);");
     }
@@ -344,7 +353,7 @@ internal static class CpuPassEmitter
                 if (previous is not null)
                     w.Line("// dZ" + (i - 1) + " = (the transposed convolution of dZ" + i + " with W" + i + ")" + derivativeText + ".");
                 w.Line("global::SoftGen.Cpu.ConvKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
-                    + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, rows);");
+                    + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, _dw" + i + ", rows);");
                 if (previous is not null)
                     w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
                         + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");

@@ -32,8 +32,8 @@ public static unsafe class ConvKernels
 
     private struct WeightsArgs
     {
-        public float* X, DZ, DWt;
-        public int Pixels;
+        public float* X, DZ, DWt, Partials;
+        public int Pixels, Partitions;
     }
 
     private struct InputsArgs
@@ -108,19 +108,39 @@ public static unsafe class ConvKernels
     /// Weight gradients, overwritten: dWt [K, OutChannelStride] (the layout of Wt) = the sum over every output pixel of
     /// its input patch times its dZ row, and db = the sum of dZ over every output pixel.
     /// </summary>
-    public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, int rows)
+    /// <remarks>
+    /// The pixels are cut into partitions whose number depends on the row count alone (see <see cref="WeightPartitions"/>);
+    /// the threads share the partitions, each partition sums into its own slice of <paramref name="partials"/>
+    /// (<see cref="WeightPartialsLength{TShape}"/> floats for the largest batch), and the slices are added in order.
+    /// So every thread builds the patches of its own pixels only, and the sums do not depend on the thread count.
+    /// </remarks>
+    public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, float* partials, int rows)
         where TShape : struct, IConvShape
     {
         SpatialShape.ValidateConv<TShape>();
         int pixels = Math.Max(rows, 0) * OutPixels<TShape>();
-        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Pixels = pixels };
+        int partitions = WeightPartitions(pixels);
+        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Partials = partitions == 1 ? dwt : partials, Pixels = pixels, Partitions = partitions };
         if (pixels == 0)
             new Span<float>(dwt, Depth<TShape>() * TShape.OutChannelStride).Clear();
         else
-            pool.For(Depth<TShape>(), ConvMicroKernels.Rows, &WeightRows<TShape>, &args);
+        {
+            pool.For(partitions, 1, &WeightPartition<TShape>, &args);
+            if (partitions > 1)
+                pool.For(Depth<TShape>() * TShape.OutChannelStride / 16, 64, &SumPartials<TShape>, &args);
+        }
         var bias = new BiasArgs { DZ = dz, Db = db, Pixels = pixels, Stride = TShape.OutChannelStride };
         pool.For(TShape.OutChannelStride, 16, &BiasColumns, &bias);
     }
+
+    /// <summary>The pixel partitions of a weight gradient over <paramref name="pixels"/> output pixels: at most 16, at least 1024 pixels each.</summary>
+    public static int WeightPartitions(int pixels) => Math.Clamp(pixels / 1024, 1, MaxPartitions);
+
+    private const int MaxPartitions = 16;
+
+    /// <summary>Floats of the partial sums <see cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, float*, int)"/> needs for up to <paramref name="rows"/> rows.</summary>
+    public static int WeightPartialsLength<TShape>(int rows) where TShape : struct, IConvShape
+        => WeightPartitions(Math.Max(rows, 0) * OutPixels<TShape>()) * Depth<TShape>() * TShape.OutChannelStride;
 
     /// <summary>
     /// Input gradient fused with the previous layer's activation derivative: dX = (the transposed convolution of dZ
@@ -151,10 +171,10 @@ public static unsafe class ConvKernels
         where TShape : struct, IConvShape where TAct : struct, IActivation
         => Forward<TShape, TAct>(pool, x.Pointer, wt.Pointer, bias.Pointer, z.Pointer, a.Pointer, rows);
 
-    /// <inheritdoc cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, int)"/>
-    public static void BackwardWeights<TShape>(WorkerPool pool, FloatBuffer x, FloatBuffer dz, FloatBuffer dwt, FloatBuffer db, int rows)
+    /// <inheritdoc cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, float*, int)"/>
+    public static void BackwardWeights<TShape>(WorkerPool pool, FloatBuffer x, FloatBuffer dz, FloatBuffer dwt, FloatBuffer db, FloatBuffer partials, int rows)
         where TShape : struct, IConvShape
-        => BackwardWeights<TShape>(pool, x.Pointer, dz.Pointer, dwt.Pointer, db.Pointer, rows);
+        => BackwardWeights<TShape>(pool, x.Pointer, dz.Pointer, dwt.Pointer, db.Pointer, partials.Pointer, rows);
 
     /// <inheritdoc cref="BackwardInputs{TShape, TPrevAct}(WorkerPool, float*, float*, float*, float*, float*, float*, int)"/>
     public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, FloatBuffer dz, FloatBuffer wt, FloatBuffer wScratch, FloatBuffer prevZ, FloatBuffer prevA, FloatBuffer dxPrev, int rows)
@@ -174,12 +194,12 @@ public static unsafe class ConvKernels
         float* packed = WorkerPool.Scratch((nint)panels * depth * 32 + (nint)ForwardBlock * PatchStride<TShape>());
         float* patches = packed + (nint)panels * depth * 32;
         PackPanels(s->Wt, ocs, depth, packed);
+        ClearTails<TShape>(patches, ForwardBlock);
         float* tiles = s->Z != null ? s->Z : s->A;
         for (int m0 = start; m0 < end; m0 += ForwardBlock)
         {
             int count = Math.Min(ForwardBlock, end - m0);
-            for (int i = 0; i < count; i++)
-                BuildPatch<TShape>(s->X, m0 + i, patches + (nint)i * PatchStride<TShape>(), 0, Taps<TShape>());
+            BuildPatches<TShape>(s->X, m0, count, patches, 0, Taps<TShape>());
             for (int j = 0, panel = 0; j < ocs; j += 32, panel++)
             {
                 int vectors = Math.Min(2, (ocs - j) / 16);
@@ -221,56 +241,104 @@ public static unsafe class ConvKernels
     }
 
     /// <summary>
-    /// Writes output pixel <paramref name="m"/>'s patch (kernel positions tap0..tap1-1) at their places in a patch row:
-    /// position t's InChannelStride values at t * InChannelStride, zeros where the kernel reaches into the padding;
-    /// the row's tail past K is zeroed when tap1 is the last position.
+    /// Writes the patches of output pixels m0..m0+count-1, one per row of <paramref name="patches"/> (rows
+    /// PatchStride apart), kernel positions tap0..tap1-1 only: position t's InChannelStride values at t InChannelStride,
+    /// zeros where the kernel reaches into the padding. The row tails past K are left as they are (zeroed once per call
+    /// by <see cref="ClearTails{T}"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BuildPatch<T>(float* x, int m, float* patch, int tap0, int tap1) where T : struct, IConvShape
+    private static void BuildPatches<T>(float* x, int m0, int count, float* patches, int tap0, int tap1) where T : struct, IConvShape
     {
         int ics = T.InChannelStride;
-        int r = m / OutPixels<T>(), q = m - r * OutPixels<T>();
+        int r = m0 / OutPixels<T>(), q = m0 - r * OutPixels<T>();
         int oy = q / T.OutWidth, ox = q - oy * T.OutWidth;
-        float* image = x + (nint)r * InPixels<T>() * ics;
-        for (int tap = tap0; tap < tap1; tap++)
+        for (int i = 0; i < count; i++)
         {
-            int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
-            int iy = oy * T.Stride + ky - T.Padding, ix = ox * T.Stride + kx - T.Padding;
-            float* target = patch + (nint)tap * ics;
-            if ((uint)iy < (uint)T.InHeight && (uint)ix < (uint)T.InWidth)
-                Copy(image + ((nint)iy * T.InWidth + ix) * ics, target, ics);
-            else
-                Clear(target, ics);
-        }
-        if (tap1 == Taps<T>())
-            Clear(patch + Depth<T>(), PatchStride<T>() - Depth<T>());
-    }
-
-    private static void WeightRows<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
-    {
-        var s = (WeightsArgs*)state;
-        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride, stride = PatchStride<TShape>();
-        int tap0 = start / ics, tap1 = (end - 1) / ics + 1;
-        float* patches = WorkerPool.Scratch((nint)WeightBlock * stride);
-        for (int m0 = 0; m0 < s->Pixels; m0 += WeightBlock)
-        {
-            int count = Math.Min(WeightBlock, s->Pixels - m0);
-            for (int i = 0; i < count; i++)
-                BuildPatch<TShape>(s->X, m0 + i, patches + (nint)i * stride, tap0, tap1);
-            for (int k = start; k < end; k += ConvMicroKernels.Rows)
+            float* image = x + (nint)r * InPixels<T>() * ics;
+            float* patch = patches + (nint)i * PatchStride<T>();
+            int y0 = oy * T.Stride - T.Padding, x0 = ox * T.Stride - T.Padding;
+            bool inside = y0 >= 0 && x0 >= 0 && y0 + T.KernelSize <= T.InHeight && x0 + T.KernelSize <= T.InWidth;
+            for (int tap = tap0; tap < tap1; tap++)
             {
-                int tileRows = Math.Min(ConvMicroKernels.Rows, end - k);
-                for (int j = 0; j < ocs; j += 32)
+                int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
+                int iy = y0 + ky, ix = x0 + kx;
+                float* source = image + ((nint)iy * T.InWidth + ix) * ics;
+                float* target = patch + (nint)tap * ics;
+                if (ics < 16)
                 {
-                    int vectors = Math.Min(2, (ocs - j) / 16);
-                    float* b = s->DZ + (nint)m0 * ocs + j;
-                    float* c = s->DWt + (nint)k * ocs + j;
-                    if (m0 == 0)
-                        ConvMicroKernels.Run<WeightsGemm<TShape>, K0>(tileRows, vectors, patches + k, b, ocs, c, count);
+                    // A few channels (the model's input image): scalar moves, no bounds test inside the image.
+                    if (inside || ((uint)iy < (uint)T.InHeight && (uint)ix < (uint)T.InWidth))
+                        for (int c = 0; c < ics; c++) target[c] = source[c];
                     else
-                        ConvMicroKernels.Run<WeightsGemm<TShape>, K1>(tileRows, vectors, patches + k, b, ocs, c, count);
+                        for (int c = 0; c < ics; c++) target[c] = 0f;
+                }
+                else if (inside || ((uint)iy < (uint)T.InHeight && (uint)ix < (uint)T.InWidth))
+                    Copy(source, target, ics);
+                else
+                    Clear(target, ics);
+            }
+            if (++ox == T.OutWidth)
+            {
+                ox = 0;
+                if (++oy == T.OutHeight)
+                {
+                    oy = 0;
+                    r++;
                 }
             }
+        }
+    }
+
+    /// <summary>Zeroes the tails (columns K..PatchStride-1) of <paramref name="count"/> patch rows.</summary>
+    private static void ClearTails<T>(float* patches, int count) where T : struct, IConvShape
+    {
+        for (int i = 0; i < count; i++)
+            Clear(patches + (nint)i * PatchStride<T>() + Depth<T>(), PatchStride<T>() - Depth<T>());
+    }
+
+    /// <summary>Partitions [start, end): each sums its pixels' patches times dZ into its slice of the partials, in blocks of pixels.</summary>
+    private static void WeightPartition<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
+    {
+        var s = (WeightsArgs*)state;
+        int depth = Depth<TShape>(), ocs = TShape.OutChannelStride, stride = PatchStride<TShape>();
+        float* patches = WorkerPool.Scratch((nint)WeightBlock * stride);
+        ClearTails<TShape>(patches, WeightBlock);
+        for (int part = start; part < end; part++)
+        {
+            int first = (int)((long)part * s->Pixels / s->Partitions), last = (int)((long)(part + 1) * s->Pixels / s->Partitions);
+            float* sums = s->Partials + (nint)part * depth * ocs;
+            for (int m0 = first; m0 < last; m0 += WeightBlock)
+            {
+                int count = Math.Min(WeightBlock, last - m0);
+                BuildPatches<TShape>(s->X, m0, count, patches, 0, Taps<TShape>());
+                for (int k = 0; k < depth; k += ConvMicroKernels.Rows)
+                {
+                    int tileRows = Math.Min(ConvMicroKernels.Rows, depth - k);
+                    for (int j = 0; j < ocs; j += 32)
+                    {
+                        int vectors = Math.Min(2, (ocs - j) / 16);
+                        float* b = s->DZ + (nint)m0 * ocs + j;
+                        float* c = sums + (nint)k * ocs + j;
+                        if (m0 == first)
+                            ConvMicroKernels.Run<WeightsGemm<TShape>, K0>(tileRows, vectors, patches + k, b, ocs, c, count);
+                        else
+                            ConvMicroKernels.Run<WeightsGemm<TShape>, K1>(tileRows, vectors, patches + k, b, ocs, c, count);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dWt = the partitions' partial sums added in partition order, for the 16-float groups [start, end).</summary>
+    private static void SumPartials<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
+    {
+        var s = (WeightsArgs*)state;
+        nint slice = (nint)Depth<TShape>() * TShape.OutChannelStride;
+        for (nint g = (nint)start * 16; g < (nint)end * 16; g += 16)
+        {
+            var sum = Vector512.Load(s->Partials + g);
+            for (int part = 1; part < s->Partitions; part++)
+                sum += Vector512.Load(s->Partials + part * slice + g);
+            sum.Store(s->DWt + g);
         }
     }
 

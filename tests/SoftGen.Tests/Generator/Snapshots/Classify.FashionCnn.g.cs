@@ -89,6 +89,9 @@ namespace Classify
             // W4..W5 in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _w4;
             private readonly global::SoftGen.Cpu.FloatBuffer _w5;
+            // Conv weight gradients summed per partition of the pixels, then added in order (thread-count independent).
+            private readonly global::SoftGen.Cpu.FloatBuffer _dw0;
+            private readonly global::SoftGen.Cpu.FloatBuffer _dw2;
             // Conv weights as [tap, out, in] (each kernel position's [in, out] block transposed), refreshed each step
             // for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _wr2;
@@ -109,6 +112,8 @@ namespace Classify
                 _dLogits = AllocateBuffer(BatchCapacity * Layer5.OutStride);
                 _w4 = AllocateBuffer(Layer4.Out * Layer4.InStride);
                 _w5 = AllocateBuffer(Layer5.Out * Layer5.InStride);
+                _dw0 = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer0>(BatchCapacity));
+                _dw2 = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer2>(BatchCapacity));
                 _wr2 = AllocateBuffer(9 * Layer2.OutChannelStride * Layer2.InChannelStride);
             }
 
@@ -136,14 +141,14 @@ namespace Classify
 
                 // Layer 2 backward: dW2 = sum over pixels of dZ2 (x) the input patches of A1, db2 = sums of dZ2 over pixels;
                 // dZ1 = (the transposed convolution of dZ2 with W2).
-                global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer2>(Pool, _a1, _dz2, Gradients + Layer2.WeightOffset, Gradients + Layer2.BiasOffset, rows);
+                global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer2>(Pool, _a1, _dz2, Gradients + Layer2.WeightOffset, Gradients + Layer2.BiasOffset, _dw2, rows);
                 global::SoftGen.Cpu.ConvKernels.BackwardInputs<Layer2, global::SoftGen.Cpu.Identity>(Pool, _dz2, Parameters + Layer2.WeightOffset, _wr2, global::SoftGen.Cpu.FloatBuffer.Null, _a1, _dz1, rows);
 
                 // Layer 1 backward: each window's gradient goes to its (first) largest input; dZ0 = that * relu'(A0).
                 global::SoftGen.Cpu.PoolKernels.MaxBackward<Layer1, global::SoftGen.Cpu.Relu>(Pool, _dz1, _a1, global::SoftGen.Cpu.FloatBuffer.Null, _a0, _dz0, rows);
 
                 // Layer 0 backward: dW0 = sum over pixels of dZ0 (x) the input patches of X, db0 = sums of dZ0 over pixels (the inputs need no gradient).
-                global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer0>(Pool, x, _dz0, Gradients + Layer0.WeightOffset, Gradients + Layer0.BiasOffset, rows);
+                global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer0>(Pool, x, _dz0, Gradients + Layer0.WeightOffset, Gradients + Layer0.BiasOffset, _dw0, rows);
 
                 return loss;
             }

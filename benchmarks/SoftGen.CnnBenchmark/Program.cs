@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace SoftGen.CnnBenchmark;
+
+/// <summary>
+/// The CPU benchmark of the Fashion-MNIST CNN; prints one JSON object (see BENCHMARKS.md).
+///   --mode train   (default) training and inference samples/s, bytes allocated per step
+///   --mode phases  each kernel of a training step timed on its own, with its GFLOP/s
+/// Options: --batch 128 --threads 2 --steps 60 --infer-batch 1024 --passes 20 --data DIR
+/// </summary>
+public static class Program
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static int Main(string[] args)
+    {
+        var options = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < args.Length; i += 2)
+            options[args[i].TrimStart('-')] = args[i + 1];
+        if (args.Length % 2 != 0)
+        {
+            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
+            return 2;
+        }
+        int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+        string mode = options.GetValueOrDefault("mode", "train");
+        int batch = Int("batch", 128), threads = Int("threads", 2);
+        object result = mode switch
+        {
+            "phases" => new { model = "FashionCnn", batch, threads, phases = Phases.Measure(batch, threads, Int("passes", 20)) },
+            _ => Train(batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result, Json));
+        return 0;
+    }
+
+    private static object Train(int batch, int threads, int steps, int inferBatch, string directory)
+    {
+        var (images, targets, count) = Load(directory);
+        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = Math.Max(batch, inferBatch), Seed = 1, ThreadCount = threads });
+        int Step(int s)
+        {
+            int start = s * batch % (count - batch);
+            trainer.TrainStep(images.AsSpan(start * 784, batch * 784), targets.AsSpan(start * 10, batch * 10), batch);
+            return start;
+        }
+        for (int s = 0; s < 10; s++) Step(s);
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++) Step(s);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        long bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - allocated) / steps;
+
+        var probabilities = new float[inferBatch * 10];
+        trainer.PredictProbabilities(images.AsSpan(0, inferBatch * 784), probabilities, inferBatch);
+        int passes = Math.Max(1, steps * batch / inferBatch);
+        clock.Restart();
+        for (int p = 0; p < passes; p++)
+            trainer.PredictProbabilities(images.AsSpan((p * inferBatch % (count - inferBatch)) * 784, inferBatch * 784), probabilities, inferBatch);
+        double inferSeconds = clock.Elapsed.TotalSeconds;
+
+        const double flopPerSample = 2.0 * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10);
+        return new
+        {
+            model = "FashionCnn",
+            framework = "SoftGen " + typeof(SoftGen.Training.TrainerBase).Assembly.GetName().Version,
+            batch,
+            threads,
+            train_samples_per_second = Math.Round(steps * batch / trainSeconds),
+            infer_samples_per_second = Math.Round(passes * inferBatch / inferSeconds),
+            bytes_allocated_per_step = bytesPerStep,
+            forward_gflop_per_sample = Math.Round(flopPerSample / 1e9, 5),
+            train_gflop_per_second = Math.Round(3 * flopPerSample * steps * batch / trainSeconds / 1e9, 1),
+        };
+    }
+
+    private static (float[] Images, float[] Targets, int Count) Load(string directory)
+    {
+        var images = SoftGen.Data.IdxFile.Read(Path.Combine(directory, "train-images-idx3-ubyte.gz"));
+        var labels = SoftGen.Data.IdxFile.Read(Path.Combine(directory, "train-labels-idx1-ubyte.gz"));
+        var x = images.Data.Select(b => b / 255f).ToArray();
+        var y = new float[labels.Count * 10];
+        for (int i = 0; i < labels.Count; i++) y[i * 10 + labels.Data[i]] = 1f;
+        return (x, y, labels.Count);
+    }
+}

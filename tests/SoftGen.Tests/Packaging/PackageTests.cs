@@ -31,7 +31,8 @@ public sealed class PackageTests(SourceCopy source, ITestOutputHelper output)
         string version = CheckPackage(nupkg);
 
         // 2. A console project that knows nothing of this repository: its own folder, a nuget.config that adds the
-        //    feed to the machine's sources, and an empty package folder so that SoftGen can only come from the feed.
+        //    feed to the machine's sources and maps the id SoftGen to the feed alone (so that a package of that name
+        //    on another source can never be taken), and an empty package folder, so nothing comes from a cache.
         var app = source.In("consumer");
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
@@ -40,6 +41,14 @@ public sealed class PackageTests(SourceCopy source, ITestOutputHelper output)
               <packageSources>
                 <add key="softgen-local" value="{feed}" />
               </packageSources>
+              <packageSourceMapping>
+                <packageSource key="softgen-local">
+                  <package pattern="SoftGen" />
+                </packageSource>
+                <packageSource key="nuget.org">
+                  <package pattern="*" />
+                </packageSource>
+              </packageSourceMapping>
             </configuration>
             """);
         File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""

@@ -116,6 +116,41 @@ public sealed class SafeTensorsFormatTests
     }
 
     [Fact]
+    public void Streams_that_cannot_seek_save_and_load()
+    {
+        using var a = Tiny();
+        using var written = new MemoryStream();
+        a.SaveWeights(new FailingStream(written, long.MaxValue)); // write-only, no seeking
+        using var b = TinyLinear.CreateTrainer(new TrainerOptions { Seed = 9, BatchSize = 4, ThreadCount = 1 });
+        b.LoadWeights(new ForwardOnlyStream(written.ToArray()));
+        Check.BitEqual(TestData.Snapshot(a), TestData.Snapshot(b), "weights through streams that cannot seek");
+    }
+
+    /// <summary>Reads its bytes once, front to back, like a network stream.</summary>
+    private sealed class ForwardOnlyStream(byte[] bytes) : Stream
+    {
+        private int _position;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = Math.Min(Math.Min(count, 7), bytes.Length - _position); // short reads, as a socket gives
+            Array.Copy(bytes, _position, buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void Header_reports_tensors_and_metadata()
     {
         using var folder = new TempFolder("header");

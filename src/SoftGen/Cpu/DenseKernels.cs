@@ -67,7 +67,8 @@ public static unsafe partial class DenseKernels
     /// <summary>
     /// Input gradient fused with the previous layer's activation derivative:
     /// dZprev[r, k] = (sum_n dZ[r, n] W[n, k]) * TPrevAct.Derivative(prevZ[r, k], prevA[r, k]), [rows, InStride],
-    /// padding columns written as 0. <paramref name="wScratch"/> ([Out, InStride]) receives the transpose of Wt first.
+    /// padding columns written as 0. <paramref name="wScratch"/> (Out x InStride floats) first receives W, the
+    /// transpose of Wt, packed in column panels ready for the micro-kernels (see <see cref="PanelWidth"/>).
     /// <paramref name="prevZ"/> may be null unless TPrevAct.NeedsPreActivation.
     /// </summary>
     public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, float* dz, float* wt, float* wScratch, float* prevZ, float* prevA, float* dzPrev, int rows)
@@ -78,11 +79,16 @@ public static unsafe partial class DenseKernels
             throw new NotSupportedException($"BackwardInputs needs InStride to be a multiple of 16 (it is {TShape.InStride}); the model's input layer has no input gradient.");
 
         var args = new InputsArgs { DZ = dz, Wt = wt, W = wScratch, PrevZ = prevZ, PrevA = prevA, DZPrev = dzPrev };
-        pool.For(TShape.Out, TransposeBlock, &TransposeRows<TShape>, &args);
         if (UseAvx512)
+        {
+            pool.For(TShape.InStride, 32, &PackPanels<TShape, C32>, &args);
             pool.For(rows, MicroKernels512.Rows, &InputRows512<TShape, TPrevAct>, &args);
+        }
         else
+        {
+            pool.For(TShape.InStride, 16, &PackPanels<TShape, C16>, &args);
             pool.For(rows, MicroKernels256.Rows, &InputRows256<TShape, TPrevAct>, &args);
+        }
     }
 
     /// <inheritdoc cref="Forward{TShape, TAct}(WorkerPool, float*, float*, float*, float*, float*, int)"/>
@@ -111,31 +117,41 @@ public static unsafe partial class DenseKernels
         }
     }
 
-    private const int TransposeBlock = 16;
+    /// <summary>
+    /// Columns per panel of the packed W that <see cref="BackwardInputs{TShape, TPrevAct}(WorkerPool, float*, float*, float*, float*, float*, float*, int)"/>
+    /// leaves in its scratch: 32 where AVX-512 is accelerated, else 16. Panel c covers the columns [c, c + w) of W,
+    /// w = min(PanelWidth, InStride - c), and holds W[n, c + i] at wScratch[c Out + n w + i]: every tile then reads
+    /// its B contiguously, and no chunk has to copy it again. Columns at or past In are 0.
+    /// </summary>
+    internal static int PanelWidth => UseAvx512 ? 32 : 16;
 
-    /// <summary>W[n, k] = Wt[k, n] for n in [start, end), k &lt; In, in 16 x 16 blocks; W[n, In..InStride-1] = 0.</summary>
-    private static void TransposeRows<TShape>(void* state, int start, int end) where TShape : struct, IDenseShape
+    /// <summary>Packs the panels of W whose first column is in [start, end) (multiples of the panel width) from Wt, 16 x 16 blocks at a time.</summary>
+    private static void PackPanels<TShape, TWidth>(void* state, int start, int end)
+        where TShape : struct, IDenseShape where TWidth : struct, IConstant
     {
         var s = (InputsArgs*)state;
-        for (int n0 = start; n0 < end; n0 += TransposeBlock)
+        for (int c = start; c < end; c += TWidth.Value)
         {
-            int n1 = Math.Min(n0 + TransposeBlock, end);
-            for (int k0 = 0; k0 < TShape.In; k0 += TransposeBlock)
+            int width = Math.Min(TWidth.Value, TShape.InStride - c);
+            float* panel = s->W + (nint)c * TShape.Out;
+            for (int n0 = 0; n0 < TShape.Out; n0 += 16)
             {
-                int k1 = Math.Min(k0 + TransposeBlock, TShape.In);
-                float* source = s->Wt + (nint)k0 * TShape.OutStride + n0;
-                float* target = s->W + (nint)n0 * TShape.InStride + k0;
-                if (Avx512F.IsSupported && n1 - n0 == TransposeBlock && k1 - k0 == TransposeBlock)
+                int count = Math.Min(16, TShape.Out - n0);
+                for (int h = 0; h < width; h += 16)
                 {
-                    Transpose16x16(source, TShape.OutStride, target, TShape.InStride);
-                    continue;
+                    int k0 = c + h;
+                    float* source = s->Wt + (nint)k0 * TShape.OutStride + n0;
+                    float* target = panel + (nint)n0 * width + h;
+                    if (Avx512F.IsSupported && count == 16 && k0 + 16 <= TShape.In)
+                    {
+                        Transpose16x16(source, TShape.OutStride, target, width);
+                        continue;
+                    }
+                    for (int n = 0; n < count; n++)
+                        for (int k = 0; k < 16; k++)
+                            target[(nint)n * width + k] = k0 + k < TShape.In ? source[(nint)k * TShape.OutStride + n] : 0f;
                 }
-                for (int k = 0; k < k1 - k0; k++)
-                    for (int n = 0; n < n1 - n0; n++)
-                        target[(nint)n * TShape.InStride + k] = source[(nint)k * TShape.OutStride + n];
             }
-            for (int n = n0; n < n1; n++)
-                new Span<float>(s->W + (nint)n * TShape.InStride + TShape.In, TShape.InStride - TShape.In).Clear();
         }
     }
 }

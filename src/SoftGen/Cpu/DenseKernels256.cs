@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace SoftGen.Cpu;
 
 // The AVX2 bodies: tiles of up to 6 rows by 16 columns (2 x Vector256), epilogues in Vector256. As on the AVX-512
-// path, a chunk with more than one tile row copies each 16-column panel of B into its scratch first.
+// path, a forward or weight GEMM chunk with more than one tile row copies each 16-column panel of B into its scratch
+// first; the input-gradient GEMM reads W already packed in 16-column panels.
 public static unsafe partial class DenseKernels
 {
     private static void ForwardRows256<TShape, TAct>(void* state, int start, int end)
@@ -85,22 +86,14 @@ public static unsafe partial class DenseKernels
         where TShape : struct, IDenseShape where TPrevAct : struct, IActivation
     {
         var s = (InputsArgs*)state;
-        float* panel = end - start > MicroKernels256.Rows ? WorkerPool.Scratch(TShape.Out * 16) : null;
         for (int j = 0; j < TShape.InStride; j += 16)
         {
-            float* b = s->W + j;
-            nint strideB = TShape.InStride;
-            if (panel != null)
-            {
-                Pack256(b, strideB, TShape.Out, panel);
-                b = panel;
-                strideB = 16;
-            }
+            float* b = s->W + (nint)j * TShape.Out; // the packed panel of columns j..j+15
             for (int r = start; r < end; r += MicroKernels256.Rows)
             {
                 int rows = Math.Min(MicroKernels256.Rows, end - r);
                 nint row = (nint)r * TShape.InStride;
-                MicroKernels256.Run<InputsLayout<TShape>>(rows, s->DZ + (nint)r * TShape.OutStride, b, strideB, s->DZPrev + row + j, TShape.Out);
+                MicroKernels256.Run<InputsLayout<TShape>>(rows, s->DZ + (nint)r * TShape.OutStride, b, 16, s->DZPrev + row + j, TShape.Out);
                 InputEpilogue256<TShape, TPrevAct>(s, row, j, rows);
             }
         }

@@ -6,8 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace SoftGen.Cpu;
 
 // The AVX-512 bodies: tiles of up to 8 rows by 32 columns (16 for the last block where the width % 32 == 16),
-// epilogues in Vector512. A chunk with more than one tile row copies each 32-column panel of B into its scratch
-// first, so that the tiles stream B contiguously instead of at a stride that aliases in L1.
+// epilogues in Vector512. In the forward and weight GEMMs a chunk with more than one tile row copies each 32-column
+// panel of B into its scratch first, so that the tiles stream B contiguously instead of at a stride that aliases in
+// L1; the input-gradient GEMM reads W already packed in panels (DenseKernels.PackPanels).
 public static unsafe partial class DenseKernels
 {
     private static void ForwardRows512<TShape, TAct>(void* state, int start, int end)
@@ -89,23 +90,15 @@ public static unsafe partial class DenseKernels
         where TShape : struct, IDenseShape where TPrevAct : struct, IActivation
     {
         var s = (InputsArgs*)state;
-        float* panel = end - start > MicroKernels512.Rows ? WorkerPool.Scratch(TShape.Out * 32) : null;
         for (int j = 0; j < TShape.InStride; j += 32)
         {
             int vectors = Math.Min(2, (TShape.InStride - j) / 16);
-            float* b = s->W + j;
-            nint strideB = TShape.InStride;
-            if (panel != null)
-            {
-                Pack512(b, strideB, TShape.Out, vectors, panel);
-                b = panel;
-                strideB = 32;
-            }
+            float* b = s->W + (nint)j * TShape.Out; // the packed panel of columns j.., rows 16 * vectors floats apart
             for (int r = start; r < end; r += MicroKernels512.Rows)
             {
                 int rows = Math.Min(MicroKernels512.Rows, end - r);
                 nint row = (nint)r * TShape.InStride;
-                MicroKernels512.Run<InputsLayout<TShape>>(rows, vectors, s->DZ + (nint)r * TShape.OutStride, b, strideB, s->DZPrev + row + j, TShape.Out);
+                MicroKernels512.Run<InputsLayout<TShape>>(rows, vectors, s->DZ + (nint)r * TShape.OutStride, b, 16 * vectors, s->DZPrev + row + j, TShape.Out);
                 InputEpilogue512<TShape, TPrevAct>(s, row, j, rows, vectors);
             }
         }

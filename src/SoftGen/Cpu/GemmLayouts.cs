@@ -28,7 +28,7 @@ internal readonly struct WeightsLayout<TShape> : IGemmLayout where TShape : stru
     public static int StrideC => TShape.OutStride;
 }
 
-/// <summary>Input gradient: A = dZ [rows, OutStride], B = W [Out, InStride] (Wt transposed), C = dZprev [rows, InStride].</summary>
+/// <summary>Input gradient: A = dZ [rows, OutStride], B = a panel of W (Wt transposed, packed), C = dZprev [rows, InStride].</summary>
 internal readonly struct InputsLayout<TShape> : IGemmLayout where TShape : struct, IDenseShape
 {
     public static int RowStrideA => TShape.OutStride;
@@ -50,3 +50,5 @@ internal readonly struct C5 : IConstant { public static int Value => 5; }
 internal readonly struct C6 : IConstant { public static int Value => 6; }
 internal readonly struct C7 : IConstant { public static int Value => 7; }
 internal readonly struct C8 : IConstant { public static int Value => 8; }
+internal readonly struct C16 : IConstant { public static int Value => 16; }
+internal readonly struct C32 : IConstant { public static int Value => 32; }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using SoftGen.Cpu;
 using Xunit;
@@ -254,9 +255,16 @@ public unsafe class DenseKernelTests
 
         DenseKernels.BackwardInputs<TShape, TPrevAct>(pool, dz.Pointer, wt.Pointer, w.Pointer, TPrevAct.NeedsPreActivation ? prevZ.Pointer : null, prevA.Pointer, dzPrev.Pointer, rows);
 
+        // The scratch holds W = Wt^T in column panels: panel c (a multiple of the panel width P) holds W[n, c + i]
+        // at c Out + n w + i, w = min(P, InStride - c); columns at or past In are 0.
+        int panelWidth = Vector512.IsHardwareAccelerated ? 32 : 16;
+        Assert.Equal(panelWidth, DenseKernels.PanelWidth);
         for (int n = 0; n < TShape.Out; n++)
             for (int k = 0; k < inStride; k++)
-                Assert.Equal(k < TShape.In ? wt[k * outStride + n] : 0f, w[n * inStride + k]);
+            {
+                int c = k / panelWidth * panelWidth, width = Math.Min(panelWidth, inStride - c);
+                Assert.Equal(k < TShape.In ? wt[k * outStride + n] : 0f, w[c * TShape.Out + n * width + k - c]);
+            }
 
         string name = typeof(TPrevAct).Name;
         for (int r = 0; r < rows; r++)

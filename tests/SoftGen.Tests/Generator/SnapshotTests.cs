@@ -18,7 +18,7 @@ public class SnapshotTests
 
     private static string RepositoryRoot => Path.GetFullPath(Path.Combine(ThisDirectory(), "..", "..", ".."));
 
-    public static TheoryData<string> Examples => new() { "examples/Classify/Models.cs" };
+    public static TheoryData<string> Examples => new() { "examples/Classify/Models.cs", "examples/SoftMasks/Models.cs" };
 
     [Theory]
     [MemberData(nameof(Examples))]

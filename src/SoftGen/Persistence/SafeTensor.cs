@@ -17,11 +17,12 @@ public sealed class SafeTensor
         ArgumentNullException.ThrowIfNull(values);
         if (name == "__metadata__")
             throw new ArgumentException("\"__metadata__\" is reserved by the safetensors format for the metadata entry.", nameof(name));
-        long count = 1;
         for (int k = 0; k < shape.Length; k++)
-        {
             if (shape[k] < 0)
                 throw new ArgumentException($"Dimension {k} of tensor '{name}' is {shape[k]}; dimensions cannot be negative.", nameof(shape));
+        long count = shape.Contains(0) ? 0 : 1; // a zero anywhere makes an empty tensor, however large the other dimensions
+        for (int k = 0; k < shape.Length && count > 0; k++)
+        {
             count *= shape[k];
             if (count > int.MaxValue)
                 throw new ArgumentException($"Tensor '{name}' with shape {SafeTensorInfo.FormatShape(shape.ToArray())} has more than {int.MaxValue} values.", nameof(shape));

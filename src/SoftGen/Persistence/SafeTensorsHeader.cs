@@ -80,6 +80,7 @@ public sealed class SafeTensorsHeader
                     ReadMetadata(ref reader, metadata, source);
                     continue;
                 }
+                if (name.Length == 0) throw Bad(source, "the header has a tensor with an empty name");
                 if (!names.Add(name)) throw Bad(source, $"tensor '{name}' appears twice in the header");
                 tensors.Add(ReadTensor(ref reader, name, dataLength, source));
             }

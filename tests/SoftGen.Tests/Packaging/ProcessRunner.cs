@@ -95,7 +95,11 @@ internal static class ProcessRunner
             lock (output) partial = output.ToString();
             throw new XunitException($"`{command}` did not finish within {timeout.TotalSeconds:F0} s and was stopped. Its output ends:\n{CommandResult.Tail(partial, 150)}");
         }
-        process.WaitForExit(TimeSpan.FromSeconds(10)); // lets the asynchronous readers drain the pipes
+        // Only the parameterless WaitForExit waits for the asynchronous readers to reach the end of both pipes (the
+        // timed one returns when the process exits, possibly before its last lines are read). Bounded, in case a
+        // grandchild still holds a pipe open.
+        if (!System.Threading.Tasks.Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(30)))
+            throw new XunitException($"`{command}` exited, but its output was still open 30 s later (a child process kept it?).");
         lock (output) return new CommandResult(command, process.ExitCode, output.ToString(), stopwatch.Elapsed);
     }
 

@@ -179,6 +179,16 @@ public sealed class CorruptFileTests : IDisposable
         Expect.Rejected(_trainer, Bytes.SafeTensors(Header("layers.0.bias", entry), _data), fragment);
 
     [Fact]
+    public void A_tensor_with_an_empty_name()
+    {
+        // Found by the fuzz test (CsCheck seed enn2tunmUN81): SafeTensorsFile.ReadTensors threw ArgumentException.
+        var file = Bytes.SafeTensors(Header("layers.1.bias", Entry("", "F32", "[4]", 396, 412)), _data);
+        Expect.Rejected(_trainer, file, "the header has a tensor with an empty name");
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.ReadTensors(new MemoryStream(file)));
+        Assert.Contains("empty name", e.Message);
+    }
+
+    [Fact]
     public void A_tensor_named_twice() =>
         Expect.Rejected(_trainer, Bytes.SafeTensors(Header("layers.1.bias", Entry("layers.1.bias", "F32", "[4]", 396, 412) + "," + Entry("layers.1.bias", "F32", "[4]", 396, 412)), _data),
             "tensor 'layers.1.bias' appears twice");

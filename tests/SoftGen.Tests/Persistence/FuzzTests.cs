@@ -27,7 +27,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public readonly record struct Mutation(int Kind, int Position, int Value, int Count);
 
     private static readonly Gen<Mutation[]> Mutations =
-        Gen.Select(Gen.Int[0, 8], Gen.Int[0, int.MaxValue], Gen.Int, Gen.Int[1, 16], (k, p, v, c) => new Mutation(k, p, v, c)).Array[1, 4];
+        Gen.Select(Gen.Int[0, 10], Gen.Int[0, int.MaxValue], Gen.Int, Gen.Int[1, 16], (k, p, v, c) => new Mutation(k, p, v, c)).Array[1, 4];
 
     private const string JsonAlphabet = "{}[]\":,0123456789-+.eE ntrufals\\/";
 
@@ -79,6 +79,20 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     ulong length = BinaryPrimitives.ReadUInt64LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
                     ulong next = (m.Value & 1) == 0 ? length + (ulong)(long)(m.Value % 17 - 8) : (ulong)m.Value * 0x9E3779B97F4A7C15UL;
                     BinaryPrimitives.WriteUInt64LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes), next);
+                    break;
+                case 9 when n > 8: // empty a JSON string of the header (a name, a dtype, a metadata value)
+                    {
+                        int open = bytes.IndexOf((byte)'"', inHeader);
+                        int close = open < 0 || open + 1 >= headerEnd ? -1 : bytes.IndexOf((byte)'"', open + 1);
+                        if (close > open + 1 && close < headerEnd) bytes.RemoveRange(open + 1, close - open - 1);
+                    }
+                    break;
+                case 10 when headerEnd > 9: // copy a run of the header over another place in it (repeated keys, entries)
+                    {
+                        int from = 8 + (int)((uint)m.Value % (uint)(headerEnd - 8));
+                        int run = Math.Min(m.Count * 4, headerEnd - Math.Max(from, inHeader));
+                        if (run > 0) bytes.InsertRange(inHeader, bytes.GetRange(from, Math.Min(run, headerEnd - from)));
+                    }
                     break;
                 case 8 when n > 8: // a float of the data section set to a special value
                     int data = 8 + HeaderLength(file);

@@ -197,6 +197,18 @@ public sealed class SafeTensorsFormatTests
         Assert.Contains("shape [2, 3], 6 values, but 5 were given", e.Message);
         Assert.Throws<ArgumentException>(() => new SafeTensor("__metadata__", [1], new float[1]));
         Assert.Throws<ArgumentException>(() => new SafeTensor("w", [-1], []));
+        Assert.Throws<ArgumentException>(() => new SafeTensor("w", [65536, 65536], []));
+        Assert.Empty(new SafeTensor("w", [65536, 65536, 0], []).Values); // empty, whatever the other dimensions
+    }
+
+    [Fact]
+    public void An_empty_tensor_with_large_dimensions_reads_back()
+    {
+        string json = """{"e":{"dtype":"F32","shape":[65536,65536,0],"data_offsets":[0,0]},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""";
+        var tensors = SafeTensorsFile.ReadTensors(new MemoryStream(Bytes.SafeTensors(json, Bytes.Floats(2.5f))));
+        Assert.Equal([65536, 65536, 0], tensors[0].Shape);
+        Assert.Empty(tensors[0].Values);
+        Assert.Equal([2.5f], tensors[1].Values);
     }
 
     [Fact]

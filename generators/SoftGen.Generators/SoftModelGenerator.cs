@@ -19,6 +19,7 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
     /// <summary>Step names, for incremental-caching tests.</summary>
     public const string ParseStep = "SoftGen.Parse";
     public const string SpecStep = "SoftGen.Spec";
+    public const string GpuStep = "SoftGen.GpuReferenced";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -38,6 +39,16 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(specs, static (spc, spec) =>
             spc.AddSource(TrainerEmitter.HintName(spec), TrainerEmitter.Emit(spec)));
+
+        // {Model}.Gpu.g.cs only where the compilation references SoftGen.Gpu (a bool, so the pipeline stays cached).
+        var gpuReferenced = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(GpuEmitter.MarkerType) is not null)
+            .WithTrackingName(GpuStep);
+        context.RegisterSourceOutput(specs.Combine(gpuReferenced), static (spc, pair) =>
+        {
+            if (pair.Right)
+                spc.AddSource(GpuEmitter.HintName(pair.Left), GpuEmitter.Emit(pair.Left));
+        });
 
         RegisterOrphanCheck(context, ModelParser.DenseAttribute);
         RegisterOrphanCheck(context, ModelParser.Conv2DAttribute);

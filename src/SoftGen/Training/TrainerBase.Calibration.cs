@@ -58,10 +58,10 @@ public abstract unsafe partial class TrainerBase : IClassifier
     {
         if (_predictionTemperature == 1f)
         {
-            ComputeProbabilities(inputs, probabilities, rows);
+            RunProbabilities(inputs, probabilities, rows);
             return;
         }
-        ComputeLogits(inputs, probabilities, rows);
+        RunLogits(inputs, probabilities, rows);
         ApplyTemperature(new Span<float>((float*)probabilities, rows * _model.Classes), _predictionTemperature);
     }
 

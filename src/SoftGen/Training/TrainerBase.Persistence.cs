@@ -172,6 +172,7 @@ public abstract unsafe partial class TrainerBase
 
     private List<StoredTensor> ParameterTensors()
     {
+        PullFromDevice(willWrite: true); // saves read the host storage and loads write it (TrainerBase.Backend.cs)
         var result = new List<StoredTensor>(_model.Parameters.Count);
         foreach (var p in _model.Parameters) result.Add(new StoredTensor(p.Name, p, _parameters, false));
         return result;

@@ -51,14 +51,6 @@ public abstract unsafe partial class TrainerBase : IDisposable
             throw new ArgumentException(
                 $"TrainerOptions.BatchSize {options.BatchSize} times {Math.Max(model.Inputs, model.OutputsPerRow)} values a row does not fit one buffer.", nameof(options));
 
-        _backend = options.Backend switch
-        {
-            Backend.Cpu => Backend.Cpu,
-            Backend.Auto => Backend.Cpu, // no GPU backend yet, so Auto always resolves to the CPU
-            Backend.Gpu => throw new NotSupportedException(
-                "The GPU backend is not available yet in this version of SoftGen; use Backend.Cpu or Backend.Auto."),
-            _ => throw new ArgumentException($"TrainerOptions.Backend has the unknown value {(int)options.Backend}.", nameof(options)),
-        };
         _model = model;
         _options = options;
 
@@ -76,9 +68,11 @@ public abstract unsafe partial class TrainerBase : IDisposable
             _shuffle = new DeterministicRandom(options.Seed, DeterministicRandom.ShuffleStream);
 
             _pool = new WorkerPool(options.ThreadCount);
+            _backend = CreateDevice(model, options); // TrainerBase.Backend.cs
         }
         catch
         {
+            _pool?.Dispose();
             _buffers.Dispose();
             throw;
         }
@@ -154,9 +148,12 @@ public abstract unsafe partial class TrainerBase : IDisposable
     /// <summary>Forward, NaN check, then the update; the inputs are already validated.</summary>
     private float StepCore(float* inputs, float* targets, int rows)
     {
-        float loss = ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows);
+        float loss = _device is null
+            ? ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows)
+            : DeviceLossAndGradients(inputs, targets, rows);
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
-        _optimizer.Apply(_pool, _parameters, _gradients, _model.StorageLength, _step + 1);
+        if (_device is null) _optimizer.Apply(_pool, _parameters, _gradients, _model.StorageLength, _step + 1);
+        else DeviceOptimizerStep(_step + 1);
         _step++;
         return loss;
     }
@@ -200,7 +197,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         fixed (float* x = inputs)
         fixed (float* z = logits)
             for (int start = 0; start < count; start += BatchCapacity)
-                ComputeLogits(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(z + (long)start * classes),
+                RunLogits(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(z + (long)start * classes),
                     Math.Min(BatchCapacity, count - start));
         GC.KeepAlive(this);
     }
@@ -239,6 +236,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var p = Find(name);
         CheckTensorLength(p, destination.Length, nameof(destination));
+        PullFromDevice(willWrite: false);
         ParameterLayout.Read(_parameters, p, destination);
         GC.KeepAlive(this);
     }
@@ -256,6 +254,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
             if (!float.IsFinite(source[k]))
                 throw new ArgumentException(
                     $"Value {k} ({Describe(p, k)}) of '{name}' is {source[k]}; parameters must be finite. Nothing was written.", nameof(source));
+        PullFromDevice(willWrite: true);
         ParameterLayout.Write(_parameters, p, source);
         GC.KeepAlive(this);
     }
@@ -266,6 +265,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var p = Find(name);
         CheckTensorLength(p, destination.Length, nameof(destination));
+        PullFromDevice(willWrite: false);
         ParameterLayout.Read(_gradients, p, destination);
         GC.KeepAlive(this);
     }
@@ -362,6 +362,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _device?.Dispose();
         _pool.Dispose();
         _buffers.Dispose();
         GC.SuppressFinalize(this);

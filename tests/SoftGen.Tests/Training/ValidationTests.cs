@@ -111,7 +111,7 @@ public sealed class ValidationTests
         Assert.Contains("Optimizer", Assert.Throws<ArgumentException>(() => new LinearTrainer(new TrainerOptions { Optimizer = null! })).Message);
         Assert.Throws<ArgumentNullException>(() => new LinearTrainer(null!));
         var e = Assert.Throws<NotSupportedException>(() => new LinearTrainer(new TrainerOptions { Backend = Backend.Gpu, ThreadCount = 1 }));
-        Assert.Contains("GPU backend is not available yet", e.Message);
+        Assert.Contains("reference to SoftGen.Gpu", e.Message);
     }
 
     [Fact]

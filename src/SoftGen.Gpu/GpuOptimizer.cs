@@ -1,0 +1,116 @@
+using System;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using SoftGen.Training;
+
+namespace SoftGen.Gpu;
+
+/// <summary>
+/// SGD (with momentum), Adam and AdamW as one kernel over the flat parameter buffer and flat moment buffers, with
+/// torch.optim's arithmetic in the order of the CPU backend (OptimizerState): bias corrections in double on the host,
+/// the element-wise update in float. One launch per step.
+/// </summary>
+internal sealed class GpuOptimizer : IDisposable
+{
+    private readonly Optimizer _optimizer;
+    private readonly int _length;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _moment1, _moment2;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, float>? _sgd;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>? _momentum;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamScalars>? _adam;
+
+    public GpuOptimizer(Accelerator accelerator, Optimizer optimizer, int length)
+    {
+        _optimizer = optimizer;
+        _length = length;
+        bool adam = optimizer.Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+        if (adam || optimizer.Momentum != 0f) _moment1 = Zeroed(accelerator, length);
+        if (adam) _moment2 = Zeroed(accelerator, length);
+        if (adam) _adam = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamScalars>(AdamKernel);
+        else if (optimizer.Momentum != 0f) _momentum = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>(MomentumKernel);
+        else _sgd = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(SgdKernel);
+    }
+
+    /// <summary>The first moment (momentum buffer or exp_avg); empty where the optimizer keeps none.</summary>
+    public ArrayView<float> Moment1 => _moment1?.View ?? default;
+    /// <summary>Adam's exp_avg_sq; empty otherwise.</summary>
+    public ArrayView<float> Moment2 => _moment2?.View ?? default;
+
+    /// <summary>Queues update number <paramref name="step"/> (1-based).</summary>
+    public void Apply(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients, long step)
+    {
+        var o = _optimizer;
+        if (_sgd is not null) { _sgd(stream, _length, parameters, gradients, -o.LearningRate); return; }
+        if (_momentum is not null) { _momentum(stream, _length, parameters, gradients, _moment1!.View, -o.LearningRate, o.Momentum); return; }
+        double bias1 = 1.0 - Power(o.Beta1, step);
+        double bias2 = 1.0 - Power(o.Beta2, step);
+        var s = new AdamScalars
+        {
+            OneMinusBeta1 = (float)(1.0 - o.Beta1),
+            Beta2 = o.Beta2,
+            OneMinusBeta2 = (float)(1.0 - o.Beta2),
+            NegativeStepSize = (float)-(o.LearningRate / bias1),
+            Bias2Sqrt = (float)Math.Sqrt(bias2),
+            Epsilon = o.Epsilon,
+            Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - (double)o.LearningRate * o.WeightDecay) : 1f,
+        };
+        _adam!(stream, _length, parameters, gradients, _moment1!.View, _moment2!.View, s);
+    }
+
+    /// <summary>x^n by squaring, as the CPU backend computes it.</summary>
+    private static double Power(double x, long n)
+    {
+        double result = 1.0;
+        while (n > 0)
+        {
+            if ((n & 1) != 0) result *= x;
+            x *= x;
+            n >>= 1;
+        }
+        return result;
+    }
+
+    internal struct AdamScalars
+    {
+        public float OneMinusBeta1, Beta2, OneMinusBeta2, NegativeStepSize, Bias2Sqrt, Epsilon, Decay;
+    }
+
+    // p += -lr g
+    private static void SgdKernel(Index1D i, ArrayView<float> p, ArrayView<float> g, float negativeLr) => p[i] += negativeLr * g[i];
+
+    // buf = momentum buf + g; p += -lr buf
+    private static void MomentumKernel(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> buf, float negativeLr, float momentum)
+    {
+        float b = buf[i] * momentum + g[i];
+        buf[i] = b;
+        p[i] += negativeLr * b;
+    }
+
+    // PyTorch's _single_tensor_adam(w): p *= decay; m.lerp_(g, 1 - b1); v = v b2 + (1 - b2) g g;
+    // p += (-lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    private static void AdamKernel(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, AdamScalars s)
+    {
+        float gi = g[i];
+        float mi = m[i];
+        mi += s.OneMinusBeta1 * (gi - mi);
+        float vi = v[i] * s.Beta2 + s.OneMinusBeta2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float denom = XMath.Sqrt(vi) / s.Bias2Sqrt + s.Epsilon;
+        p[i] = p[i] * s.Decay + s.NegativeStepSize * mi / denom;
+    }
+
+    private static MemoryBuffer1D<float, Stride1D.Dense> Zeroed(Accelerator accelerator, int length)
+    {
+        var buffer = accelerator.Allocate1D<float>(Math.Max(length, 1));
+        buffer.MemSetToZero();
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        _moment1?.Dispose();
+        _moment2?.Dispose();
+    }
+}

@@ -1,0 +1,184 @@
+using System;
+using ILGPU;
+using ILGPU.Runtime;
+using SoftGen.Cpu;
+using SoftGen.Training;
+
+namespace SoftGen.Gpu;
+
+/// <summary>
+/// The base of each generated GPU program: the device, the flat parameter, gradient and moment buffers (the host
+/// storage's layout), the batch buffers, the loss scalar and the optimizer. Every buffer is made here or in the
+/// generated constructor; a step copies the batch in and the loss out and allocates nothing.
+/// </summary>
+public abstract unsafe class GpuProgram : DeviceProgram
+{
+    private readonly GpuDevice _device;
+    private readonly GpuOptimizer _optimizer;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _inputs, _targets, _output, _loss;
+    private readonly int _storage, _inputsPerRow, _classes;
+    private readonly float* _lossHost = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(64, 64); // pinned: the device copies into it
+    private bool _disposed;
+
+    protected GpuProgram(GpuDevice device, ModelInfo model, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        _device = device;
+        _storage = model.StorageLength;
+        _inputsPerRow = model.Inputs;
+        _classes = model.OutputsPerRow;
+        BatchCapacity = options.BatchSize;
+        var a = device.Accelerator;
+        _parameters = Allocate(a, _storage);
+        _gradients = Allocate(a, _storage);
+        _inputs = Allocate(a, (long)BatchCapacity * _inputsPerRow);
+        _targets = Allocate(a, (long)BatchCapacity * _classes);
+        _output = Allocate(a, (long)BatchCapacity * _classes);
+        _loss = Allocate(a, 1);
+        _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
+    }
+
+    protected Accelerator Accelerator => _device.Accelerator;
+    protected AcceleratorStream Stream => _device.Accelerator.DefaultStream;
+    protected int BatchCapacity { get; }
+
+    /// <summary>Flat parameters, in <see cref="ModelInfo"/>'s storage layout.</summary>
+    protected ArrayView<float> Parameters => _parameters.View;
+    /// <summary>Flat gradients, same layout; padding stays 0 because no kernel writes it.</summary>
+    protected ArrayView<float> Gradients => _gradients.View;
+    /// <summary>The batch's inputs [rows, Inputs], dense.</summary>
+    protected ArrayView<float> Inputs => _inputs.View;
+    /// <summary>The batch's targets [rows, Classes], dense.</summary>
+    protected ArrayView<float> Targets => _targets.View;
+    /// <summary>Probabilities [rows, Classes] for the host.</summary>
+    protected ArrayView<float> Output => _output.View;
+    /// <summary>The batch's mean loss, one float.</summary>
+    protected ArrayView<float> Loss => _loss.View;
+
+    public override string DeviceName => _device.Description;
+
+    /// <summary>The generated forward launches: layer outputs from <see cref="Inputs"/>; the logits land in <see cref="Logits"/>.</summary>
+    protected abstract void LaunchForward(int rows);
+
+    /// <summary>The generated head and backward launches after <see cref="LaunchForward"/>: <see cref="Loss"/> and <see cref="Gradients"/>.</summary>
+    protected abstract void LaunchLossAndBackward(int rows);
+
+    /// <summary>The generated softmax or sigmoid launch: <see cref="Output"/> from <see cref="Logits"/>.</summary>
+    protected abstract void LaunchProbabilities(int rows);
+
+    /// <summary>The last layer's outputs [rows, Classes], dense.</summary>
+    protected abstract ArrayView<float> Logits { get; }
+
+    public override void Upload(FloatBuffer parameters, FloatBuffer moment1, FloatBuffer moment2)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CopyIn(_parameters.View, parameters, _storage);
+        if (!moment1.IsNull) CopyIn(_optimizer.Moment1, moment1, _storage);
+        if (!moment2.IsNull) CopyIn(_optimizer.Moment2, moment2, _storage);
+    }
+
+    public override void Download(FloatBuffer parameters, FloatBuffer gradients, FloatBuffer moment1, FloatBuffer moment2)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CopyOut(_parameters.View, parameters, _storage);
+        CopyOut(_gradients.View, gradients, _storage);
+        if (!moment1.IsNull) CopyOut(_optimizer.Moment1, moment1, _storage);
+        if (!moment2.IsNull) CopyOut(_optimizer.Moment2, moment2, _storage);
+        Stream.Synchronize();
+    }
+
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckRows(rows);
+        CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
+        CopyIn(_targets.View, targets, rows * _classes);
+        LaunchForward(rows);
+        LaunchLossAndBackward(rows);
+        _loss.View.CopyToCPU(Stream, ref *_lossHost, 1);
+        Stream.Synchronize();
+        return *_lossHost;
+    }
+
+    public override void ApplyOptimizer(long step)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _optimizer.Apply(Stream, _parameters.View, _gradients.View, step);
+    }
+
+    public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckRows(rows);
+        CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
+        LaunchForward(rows);
+        LaunchProbabilities(rows);
+        CopyOut(_output.View, probabilities, rows * _classes);
+        Stream.Synchronize();
+    }
+
+    public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckRows(rows);
+        CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
+        LaunchForward(rows);
+        CopyOut(Logits, logits, rows * _classes);
+        Stream.Synchronize();
+    }
+
+    public override void Synchronize() => Stream.Synchronize();
+
+    /// <summary>Allocates a device buffer that lives as long as this program (for the generated activations).</summary>
+    protected MemoryBuffer1D<float, Stride1D.Dense> AllocateBuffer(long length) => Track(Allocate(Accelerator, length));
+
+    private readonly System.Collections.Generic.List<MemoryBuffer> _owned = new();
+
+    private MemoryBuffer1D<float, Stride1D.Dense> Track(MemoryBuffer1D<float, Stride1D.Dense> buffer)
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    private static MemoryBuffer1D<float, Stride1D.Dense> Allocate(Accelerator accelerator, long length)
+    {
+        var buffer = accelerator.Allocate1D<float>(Math.Max(length, 1));
+        buffer.MemSetToZero();
+        return buffer;
+    }
+
+    private void CopyIn(ArrayView<float> view, FloatBuffer source, int length)
+    {
+        if (length > 0) view.SubView(0, length).CopyFromCPU(Stream, ref *(float*)source, length);
+    }
+
+    private void CopyOut(ArrayView<float> view, FloatBuffer destination, int length)
+    {
+        if (length > 0) view.SubView(0, length).CopyToCPU(Stream, ref *(float*)destination, length);
+    }
+
+    private void CheckRows(int rows)
+    {
+        if (rows < 1 || rows > BatchCapacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"rows must be between 1 and the batch capacity ({BatchCapacity}).");
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var b in _owned) b.Dispose();
+        _parameters.Dispose();
+        _gradients.Dispose();
+        _inputs.Dispose();
+        _targets.Dispose();
+        _output.Dispose();
+        _loss.Dispose();
+        _optimizer.Dispose();
+        _device.Dispose();
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(_lossHost);
+        GC.SuppressFinalize(this);
+    }
+}

@@ -382,7 +382,9 @@ internal static class GpuEmitter
                 {
                     bool kl = loss.Kind == LossKindSpec.KLDivergence;
                     float temperature = kl ? 1f : loss.Temperature, smoothing = kl ? 0f : loss.LabelSmoothing;
-                    w.Line("const float InvT = " + Describe.Float(1f / temperature) + ", Keep = " + Describe.Float(1f - smoothing) + ", Spread = " + Describe.Float(smoothing / classes) + ";");
+                    w.Line(kl
+                        ? "const float InvT = 1f;"
+                        : "const float InvT = " + Describe.Float(1f / temperature) + ", Keep = " + Describe.Float(1f - smoothing) + ", Spread = " + Describe.Float(smoothing / classes) + ";");
                     w.Line("float gradScale = " + Describe.Float(temperature) + " / rows;");
                     using (w.Block("for (int r = t; r < rows; r += Threads)"))
                     {

@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+
+namespace PtxReport;
+
+/// <summary>A kernel to compile: its name in the report, its method and how the runtime loads it.</summary>
+internal sealed record KernelSource(string Name, MethodInfo Method, bool ExplicitlyGrouped)
+{
+    public EntryPointDescription EntryPoint => ExplicitlyGrouped
+        ? EntryPointDescription.FromExplicitlyGroupedKernel(Method)
+        : EntryPointDescription.FromImplicitlyGroupedKernel(Method);
+}
+
+/// <summary>Finds the kernels of a generated GPU program and of the optimizer by reflection.</summary>
+internal static class KernelCatalog
+{
+    private const BindingFlags Statics = BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly;
+
+    /// <summary>
+    /// The kernels of <paramref name="model"/>'s generated GpuTrainingProgram, in declaration order. The generated class
+    /// loads them with KernelLoaders.LoadKernel and a KernelConfig (explicitly grouped); its other static methods
+    /// are the registration hook and scalar math helpers, which return a value or take no arguments.
+    /// </summary>
+    public static IReadOnlyList<KernelSource> GeneratedKernels(Type model)
+    {
+        var program = model.GetNestedType("GpuTrainingProgram", BindingFlags.NonPublic | BindingFlags.Public)
+            ?? throw new InvalidOperationException(
+                $"{model.FullName} has no generated GpuTrainingProgram: the project must reference SoftGen.Gpu and the model must be Dense-only.");
+        var kernels = program.GetMethods(Statics)
+            .Where(m => m.ReturnType == typeof(void) && m.GetParameters().Length > 0 && m.GetParameters().All(p => IsKernelParameter(p.ParameterType)))
+            .OrderBy(m => m.MetadataToken)
+            .Select(m => new KernelSource(m.Name, m, ExplicitlyGrouped: true))
+            .ToList();
+        if (kernels.Count == 0) throw new InvalidOperationException($"No kernels found in {program.FullName}.");
+        return kernels;
+    }
+
+    /// <summary>The optimizer kernels of SoftGen.Gpu (loaded with LoadAutoGroupedKernel: implicitly grouped).</summary>
+    public static IReadOnlyList<KernelSource> OptimizerKernels()
+    {
+        var optimizer = typeof(SoftGen.Gpu.GpuProgram).Assembly.GetType("SoftGen.Gpu.GpuOptimizer")
+            ?? throw new InvalidOperationException("SoftGen.Gpu.GpuOptimizer not found.");
+        return optimizer.GetMethods(Statics)
+            .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal) && m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D))
+            .OrderBy(m => m.MetadataToken)
+            .Select(m => new KernelSource(m.Name, m, ExplicitlyGrouped: false))
+            .ToList();
+    }
+
+    private static bool IsKernelParameter(Type type) =>
+        type.IsPrimitive || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ArrayView<>));
+}

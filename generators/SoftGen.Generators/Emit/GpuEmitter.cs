@@ -335,13 +335,17 @@ internal static class GpuEmitter
     private static void WriteMicroKernel(SourceWriter w)
     {
         w.Line("KGroup.Barrier();");
-        using (w.Block("for (int kk = 0; kk < " + Step + "; kk++)"))
+        w.Line("// The " + Step + " k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.");
+        var parts = new[] { "X", "Y", "Z", "W" };
+        for (int kk = 0; kk < Step; kk++)
         {
-            w.Line("var av = As4[(kk * " + Padded + " + tr) / 4];");
-            w.Line("var bv = Bs4[(kk * " + Padded + " + tc) / 4];");
-            var parts = new[] { "X", "Y", "Z", "W" };
-            for (int i = 0; i < Micro; i++)
-                w.Line(string.Join(" ", Enumerable.Range(0, Micro).Select(j => "c" + i + j + " += av." + parts[i] + " * bv." + parts[j] + ";")));
+            using (w.Block(""))
+            {
+                w.Line("var av = As4[(" + (kk * Padded) + " + tr) / 4];");
+                w.Line("var bv = Bs4[(" + (kk * Padded) + " + tc) / 4];");
+                for (int i = 0; i < Micro; i++)
+                    w.Line(string.Join(" ", Enumerable.Range(0, Micro).Select(j => "c" + i + j + " += av." + parts[i] + " * bv." + parts[j] + ";")));
+            }
         }
         w.Line("KGroup.Barrier();");
     }

@@ -20,10 +20,11 @@ internal sealed class SourceWriter
         }
     }
 
-    /// <summary>Writes "{" on its own line and indents until the returned scope is disposed.</summary>
+    /// <summary>Writes the header (if any), "{" on its own line, and indents until the returned scope is disposed.</summary>
     public IDisposable Block(string header)
     {
-        Line(header);
+        if (header.Length > 0)
+            Line(header);
         Line("{");
         _indent++;
         return new Scope(this);

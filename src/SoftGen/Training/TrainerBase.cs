@@ -164,41 +164,36 @@ public abstract unsafe partial class TrainerBase : IDisposable
     /// divided by <see cref="PredictionTemperature"/> (1 until <see cref="CalibrateTemperature"/> fits one), as they
     /// are for <see cref="PredictClasses"/> and <see cref="Evaluate"/>.
     /// </remarks>
-    public void PredictProbabilities(ReadOnlySpan<float> inputs, Span<float> probabilities, int count)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
-        InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(probabilities.Length, count, _model.OutputsPerRow, nameof(probabilities), "rows", nameof(probabilities));
-        InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
-
-        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
-        fixed (float* x = inputs)
-        fixed (float* p = probabilities)
-            for (int start = 0; start < count; start += BatchCapacity)
-                ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(p + (long)start * classes),
-                    Math.Min(BatchCapacity, count - start));
-        GC.KeepAlive(this);
-    }
+    public void PredictProbabilities(ReadOnlySpan<float> inputs, Span<float> probabilities, int count) =>
+        PredictRows(inputs, probabilities, count, logits: false, nameof(probabilities));
 
     /// <summary>
     /// Writes the logits [count, Classes] (the last layer's outputs, before the softmax or sigmoid) of
     /// <paramref name="count"/> rows of inputs [count, Inputs]: for distillation targets and calibration.
     /// </summary>
-    public void PredictLogits(ReadOnlySpan<float> inputs, Span<float> logits, int count)
+    public void PredictLogits(ReadOnlySpan<float> inputs, Span<float> logits, int count) =>
+        PredictRows(inputs, logits, count, logits: true, nameof(logits));
+
+    /// <summary>Checks a prediction's arguments, then runs the model over the rows in chunks of at most BatchCapacity.</summary>
+    private void PredictRows(ReadOnlySpan<float> inputs, Span<float> outputs, int count, bool logits, string outputsName)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The row count cannot be negative.");
         InputValidator.CheckLength(inputs.Length, count, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(logits.Length, count, _model.OutputsPerRow, nameof(logits), "rows", nameof(logits));
+        InputValidator.CheckLength(outputs.Length, count, _model.OutputsPerRow, outputsName, "rows", outputsName);
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
 
-        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
+        int inputsPerRow = _model.Inputs, width = _model.OutputsPerRow;
         fixed (float* x = inputs)
-        fixed (float* z = logits)
+        fixed (float* y = outputs)
             for (int start = 0; start < count; start += BatchCapacity)
-                RunLogits(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(z + (long)start * classes),
-                    Math.Min(BatchCapacity, count - start));
+            {
+                var rowInputs = new FloatBuffer(x + (long)start * inputsPerRow);
+                var rowOutputs = new FloatBuffer(y + (long)start * width);
+                int rows = Math.Min(BatchCapacity, count - start);
+                if (logits) RunLogits(rowInputs, rowOutputs, rows);
+                else ComputeCalibratedProbabilities(rowInputs, rowOutputs, rows);
+            }
         GC.KeepAlive(this);
     }
 

@@ -81,6 +81,8 @@ def main():
     parser.add_argument("--infer-batch", type=int, default=1024)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
+    with open("/proc/loadavg") as f:
+        load_at_start = f.read().strip()  # before this run's own threads add to it
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -135,6 +137,7 @@ def main():
             "torch": torch.__version__,
             "blas": "OpenBLAS" if any("openblas" in line for line in open("/proc/self/maps")) else "other",
             "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+            "load_average_at_start": load_at_start,
             "load_average": load_average,
         },
         "result": {

@@ -6,6 +6,10 @@
 #   benchmarks/run.sh --gemm [--batch 256] [--hidden 512] [--threads 2]   # fp32 peak, GEMM GFLOP/s, step phases
 #   benchmarks/run.sh --sweep [--threads 2] [--repeats 3]                 # batch 64/256/1024, hidden 128/512/1024
 #
+#   --runs N     run each comparison N times, SoftGen and PyTorch alternately; the table takes the best speed of each
+#                (other work on the machine only ever slows a run down)
+#   --out DIR    keep every JSON result in DIR (default: a temporary folder)
+#
 # Needs the .NET 10 SDK, Fashion-MNIST (apt-get install dataset-fashion-mnist) and, for the reference, Debian's
 # PyTorch with OpenBLAS (apt-get install python3-torch libopenblas0-pthread; without OpenBLAS torch falls back to the
 # reference BLAS). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for PyTorch so that OpenBLAS picks its own
@@ -14,24 +18,34 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=compare
+runs=1
+out=
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --gemm) mode=gemm; shift ;;
     --sweep) mode=sweep; shift ;;
+    --runs|--out)
+      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+      if [ "$1" = --runs ]; then runs=$2; else out=$2; fi
+      shift 2 ;;
     --batch|--hidden|--threads|--repeats|--epochs|--infer-batch|--data)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift 2 ;;
     *) echo "run.sh: unknown argument '$1' (see the comment at the top of benchmarks/run.sh)" >&2; exit 2 ;;
   esac
 done
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a positive integer, not '$runs'" >&2; exit 2; }
+if [ -z "$out" ]; then
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+else
+  mkdir -p "$out"
+fi
 
 dotnet build benchmarks/SoftGen.Benchmarks -c Release -nologo -v q >/dev/null
 softgen() { dotnet benchmarks/SoftGen.Benchmarks/bin/Release/net10.0/SoftGen.Benchmarks.dll "$@"; }
 pytorch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/pytorch_mlp.py "$@"; }
-
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 
 if [ "$mode" = gemm ]; then
   gemm_args=()
@@ -47,7 +61,7 @@ p = d["peak"]
 print(f"\nfp32 peak {d['peak_gflops_used']:.1f} GFLOP/s = {d['threads']} cores x {p['flops_per_cycle_per_core']:.1f} flop/cycle "
       f"({p['vector_fmas_per_cycle_per_core']:.2f} x {p['vector_bits']}-bit FMA x {p['lanes']} lanes x 2) x {max(p['clock_g_hz_one_thread'], p['clock_g_hz_all_threads']):.2f} GHz"
       f"; FMA loop on {d['threads']} threads: {p['gflops_all_threads']:.1f} GFLOP/s")
-print(f"model {d['model']}, batch {d['batch']}, {d['threads']} threads\n")
+print(f"model {d['model']}, batch {d['batch']}, {d['threads']} threads, load average at start {d['machine']['load_average_at_start'].split()[0]}\n")
 print(f"{'phase':<11}{'us/step':>9}{'share':>8}   {'M x N x K':<18}{'GFLOP/s':>9}{'% peak':>8}")
 for ph in d["phases"]:
     share = ph["microseconds_per_step"] / d["step_microseconds"]
@@ -60,39 +74,49 @@ PY
   exit 0
 fi
 
-compare() { # $1: label, rest: arguments for both programs
+compare() { # $1: label, rest: arguments for both programs; each run writes $out/$label.$run.{softgen,pytorch}.json
   local label=$1; shift
-  softgen --mode train "$@" > "$out/$label.softgen.json"
-  pytorch "$@" > "$out/$label.pytorch.json"
+  for ((run = 1; run <= runs; run++)); do
+    softgen --mode train "$@" > "$out/$label.$run.softgen.json"
+    pytorch "$@" > "$out/$label.$run.pytorch.json"
+  done
 }
 
 table() {
-  /usr/bin/python3 - "$@" <<'PY'
+  /usr/bin/python3 - "$out" "$runs" "$@" <<'PY'
 import json, sys
-rows = []
-for label in sys.argv[2:]:
-    s = json.load(open(f"{sys.argv[1]}/{label}.softgen.json"))
-    t = json.load(open(f"{sys.argv[1]}/{label}.pytorch.json"))
-    rows.append((s["result"], t["result"], s["machine"]["load_average"], t["machine"]["load_average"]))
-def acc(r): return "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.4f}"
+out, runs, labels = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def load(label, framework):
+    return [json.load(open(f"{out}/{label}.{r}.{framework}.json")) for r in range(1, runs + 1)]
+def best(results, key): return max(r["result"][key] for r in results)
+def acc(results):
+    a = results[0]["result"]["test_accuracy"]
+    return "-" if a is None else f"{a:.4f}"
+loads = [float(r["machine"]["load_average_at_start"].split()[0]) for label in labels for f in ("softgen", "pytorch") for r in load(label, f)]
 print(f"\n{'model':<17}{'batch':>6} | {'train samples/s':^29} | {'infer samples/s':^29} | {'test accuracy':^15} | {'peak RSS MB':^15} | SoftGen B/step")
 print(f"{'':<17}{'':>6} | {'SoftGen':>9}{'PyTorch':>10}{'ratio':>8}   | {'SoftGen':>9}{'PyTorch':>10}{'ratio':>8}   | {'SoftGen':>7}{'PyTorch':>8} | {'SoftGen':>7}{'PyTorch':>8} |")
-for s, t, ls, lt in rows:
-    print(f"{s['model']:<17}{s['batch']:>6} | {s['train_samples_per_second']:9,.0f}{t['train_samples_per_second']:10,.0f}"
-          f"{s['train_samples_per_second'] / t['train_samples_per_second']:7.2f}x   | {s['infer_samples_per_second']:9,.0f}"
-          f"{t['infer_samples_per_second']:10,.0f}{s['infer_samples_per_second'] / t['infer_samples_per_second']:7.2f}x   | "
-          f"{acc(s):>7}{acc(t):>8} | {s['peak_working_set_mb']:7.0f}{t['peak_working_set_mb']:8.0f} | "
-          f"{s['bytes_per_step_all_threads']:.0f}")
-print(f"\n{rows[0][0]['threads']} threads; best of the timed epochs (training) and passes (inference, batch {rows[0][0]['infer_batch']}); "
-      f"load average (1/5/15 min) at the end of each run: " + "; ".join(f"{s['model']} b{s['batch']}: SoftGen {ls.split()[0]}, PyTorch {lt.split()[0]}" for s, t, ls, lt in rows))
+for label in labels:
+    s, t = load(label, "softgen"), load(label, "pytorch")
+    r = s[0]["result"]
+    st, tt = best(s, "train_samples_per_second"), best(t, "train_samples_per_second")
+    si, ti = best(s, "infer_samples_per_second"), best(t, "infer_samples_per_second")
+    print(f"{r['model']:<17}{r['batch']:>6} | {st:9,.0f}{tt:10,.0f}{st / tt:7.2f}x   | {si:9,.0f}{ti:10,.0f}{si / ti:7.2f}x   | "
+          f"{acc(s):>7}{acc(t):>8} | {best(s, 'peak_working_set_mb'):7.0f}{best(t, 'peak_working_set_mb'):8.0f} | "
+          f"{max(x['result']['bytes_per_step_all_threads'] for x in s):.0f}")
+r = load(labels[0], "softgen")[0]["result"]
+print(f"\n{r['threads']} threads; best of {runs} run(s) x {len(r['train_samples_per_second_runs'])} timed epochs (training) and "
+      f"{len(r['infer_samples_per_second_runs'])} passes (inference, batch {r['infer_batch']}); accuracy after {r['accuracy_epochs']} epochs of the first run; "
+      f"1-minute load average when the runs started: {min(loads):.2f} to {max(loads):.2f}")
 PY
 }
 
 if [ "$mode" = compare ]; then
   compare main "${args[@]}"
-  echo "== SoftGen"; cat "$out/main.softgen.json"
-  echo "== PyTorch"; cat "$out/main.pytorch.json"
-  table "$out" main
+  for ((run = 1; run <= runs; run++)); do
+    echo "== SoftGen, run $run"; cat "$out/main.$run.softgen.json"
+    echo "== PyTorch, run $run"; cat "$out/main.$run.pytorch.json"
+  done
+  table main
   exit 0
 fi
 
@@ -100,4 +124,4 @@ fi
 labels=()
 for batch in 64 256 1024; do compare "b$batch" --epochs 0 "${args[@]}" --batch "$batch" --hidden 512; labels+=("b$batch"); done
 for hidden in 128 1024; do compare "h$hidden" --epochs 0 "${args[@]}" --batch 256 --hidden "$hidden"; labels+=("h$hidden"); done
-table "$out" "${labels[@]}"
+table "${labels[@]}"

@@ -28,6 +28,9 @@ public static class Program
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The load average when the program started, before its own threads added to it.</summary>
+    private static readonly string? LoadAtStart = LoadAverage();
+
     public static int Main(string[] args)
     {
         Dictionary<string, string> options;
@@ -135,6 +138,7 @@ public static class Program
         logical_processors = Environment.ProcessorCount,
         avx512 = Vector512.IsHardwareAccelerated,
         runtime = RuntimeInformation.FrameworkDescription,
+        load_average_at_start = LoadAtStart,
         load_average = LoadAverage(),
         utc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
     };

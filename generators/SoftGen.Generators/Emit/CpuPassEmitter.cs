@@ -97,7 +97,7 @@ internal static class CpuPassEmitter
             var names = contiguous
                 ? "W" + transposed[0].Index + "..W" + transposed[transposed.Count - 1].Index
                 : "W" + string.Join(", W", transposed.Select(l => l.Index));
-            w.Line("// " + names + " in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.");
+            w.Line("// " + names + " packed into column panels, refreshed each step for the input-gradient GEMMs.");
             foreach (var l in transposed)
                 w.Line("private readonly " + Buffer + " _w" + l.Index + ";");
         }

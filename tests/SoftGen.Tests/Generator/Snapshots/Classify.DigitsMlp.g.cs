@@ -62,7 +62,7 @@ namespace Classify
             private readonly global::SoftGen.Cpu.FloatBuffer _logits; // [rows, 16], 10 real columns
             private readonly global::SoftGen.Cpu.FloatBuffer _dz0;
             private readonly global::SoftGen.Cpu.FloatBuffer _dLogits;
-            // W1..W1 in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.
+            // W1..W1 packed into column panels, refreshed each step for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _w1;
 
             public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)

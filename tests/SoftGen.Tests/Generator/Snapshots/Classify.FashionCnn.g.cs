@@ -86,7 +86,7 @@ namespace Classify
             private readonly global::SoftGen.Cpu.FloatBuffer _dz3;
             private readonly global::SoftGen.Cpu.FloatBuffer _dz4;
             private readonly global::SoftGen.Cpu.FloatBuffer _dLogits;
-            // W4..W5 in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.
+            // W4..W5 packed into column panels, refreshed each step for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _w4;
             private readonly global::SoftGen.Cpu.FloatBuffer _w5;
             // Conv weight gradients summed per partition of the pixels, then added in order (thread-count independent).

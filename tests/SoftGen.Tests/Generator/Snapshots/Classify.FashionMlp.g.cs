@@ -68,7 +68,7 @@ namespace Classify
             private readonly global::SoftGen.Cpu.FloatBuffer _dz0;
             private readonly global::SoftGen.Cpu.FloatBuffer _dz1;
             private readonly global::SoftGen.Cpu.FloatBuffer _dLogits;
-            // W1..W2 in PyTorch's [out, in] layout, refreshed each step for the input-gradient GEMMs.
+            // W1..W2 packed into column panels, refreshed each step for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _w1;
             private readonly global::SoftGen.Cpu.FloatBuffer _w2;
 

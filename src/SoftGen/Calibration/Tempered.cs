@@ -22,6 +22,27 @@ internal static class Tempered
         }
     }
 
+    /// <summary>
+    /// softmax(z / T) over the classes at each pixel of NCHW rows [classes, pixels] (a pixel's classes lie
+    /// <paramref name="pixels"/> apart), max subtracted first.
+    /// </summary>
+    public static void PixelSoftmax(ReadOnlySpan<float> logits, int classes, int pixels, float temperature, Span<float> destination)
+    {
+        double inverse = 1.0 / temperature;
+        int length = classes * pixels;
+        for (int start = 0; start < logits.Length; start += length)
+            for (int q = start; q < start + pixels; q++)
+            {
+                double max = logits[q];
+                for (int c = 1; c < classes; c++) max = Math.Max(max, logits[q + c * pixels]);
+                double sum = 0;
+                for (int c = 0; c < classes; c++) sum += Math.Exp((logits[q + c * pixels] - max) * inverse);
+                double scale = 1.0 / sum;
+                for (int c = 0; c < classes; c++)
+                    destination[q + c * pixels] = (float)(Math.Exp((logits[q + c * pixels] - max) * inverse) * scale);
+            }
+    }
+
     /// <summary>sigmoid(z / T) for every element, in the form that cannot overflow.</summary>
     public static void Sigmoid(ReadOnlySpan<float> logits, float temperature, Span<float> destination)
     {

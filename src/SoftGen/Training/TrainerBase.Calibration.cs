@@ -29,15 +29,24 @@ public abstract unsafe partial class TrainerBase : IClassifier
     /// Fits <see cref="PredictionTemperature"/> on a validation set, inputs [count, Inputs] and targets [count, Classes]
     /// (checked as for training), by minimising the NLL of the targets over log T to 1e-4
     /// (<see cref="TemperatureScaling.Fit"/>), sets it and returns it. Allocates one [count, Classes] buffer of logits.
+    /// A per-pixel model fits one T for every pixel (targets [count, Classes, H, W]); it allocates the logits and a
+    /// copy of the targets with the classes of each pixel side by side.
     /// </summary>
     public float CalibrateTemperature(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfPerPixel();
         int count = CheckDataSet(inputs, targets);
-        var logits = new float[checked(count * _model.Classes)];
+        var logits = new float[checked(count * _model.OutputsPerRow)];
         PredictLogits(inputs, logits, count);
-        float temperature = TemperatureScaling.Fit(logits, targets, _model.Classes,
+        var rowTargets = targets;
+        if (_model.OutputPixels > 1)
+        {
+            PixelsToRows(logits, count);
+            var copy = targets.ToArray();
+            PixelsToRows(copy, count);
+            rowTargets = copy;
+        }
+        float temperature = TemperatureScaling.Fit(logits, rowTargets, _model.Classes,
             _model.TargetsAreDistributions ? TargetKind.Distribution : TargetKind.PerClass);
         _predictionTemperature = temperature;
         return temperature;
@@ -47,10 +56,9 @@ public abstract unsafe partial class TrainerBase : IClassifier
     public void PredictTempered(ReadOnlySpan<float> inputs, Span<float> probabilities, int count, float temperature)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfPerPixel();
         Labels.CheckTemperature(temperature, nameof(temperature));
         PredictLogits(inputs, probabilities, count);
-        ApplyTemperature(probabilities, temperature);
+        ApplyTemperature(probabilities.Slice(0, count * _model.OutputsPerRow), temperature);
     }
 
     /// <summary>Probabilities for rows 0..rows-1 at <see cref="PredictionTemperature"/>: the generated pass when it is 1.</summary>
@@ -62,13 +70,14 @@ public abstract unsafe partial class TrainerBase : IClassifier
             return;
         }
         RunLogits(inputs, probabilities, rows);
-        ApplyTemperature(new Span<float>((float*)probabilities, rows * _model.Classes), _predictionTemperature);
+        ApplyTemperature(new Span<float>((float*)probabilities, rows * _model.OutputsPerRow), _predictionTemperature);
     }
 
     /// <summary>Turns logits into probabilities at <paramref name="temperature"/>, in place.</summary>
     private void ApplyTemperature(Span<float> logits, float temperature)
     {
-        if (_model.TargetsAreDistributions) Tempered.Softmax(logits, _model.Classes, temperature, logits);
-        else Tempered.Sigmoid(logits, temperature, logits);
+        if (!_model.TargetsAreDistributions) Tempered.Sigmoid(logits, temperature, logits); // per element, any layout
+        else if (_model.OutputPixels > 1) Tempered.PixelSoftmax(logits, _model.Classes, _model.OutputPixels, temperature, logits);
+        else Tempered.Softmax(logits, _model.Classes, temperature, logits);
     }
 }

@@ -44,11 +44,21 @@ public abstract unsafe partial class TrainerBase
             }
     }
 
-    /// <summary>Temperature scaling works on rows of classes; a per-pixel model's outputs are not laid out that way.</summary>
-    private void ThrowIfPerPixel()
+    /// <summary>
+    /// Reorders <paramref name="rows"/> rows of NCHW values [Classes, pixels] in place into [pixels, Classes], so that
+    /// each pixel's classes lie side by side, as temperature scaling reads them.
+    /// </summary>
+    private void PixelsToRows(float[] values, int rows)
     {
-        if (_model.OutputPixels > 1)
-            throw new NotSupportedException(
-                $"Model {_model.Name} predicts classes at each of {_model.OutputHeight}x{_model.OutputWidth} pixels; temperature scaling supports models with one row of classes only.");
+        int classes = _model.Classes, pixels = _model.OutputPixels, length = classes * pixels;
+        var row = new float[length];
+        for (int r = 0; r < rows; r++)
+        {
+            var span = values.AsSpan(r * length, length);
+            span.CopyTo(row);
+            for (int c = 0; c < classes; c++)
+                for (int q = 0; q < pixels; q++)
+                    span[q * classes + c] = row[c * pixels + q];
+        }
     }
 }

@@ -127,41 +127,9 @@ public static class Program
         var result = trainer.Evaluate(test.Features, test.Targets);
         var probabilities = new float[test.Count * test.Classes];
         trainer.PredictProbabilities(test.Features, probabilities, test.Count);
-        Console.WriteLine($"test accuracy {result.Accuracy:F4}  NLL {result.Nll:F4}  ECE {ExpectedCalibrationError(probabilities, test.Targets, test.Classes):F4}  " +
+        Console.WriteLine($"test accuracy {result.Accuracy:F4}  NLL {result.Nll:F4}  ECE {ProbabilityMetrics.ExpectedCalibrationError(probabilities, test.Targets, test.Classes):F4}  " +
             $"Brier {result.Brier:F4}  ({result.Count} images)");
         return 0;
-    }
-
-    /// <summary>
-    /// Top-label expected calibration error over 15 equal-width confidence bins: sum over bins of
-    /// (bin size / rows) |accuracy in the bin - mean confidence in the bin|.
-    /// </summary>
-    private static double ExpectedCalibrationError(float[] probabilities, float[] targets, int classes, int bins = 15)
-    {
-        var count = new int[bins];
-        var correct = new double[bins];
-        var confidence = new double[bins];
-        int rows = probabilities.Length / classes;
-        for (var r = 0; r < rows; r++)
-        {
-            var p = probabilities.AsSpan(r * classes, classes);
-            var y = targets.AsSpan(r * classes, classes);
-            int best = 0, label = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (p[c] > p[best]) best = c;
-                if (y[c] > y[label]) label = c;
-            }
-            var bin = Math.Min(bins - 1, (int)(p[best] * bins));
-            count[bin]++;
-            confidence[bin] += p[best];
-            if (best == label) correct[bin]++;
-        }
-        double ece = 0;
-        for (var b = 0; b < bins; b++)
-            if (count[b] > 0)
-                ece += Math.Abs(correct[b] - confidence[b]) / rows;
-        return ece;
     }
 
     private static void Train(TrainerBase trainer, Dataset train, Dataset holdout, string holdoutName, int epochs, int reportEvery)

@@ -1,0 +1,163 @@
+using System.Collections.Generic;
+using SoftGen.Generators.Model;
+using static SoftGen.Generators.Emit.GpuGemm;
+
+namespace SoftGen.Generators.Emit;
+
+/// <summary>
+/// The Conv2D kernels: implicit GEMMs on the shared tile machinery (<see cref="GpuGemm"/>), the patch matrix never
+/// stored: its values are computed as the tiles are loaded. Forward: M = rows x output pixels, N = filters, K = kernel
+/// positions x input channels (the real ones: the padding channels' weight rows are 0 and skipped). Backward, one
+/// launch: dW (with db as an extra row of ones) reduced over rows x output pixels, and dX as the transposed
+/// convolution, M = rows x input pixels, N = input channels, K = kernel positions x filters.
+/// </summary>
+internal static class GpuConvEmitter
+{
+    /// <summary>The GEMM depth of the forward pass and the rows of dW before the bias row.</summary>
+    private static int Depth(LayerPlan l) => l.Taps * l.Input.Channels;
+
+    /// <summary>Groups of the weight-gradient part of the backward kernel.</summary>
+    public static int WeightTiles(LayerPlan l) => Tiles(Depth(l) + 1) * Tiles(l.Out);
+
+    /// <summary>The stored weight row of patch index k (kernel position k / Cin, channel k % Cin).</summary>
+    private static string WeightRow(LayerPlan l, string k) => l.Input.Channels == l.Input.ChannelStride
+        ? k
+        : "(" + k + " / " + l.Input.Channels + " * " + l.Input.ChannelStride + " + " + k + " % " + l.Input.Channels + ")";
+
+    public static void WriteForward(SourceWriter w, LayerPlan l)
+    {
+        int i = l.Index, n = l.Out;
+        w.Line("/// <summary>");
+        w.Line("/// Layer " + i + " forward: " + CpuPassEmitter.Formula(l) + ", " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
+        w.Line("/// An implicit GEMM: Z [rows x " + l.Output.Pixels + " pixels, " + n + "] = patches [.., " + Depth(l) + "] Wt [" + Depth(l) + ", " + n
+            + "]; Wt at " + l.WeightOffset + " ([" + l.Taps + " x " + l.Input.ChannelStride + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".");
+        w.Line("/// </summary>");
+        using (w.Block("private static void Forward" + i + "(View x, View p, View z, View a, int rows)"))
+        {
+            w.Line("const int K = " + Depth(l) + ", N = " + n + ", NTiles = " + Tiles(n) + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset
+                + ", WStride = " + l.OutStride + ", OutPixels = " + l.Output.Pixels + ";");
+            w.Line("int pixels = rows * OutPixels;");
+            w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter");
+            WriteTileSetup(w);
+            using (w.Block("for (int k0 = 0; k0 < K; k0 += " + Step + ")"))
+            {
+                w.Line("// A = patches[row0.., k0..], made as loaded (zeros in the padding); B = the rows of Wt for these (position, channel) pairs.");
+                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "K", (m, k) => "Patch" + i + "(x, " + m + ", " + k + ")");
+                WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "K", (k, c) => "p[WOffset + " + WeightRow(l, k) + " * WStride + " + c + "]");
+                WriteMicroKernel(w);
+            }
+            w.Line("// Epilogue: bias and activation; Z and A [pixels, " + l.OutStride + "], the padding channels left 0.");
+            WriteEpilogue(w, "row0", "pixels", "col0", "N", (r, c, acc) =>
+            {
+                var lines = new List<string> { "float zv = " + acc + " + p[BOffset + " + c + "];" };
+                if (l.Activation == ActivationKind.Gelu) lines.Add("z[" + r + " * WStride + " + c + "] = zv;");
+                lines.Add("a[" + r + " * WStride + " + c + "] = " + GpuMath.Apply(l.Activation, "zv") + ";");
+                return lines;
+            });
+        }
+        w.Line();
+        WritePatch(w, l);
+    }
+
+    /// <summary>Patch{i}(x, m, k): value k of output pixel m's patch.</summary>
+    private static void WritePatch(SourceWriter w, LayerPlan l)
+    {
+        var input = l.Input;
+        w.Line("/// <summary>Layer " + l.Index + "'s patch matrix at (output pixel m, k = kernel position x " + input.Channels
+            + " + input channel): the input value under that position, 0 in the padding.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("private static float Patch" + l.Index + "(View x, int m, int k)"))
+        {
+            w.Line("const int OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ", InChannels = " + input.Channels
+                + ", Kernel = " + l.Kernel + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ", InWidth = " + input.Width
+                + (l.Padding == 0 ? "" : ", InHeight = " + input.Height) + ";");
+            w.Line("int r = m / OutPixels, q = m - r * OutPixels, oy = q / OutWidth, ox = q - oy * OutWidth;");
+            w.Line("int tap = k / InChannels, c = k - tap * InChannels, ky = tap / Kernel, kx = tap - ky * Kernel;");
+            w.Line("int iy = oy * Stride - Padding + ky, ix = ox * Stride - Padding + kx;");
+            var value = "x[" + GpuTensors.InputAt(l, "r", "iy * InWidth + ix", "c") + "]";
+            w.Line(l.Padding == 0
+                ? "return " + value + "; // no padding: every kernel position lands inside the image"
+                : "return iy >= 0 && iy < InHeight && ix >= 0 && ix < InWidth ? " + value + " : 0f;");
+        }
+    }
+
+    public static void WriteBackward(SourceWriter w, LayerPlan l, LayerPlan previous, bool inputGradient)
+    {
+        int i = l.Index, n = l.Out, depth = Depth(l);
+        var prevAct = GpuTensors.ActivationOf(previous);
+        w.Line("/// <summary>");
+        w.Line("/// Layer " + i + " backward. Groups 0..weightTiles-1: dWt = patches^T dZ, [" + (depth + 1) + ", " + n + "] reduced over rows x "
+            + l.Output.Pixels + " output pixels; row " + depth + " of patches^T is all ones, so that it gives db.");
+        if (inputGradient)
+            w.Line("/// The other groups: dZ_prev = (the transposed convolution of dZ with W) * act'(layer " + (i - 1) + "), an implicit GEMM [rows x "
+                + l.Input.Pixels + " input pixels, " + l.Taps + " x " + n + "] x [" + l.Taps + " x " + n + ", " + l.Input.Channels + "].");
+        w.Line("/// </summary>");
+        using (w.Block("private static void Backward" + i + "(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)"))
+        {
+            w.Line("const int K = " + depth + ", N = " + n + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
+            WriteTileSetup(w);
+            w.Line("int tile = KGrid.IdxX;");
+            using (w.Block("if (tile < weightTiles)"))
+            {
+                w.Line("const int NTiles = " + Tiles(n) + ";");
+                w.Line("int pixels = rows * " + l.Output.Pixels + ";");
+                w.Line("int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n");
+                using (w.Block("for (int k0 = 0; k0 < pixels; k0 += " + Step + ")"))
+                {
+                    w.Line("// A = patches^T[row0.., k0..] made as patches[k0.., row0..]; B = dZ[k0.., col0..].");
+                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "pixels", (m, c) => "(" + c + " == K ? 1f : Patch" + i + "(x, " + m + ", " + c + "))");
+                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "pixels", (m, c) => "dz[" + m + " * WStride + " + c + "]");
+                    WriteMicroKernel(w);
+                }
+                w.Line("// The gradient rows of the padding channels are never written: they stay 0.");
+                WriteEpilogue(w, "row0", "K + 1", "col0", "N", (r, c, acc) => new List<string>
+                {
+                    "g[(" + r + " == K ? BOffset : WOffset + " + WeightRow(l, r) + " * WStride) + " + c + "] = " + acc + ";",
+                });
+            }
+            if (!inputGradient) return;
+            using (w.Block("else"))
+            {
+                w.Line("const int InChannels = " + l.Input.Channels + ", InStride = " + l.Input.ChannelStride + ", KT = " + (l.Taps * n) + ", ITiles = " + Tiles(l.Input.Channels) + ";");
+                w.Line("tile -= weightTiles;");
+                w.Line("int pixels = rows * " + l.Input.Pixels + ";");
+                w.Line("int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: input pixel, column: input channel");
+                using (w.Block("for (int k0 = 0; k0 < KT; k0 += " + Step + ")"))
+                {
+                    w.Line("// A = the output gradients each input pixel feeds (k = kernel position x " + n + " + filter); B = W[position, channel, filter]: both along k.");
+                    WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "KT", (m, k) => "Gather" + i + "(dz, " + m + ", " + k + ")");
+                    WriteLoadAlongK(w, "Bs", "col0", "InChannels", "k0", "KT", (c, k) => "p[WOffset + (" + k + " / N * InStride + " + c + ") * WStride + " + k + " % N]");
+                    WriteMicroKernel(w);
+                }
+                w.Line("// Epilogue: times the derivative of layer " + (i - 1) + "'s activation (" + Describe.ActivationName(prevAct) + "); padding channels stay 0.");
+                WriteEpilogue(w, "row0", "pixels", "col0", "InChannels", (r, c, acc) => new List<string>
+                {
+                    "dzPrev[" + r + " * InStride + " + c + "] = " + acc + GpuMath.TimesDerivative(prevAct, "zPrev[" + r + " * InStride + " + c + "]", "x[" + r + " * InStride + " + c + "]") + ";",
+                });
+            }
+        }
+        if (!inputGradient) return;
+        w.Line();
+        WriteGather(w, l);
+    }
+
+    /// <summary>Gather{i}(dz, m, k): the output gradient that input pixel m feeds through kernel position k / N, filter k % N.</summary>
+    private static void WriteGather(SourceWriter w, LayerPlan l)
+    {
+        w.Line("/// <summary>Layer " + l.Index + "'s transposed convolution at (input pixel m, k = kernel position x " + l.Out
+            + " + filter): the dZ of the output pixel that sees m through that position, 0 where none does" + (l.Stride > 1 ? " (the border, or between the steps of the stride)" : " (the border)") + ".</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("private static float Gather" + l.Index + "(View dz, int m, int k)"))
+        {
+            w.Line("const int InPixels = " + l.Input.Pixels + ", InWidth = " + l.Input.Width + ", N = " + l.Out + ", Kernel = " + l.Kernel
+                + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width
+                + ", OutHeight = " + l.Output.Height + ", OutStride = " + l.OutStride + ";");
+            w.Line("int r = m / InPixels, q = m - r * InPixels, iy = q / InWidth, ix = q - iy * InWidth;");
+            w.Line("int tap = k / N, n = k - tap * N, ky = tap / Kernel, kx = tap - ky * Kernel;");
+            w.Line("int ty = iy + Padding - ky, tx = ix + Padding - kx; // the output pixel times the stride");
+            w.Line("if (ty < 0 || tx < 0) return 0f;");
+            w.Line("int oy = ty / Stride, ox = tx / Stride;");
+            w.Line("return " + (l.Stride > 1 ? "oy * Stride == ty && ox * Stride == tx && " : "") + "oy < OutHeight && ox < OutWidth ? dz[(r * OutPixels + oy * OutWidth + ox) * OutStride + n] : 0f;");
+        }
+    }
+}

@@ -9,10 +9,31 @@ namespace SoftGen.Generators.Emit;
 /// stored: its values are computed as the tiles are loaded. Forward: M = rows x output pixels, N = filters, K = kernel
 /// positions x input channels (the real ones: the padding channels' weight rows are 0 and skipped). Backward, one
 /// launch: dW (with db as an extra row of ones) reduced over rows x output pixels, and dX as the transposed
-/// convolution, M = rows x input pixels, N = input channels, K = kernel positions x filters.
+/// convolution, M = rows x input pixels, N = input channels, K = kernel positions x filters. The dW reduction is long
+/// (every output pixel of the batch) and its tiles few, so it is split into slices of the pixels, each group summing
+/// one slice of one tile into its own partial; a second launch adds the partials in slice order (deterministic).
 /// </summary>
 internal static class GpuConvEmitter
 {
+    /// <summary>Output pixels per slice of the dW reduction: 16 k-steps of the tile.</summary>
+    public const int SliceLength = 256;
+
+    /// <summary>Conv2D backward(x, zPrev, p, dz, partials, dzPrev, rows, slices).</summary>
+    public static readonly string[] BackwardTypes = { "View", "View", "View", "View", "View", "View", "int", "int" };
+
+    /// <summary>SumWeights(partials, g, slices).</summary>
+    public static readonly string[] SumTypes = { "View", "View", "int" };
+
+    /// <summary>The most slices: 64, fewer where the partials would pass 2^24 floats.</summary>
+    public static int MaxSlices(LayerPlan l) => System.Math.Max(1, System.Math.Min(64, (1 << 24) / ((Depth(l) + 1) * l.Out)));
+
+    /// <summary>Floats of the partial dW sums: [MaxSlices, Depth + 1, filters].</summary>
+    public static int PartialsLength(LayerPlan l) => MaxSlices(l) * (Depth(l) + 1) * l.Out;
+
+    /// <summary>The host's slice count for a batch: one per SliceLength output pixels, at most MaxSlices.</summary>
+    public static string Slices(LayerPlan l) =>
+        "global::System.Math.Min(" + MaxSlices(l) + ", (rows * " + l.Output.Pixels + " + " + (SliceLength - 1) + ") / " + SliceLength + ")";
+
     /// <summary>The GEMM depth of the forward pass and the rows of dW before the bias row.</summary>
     private static int Depth(LayerPlan l) => l.Taps * l.Input.Channels;
 
@@ -86,59 +107,87 @@ internal static class GpuConvEmitter
         int i = l.Index, n = l.Out, depth = Depth(l);
         var prevAct = GpuTensors.ActivationOf(previous);
         w.Line("/// <summary>");
-        w.Line("/// Layer " + i + " backward. Groups 0..weightTiles-1: dWt = patches^T dZ, [" + (depth + 1) + ", " + n + "] reduced over rows x "
-            + l.Output.Pixels + " output pixels; row " + depth + " of patches^T is all ones, so that it gives db.");
+        w.Line("/// Layer " + i + " backward. Groups 0..WeightTiles x slices - 1: slice s of dWt = patches^T dZ, [" + (depth + 1) + ", " + n
+            + "] reduced over slice s of the rows x " + l.Output.Pixels + " output pixels");
+        w.Line("/// (row " + depth + " of patches^T is all ones, so that it gives db), into partials[s]; SumWeights" + i + " adds them.");
         if (inputGradient)
             w.Line("/// The other groups: dZ_prev = (the transposed convolution of dZ with W) * act'(layer " + (i - 1) + "), an implicit GEMM [rows x "
                 + l.Input.Pixels + " input pixels, " + l.Taps + " x " + n + "] x [" + l.Taps + " x " + n + ", " + l.Input.Channels + "].");
         w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + i + "(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)"))
+        using (w.Block("private static void Backward" + i + "(View x, View zPrev, View p, View dz, View partials, View dzPrev, int rows, int slices)"))
         {
-            w.Line("const int K = " + depth + ", N = " + n + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
+            w.Line("const int K = " + depth + ", N = " + n + ", WeightTiles = " + WeightTiles(l) + ";");
             WriteTileSetup(w);
             w.Line("int tile = KGrid.IdxX;");
-            using (w.Block("if (tile < weightTiles)"))
+            using (w.Block("if (tile < WeightTiles * slices)"))
             {
                 w.Line("const int NTiles = " + Tiles(n) + ";");
-                w.Line("int pixels = rows * " + l.Output.Pixels + ";");
+                w.Line("int slice = tile / WeightTiles, pixels = rows * " + l.Output.Pixels + ";");
+                w.Line("int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = KMath.Min(begin + chunk, pixels);");
+                w.Line("tile -= slice * WeightTiles;");
                 w.Line("int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n");
-                using (w.Block("for (int k0 = 0; k0 < pixels; k0 += " + Step + ")"))
+                using (w.Block("for (int k0 = begin; k0 < end; k0 += " + Step + ")"))
                 {
                     w.Line("// A = patches^T[row0.., k0..] made as patches[k0.., row0..]; B = dZ[k0.., col0..].");
-                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "pixels", (m, c) => "(" + c + " == K ? 1f : Patch" + i + "(x, " + m + ", " + c + "))");
-                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "pixels", (m, c) => "dz[" + m + " * WStride + " + c + "]");
+                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "end", (m, c) => "(" + c + " == K ? 1f : Patch" + i + "(x, " + m + ", " + c + "))");
+                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "end", (m, c) => "dz[" + m + " * " + l.OutStride + " + " + c + "]");
                     WriteMicroKernel(w);
                 }
-                w.Line("// The gradient rows of the padding channels are never written: they stay 0.");
                 WriteEpilogue(w, "row0", "K + 1", "col0", "N", (r, c, acc) => new List<string>
                 {
-                    "g[(" + r + " == K ? BOffset : WOffset + " + WeightRow(l, r) + " * WStride) + " + c + "] = " + acc + ";",
+                    "partials[(slice * (K + 1) + " + r + ") * N + " + c + "] = " + acc + ";",
                 });
             }
-            if (!inputGradient) return;
-            using (w.Block("else"))
-            {
-                w.Line("const int InChannels = " + l.Input.Channels + ", InStride = " + l.Input.ChannelStride + ", KT = " + (l.Taps * n) + ", ITiles = " + Tiles(l.Input.Channels) + ";");
-                w.Line("tile -= weightTiles;");
-                w.Line("int pixels = rows * " + l.Input.Pixels + ";");
-                w.Line("int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: input pixel, column: input channel");
-                using (w.Block("for (int k0 = 0; k0 < KT; k0 += " + Step + ")"))
-                {
-                    w.Line("// A = the output gradients each input pixel feeds (k = kernel position x " + n + " + filter); B = W[position, channel, filter]: both along k.");
-                    WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "KT", (m, k) => "Gather" + i + "(dz, " + m + ", " + k + ")");
-                    WriteLoadAlongK(w, "Bs", "col0", "InChannels", "k0", "KT", (c, k) => "p[WOffset + (" + k + " / N * InStride + " + c + ") * WStride + " + k + " % N]");
-                    WriteMicroKernel(w);
-                }
-                w.Line("// Epilogue: times the derivative of layer " + (i - 1) + "'s activation (" + Describe.ActivationName(prevAct) + "); padding channels stay 0.");
-                WriteEpilogue(w, "row0", "pixels", "col0", "InChannels", (r, c, acc) => new List<string>
-                {
-                    "dzPrev[" + r + " * InStride + " + c + "] = " + acc + GpuMath.TimesDerivative(prevAct, "zPrev[" + r + " * InStride + " + c + "]", "x[" + r + " * InStride + " + c + "]") + ";",
-                });
-            }
+            if (inputGradient)
+                WriteInputGradient(w, l, prevAct);
         }
+        w.Line();
+        WriteSum(w, l);
         if (!inputGradient) return;
         w.Line();
         WriteGather(w, l);
+    }
+
+    /// <summary>The dX part of the backward kernel: the transposed convolution as an implicit GEMM, times act'(prev).</summary>
+    private static void WriteInputGradient(SourceWriter w, LayerPlan l, ActivationKind prevAct)
+    {
+        int i = l.Index, n = l.Out;
+        using (w.Block("else"))
+        {
+            w.Line("const int InChannels = " + l.Input.Channels + ", InStride = " + l.Input.ChannelStride + ", KT = " + (l.Taps * n) + ", ITiles = " + Tiles(l.Input.Channels)
+                + ", WOffset = " + l.WeightOffset + ", WStride = " + l.OutStride + ";");
+            w.Line("tile -= WeightTiles * slices;");
+            w.Line("int pixels = rows * " + l.Input.Pixels + ";");
+            w.Line("int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: input pixel, column: input channel");
+            using (w.Block("for (int k0 = 0; k0 < KT; k0 += " + Step + ")"))
+            {
+                w.Line("// A = the output gradients each input pixel feeds (k = kernel position x " + n + " + filter); B = W[position, channel, filter]: both along k.");
+                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "KT", (m, k) => "Gather" + i + "(dz, " + m + ", " + k + ")");
+                WriteLoadAlongK(w, "Bs", "col0", "InChannels", "k0", "KT", (c, k) => "p[WOffset + (" + k + " / N * InStride + " + c + ") * WStride + " + k + " % N]");
+                WriteMicroKernel(w);
+            }
+            w.Line("// Epilogue: times the derivative of layer " + (i - 1) + "'s activation (" + Describe.ActivationName(prevAct) + "); padding channels stay 0.");
+            WriteEpilogue(w, "row0", "pixels", "col0", "InChannels", (r, c, acc) => new List<string>
+            {
+                "dzPrev[" + r + " * InStride + " + c + "] = " + acc + GpuMath.TimesDerivative(prevAct, "zPrev[" + r + " * InStride + " + c + "]", "x[" + r + " * InStride + " + c + "]") + ";",
+            });
+        }
+    }
+
+    /// <summary>SumWeights{i}: dWt and db = the partials added in slice order, one thread per weight.</summary>
+    private static void WriteSum(SourceWriter w, LayerPlan l)
+    {
+        w.Line("/// <summary>Layer " + l.Index + "'s weight gradients: the slices' partials added in order; the rows of the padding channels stay 0.</summary>");
+        using (w.Block("private static void SumWeights" + l.Index + "(View partials, View g, int slices)"))
+        {
+            w.Line("const int K = " + Depth(l) + ", N = " + l.Out + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
+            w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("if (e >= (K + 1) * N) return;");
+            w.Line("int r = e / N, c = e - r * N;");
+            w.Line("float sum = 0f;");
+            w.Line("for (int s = 0; s < slices; s++) sum += partials[(s * (K + 1) + r) * N + c];");
+            w.Line("g[(r == K ? BOffset : WOffset + " + WeightRow(l, "r") + " * WStride) + c] = sum;");
+        }
     }
 
     /// <summary>Gather{i}(dz, m, k): the output gradient that input pixel m feeds through kernel position k / N, filter k % N.</summary>

@@ -65,10 +65,10 @@ internal static class GpuPoolEmitter
         w.Line("/// </summary>");
         using (w.Block("private static void Backward" + l.Index + "(View dy, View y, View zPrev, View aPrev, View dzPrev, int rows)"))
         {
-            w.Line("const int C = " + input.Channels + ", InPixels = " + input.Pixels + ", Stride = " + stride + ";");
+            w.Line("const int C = " + input.Channels + ", InPixels = " + input.Pixels + ", ChannelStride = " + stride + ";");
             w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
             w.Line("if (e >= rows * InPixels * C) return;");
-            w.Line("int c = e % C, q = e / C, at = q * Stride + c; // q = row x InPixels + pixel");
+            w.Line("int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel");
             string gradient;
             if (l.Kind == LayerKind.GlobalAveragePool)
             {
@@ -79,14 +79,14 @@ internal static class GpuPoolEmitter
             {
                 w.Line("const int Size = " + l.Kernel + ", InWidth = " + input.Width + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ";");
                 w.Line("int r = q / InPixels, p = q - r * InPixels, iy = p / InWidth, ix = p - iy * InWidth;");
-                w.Line("int o = (r * OutPixels + iy / Size * OutWidth + ix / Size) * Stride + c; // the window's output");
+                w.Line("int o = (r * OutPixels + iy / Size * OutWidth + ix / Size) * ChannelStride + c; // the window's output");
                 if (l.Kind == LayerKind.MaxPool2D)
                 {
                     w.Line("int corner = (iy - iy % Size) * InWidth + (ix - ix % Size), first = -1;");
                     w.Line("float top = y[o];");
                     w.Line("for (int wy = 0; wy < Size; wy++)");
                     w.Line("    for (int wx = 0; wx < Size; wx++)");
-                    w.Line("        if (first < 0 && aPrev[(r * InPixels + corner + wy * InWidth + wx) * Stride + c] == top) first = corner + wy * InWidth + wx;");
+                    w.Line("        if (first < 0 && aPrev[(r * InPixels + corner + wy * InWidth + wx) * ChannelStride + c] == top) first = corner + wy * InWidth + wx;");
                     gradient = "(first == p ? dy[o] : 0f)";
                 }
                 else

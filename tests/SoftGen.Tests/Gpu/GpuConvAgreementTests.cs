@@ -15,7 +15,8 @@ namespace SoftGen.Tests.Gpu;
 /// average pooling, dropout, Dense after an image, flat and per-pixel heads of every loss), run on ILGPU's CPU
 /// accelerator, against the CPU backend (itself checked against float64 references and finite differences in
 /// tests/SoftGen.Tests/Conv): loss, every gradient, every parameter after two steps, probabilities and logits within
-/// 1e-4 relative, and Evaluate and PredictClasses (per pixel for the per-pixel heads). Few rows: the accelerator simulates every thread.
+/// 1e-4 relative, and Evaluate and PredictClasses (per pixel for the per-pixel heads). Few rows: the accelerator
+/// simulates every thread.
 /// </summary>
 public sealed class GpuConvAgreementTests
 {

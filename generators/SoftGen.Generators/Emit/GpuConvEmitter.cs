@@ -60,10 +60,16 @@ internal static class GpuConvEmitter
             w.Line("int pixels = rows * OutPixels;");
             w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter");
             WriteTileSetup(w);
+            w.Line("const int OutWidth = " + l.Output.Width + ", InChannels = " + l.Input.Channels + ", Kernel = " + l.Kernel + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ";");
+            w.Line("// The " + Loads + " output pixels this thread stages, decomposed once: their row, and the corner of their kernel window.");
+            for (int e = 0; e < Loads; e++)
+                w.Line("int m" + e + " = row0 + " + RowAlongK(e) + ", r" + e + " = m" + e + " / OutPixels, y" + e + " = m" + e + " % OutPixels / OutWidth * Stride - Padding, x" + e
+                    + " = m" + e + " % OutWidth * Stride - Padding;");
             using (w.Block("for (int k0 = 0; k0 < K; k0 += " + Step + ")"))
             {
                 w.Line("// A = patches[row0.., k0..], made as loaded (zeros in the padding); B = the rows of Wt for these (position, channel) pairs.");
-                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "K", (m, k) => "Patch" + i + "(x, " + m + ", " + k + ")");
+                w.Line("int kk = k0 + t % 16, tap = kk / InChannels, ch = kk - tap * InChannels, ky = tap / Kernel, kx = tap - ky * Kernel;");
+                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "K", (e, m, k) => "Patch" + i + "(x, r" + e + ", y" + e + " + ky, x" + e + " + kx, ch)");
                 WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "K", (k, c) => "p[WOffset + " + WeightRow(l, k) + " * WStride + " + c + "]");
                 WriteMicroKernel(w);
             }
@@ -80,25 +86,18 @@ internal static class GpuConvEmitter
         WritePatch(w, l);
     }
 
-    /// <summary>Patch{i}(x, m, k): value k of output pixel m's patch.</summary>
+    /// <summary>Patch{i}(x, r, iy, ix, c): input value (iy, ix, c) of row r, 0 in the padding.</summary>
     private static void WritePatch(SourceWriter w, LayerPlan l)
     {
         var input = l.Input;
-        w.Line("/// <summary>Layer " + l.Index + "'s patch matrix at (output pixel m, k = kernel position x " + input.Channels
-            + " + input channel): the input value under that position, 0 in the padding.</summary>");
+        w.Line("/// <summary>Layer " + l.Index + "'s input at (row r, pixel iy, ix, channel c), 0 in the padding: a value of the patch matrix.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("private static float Patch" + l.Index + "(View x, int m, int k)"))
+        using (w.Block("private static float Patch" + l.Index + "(View x, int r, int iy, int ix, int c)"))
         {
-            w.Line("const int OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ", InChannels = " + input.Channels
-                + ", Kernel = " + l.Kernel + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ", InWidth = " + input.Width
-                + (l.Padding == 0 ? "" : ", InHeight = " + input.Height) + ";");
-            w.Line("int r = m / OutPixels, q = m - r * OutPixels, oy = q / OutWidth, ox = q - oy * OutWidth;");
-            w.Line("int tap = k / InChannels, c = k - tap * InChannels, ky = tap / Kernel, kx = tap - ky * Kernel;");
-            w.Line("int iy = oy * Stride - Padding + ky, ix = ox * Stride - Padding + kx;");
-            var value = "x[" + GpuTensors.InputAt(l, "r", "iy * InWidth + ix", "c") + "]";
+            var value = "x[" + GpuTensors.InputAt(l, "r", "iy * " + input.Width + " + ix", "c") + "]";
             w.Line(l.Padding == 0
                 ? "return " + value + "; // no padding: every kernel position lands inside the image"
-                : "return iy >= 0 && iy < InHeight && ix >= 0 && ix < InWidth ? " + value + " : 0f;");
+                : "return iy >= 0 && iy < " + input.Height + " && ix >= 0 && ix < " + input.Width + " ? " + value + " : 0f;");
         }
     }
 
@@ -126,10 +125,15 @@ internal static class GpuConvEmitter
                 w.Line("int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = KMath.Min(begin + chunk, pixels);");
                 w.Line("tile -= slice * WeightTiles;");
                 w.Line("int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n");
+                w.Line("const int OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ", InChannels = " + l.Input.Channels + ", Kernel = " + l.Kernel
+                    + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ";");
+                w.Line("// The patch index this thread stages, decomposed once: kernel position (ky, kx) less the padding, and channel.");
+                w.Line("int pk = row0 + " + ColumnAlongTile + ", tap = pk / InChannels, ch = pk - tap * InChannels, ky = tap / Kernel - Padding, kx = tap % Kernel - Padding;");
                 using (w.Block("for (int k0 = begin; k0 < end; k0 += " + Step + ")"))
                 {
                     w.Line("// A = patches^T[row0.., k0..] made as patches[k0.., row0..]; B = dZ[k0.., col0..].");
-                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "end", (m, c) => "(" + c + " == K ? 1f : Patch" + i + "(x, " + m + ", " + c + "))");
+                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "end", (m, c) => "(" + c + " == K ? 1f : Patch" + i + "(x, " + m + " / OutPixels, "
+                        + m + " % OutPixels / OutWidth * Stride + ky, " + m + " % OutWidth * Stride + kx, ch))");
                     WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "end", (m, c) => "dz[" + m + " * " + l.OutStride + " + " + c + "]");
                     WriteMicroKernel(w);
                 }
@@ -159,10 +163,16 @@ internal static class GpuConvEmitter
             w.Line("tile -= WeightTiles * slices;");
             w.Line("int pixels = rows * " + l.Input.Pixels + ";");
             w.Line("int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: input pixel, column: input channel");
+            w.Line("const int InPixels = " + l.Input.Pixels + ", InWidth = " + l.Input.Width + ", Kernel = " + l.Kernel + ", Padding = " + l.Padding + ";");
+            w.Line("// The " + Loads + " input pixels this thread stages, decomposed once: their row, and their position plus the padding.");
+            for (int e = 0; e < Loads; e++)
+                w.Line("int m" + e + " = row0 + " + RowAlongK(e) + ", r" + e + " = m" + e + " / InPixels, ty" + e + " = m" + e + " % InPixels / InWidth + Padding, tx" + e
+                    + " = m" + e + " % InWidth + Padding;");
             using (w.Block("for (int k0 = 0; k0 < KT; k0 += " + Step + ")"))
             {
                 w.Line("// A = the output gradients each input pixel feeds (k = kernel position x " + n + " + filter); B = W[position, channel, filter]: both along k.");
-                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "KT", (m, k) => "Gather" + i + "(dz, " + m + ", " + k + ")");
+                w.Line("int kk = k0 + t % 16, tap = kk / N, f = kk - tap * N, ky = tap / Kernel, kx = tap - ky * Kernel;");
+                WriteLoadAlongK(w, "As", "row0", "pixels", "k0", "KT", (e, m, k) => "Gather" + i + "(dz, r" + e + ", ty" + e + " - ky, tx" + e + " - kx, f)");
                 WriteLoadAlongK(w, "Bs", "col0", "InChannels", "k0", "KT", (c, k) => "p[WOffset + (" + k + " / N * InStride + " + c + ") * WStride + " + k + " % N]");
                 WriteMicroKernel(w);
             }
@@ -190,23 +200,20 @@ internal static class GpuConvEmitter
         }
     }
 
-    /// <summary>Gather{i}(dz, m, k): the output gradient that input pixel m feeds through kernel position k / N, filter k % N.</summary>
+    /// <summary>Gather{i}(dz, r, ty, tx, f): the dZ (filter f) of the output pixel at (ty, tx) / stride of row r, 0 where there is none.</summary>
     private static void WriteGather(SourceWriter w, LayerPlan l)
     {
-        w.Line("/// <summary>Layer " + l.Index + "'s transposed convolution at (input pixel m, k = kernel position x " + l.Out
-            + " + filter): the dZ of the output pixel that sees m through that position, 0 where none does" + (l.Stride > 1 ? " (the border, or between the steps of the stride)" : " (the border)") + ".</summary>");
+        w.Line("/// <summary>Layer " + l.Index + "'s transposed convolution: the dZ of filter f at the output pixel (ty, tx)"
+            + (l.Stride > 1 ? " / " + l.Stride : "") + " of row r (the input pixel plus the padding less the kernel position), 0 where there is none"
+            + (l.Stride > 1 ? " (the border, or between the steps of the stride)" : " (the border)") + ".</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("private static float Gather" + l.Index + "(View dz, int m, int k)"))
+        using (w.Block("private static float Gather" + l.Index + "(View dz, int r, int ty, int tx, int f)"))
         {
-            w.Line("const int InPixels = " + l.Input.Pixels + ", InWidth = " + l.Input.Width + ", N = " + l.Out + ", Kernel = " + l.Kernel
-                + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width
+            w.Line("const int Stride = " + l.Stride + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width
                 + ", OutHeight = " + l.Output.Height + ", OutStride = " + l.OutStride + ";");
-            w.Line("int r = m / InPixels, q = m - r * InPixels, iy = q / InWidth, ix = q - iy * InWidth;");
-            w.Line("int tap = k / N, n = k - tap * N, ky = tap / Kernel, kx = tap - ky * Kernel;");
-            w.Line("int ty = iy + Padding - ky, tx = ix + Padding - kx; // the output pixel times the stride");
             w.Line("if (ty < 0 || tx < 0) return 0f;");
             w.Line("int oy = ty / Stride, ox = tx / Stride;");
-            w.Line("return " + (l.Stride > 1 ? "oy * Stride == ty && ox * Stride == tx && " : "") + "oy < OutHeight && ox < OutWidth ? dz[(r * OutPixels + oy * OutWidth + ox) * OutStride + n] : 0f;");
+            w.Line("return " + (l.Stride > 1 ? "oy * Stride == ty && ox * Stride == tx && " : "") + "oy < OutHeight && ox < OutWidth ? dz[(r * OutPixels + oy * OutWidth + ox) * OutStride + f] : 0f;");
         }
     }
 }

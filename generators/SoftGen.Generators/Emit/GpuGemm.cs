@@ -32,25 +32,42 @@ internal static class GpuGemm
         w.Line("float " + string.Join(", ", names) + ";");
     }
 
+    /// <summary>Loads per thread and tile: 64 x 16 values over 256 threads.</summary>
+    public const int Loads = Tile * Step / Threads;
+
+    /// <summary>The tile row a thread's load <paramref name="e"/> fills in <see cref="WriteLoadAlongK(SourceWriter, string, string, string, string, string, System.Func{int, string, string, string})"/>: fixed for the whole k loop.</summary>
+    public static string RowAlongK(int e) => "(t / 16 + " + (e * Threads / Step) + ")";
+
+    /// <summary>The tile column every load of a thread fills in <see cref="WriteLoadAlongTile(SourceWriter, string, string, string, string, string, System.Func{int, string, string, string})"/>: fixed for the whole k loop.</summary>
+    public const string ColumnAlongTile = "(t % 64)";
+
     /// <summary>Loads a 64 x 16 tile whose source is contiguous along k: threads take 16 consecutive k of one tile row.</summary>
-    public static void WriteLoadAlongK(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<string, string, string> source)
+    public static void WriteLoadAlongK(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<string, string, string> source) =>
+        WriteLoadAlongK(w, tile, origin, limit, k0, kLimit, (_, m, k) => source(m, k));
+
+    /// <summary>As above, the source also told which of the thread's loads it is (0..3, see <see cref="RowAlongK"/>).</summary>
+    public static void WriteLoadAlongK(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<int, string, string, string> source)
     {
-        for (int e = 0; e < Tile * Step / Threads; e++)
+        for (int e = 0; e < Loads; e++)
         {
-            string m = "(t / 16 + " + (e * Threads / Step) + ")", kk = "(t % 16)";
+            string m = RowAlongK(e), kk = "(t % 16)";
             w.Line("{ int m = " + origin + " + " + m + ", k = " + k0 + " + " + kk + "; " + tile + "[" + kk + " * " + Padded + " + " + m + "] = m < " + limit + " && k < " + kLimit
-                + " ? " + source("m", "k") + " : 0f; }");
+                + " ? " + source(e, "m", "k") + " : 0f; }");
         }
     }
 
     /// <summary>Loads a 16 x 64 tile whose source is contiguous along the tile: threads take 64 consecutive columns of one k.</summary>
-    public static void WriteLoadAlongTile(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<string, string, string> source)
+    public static void WriteLoadAlongTile(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<string, string, string> source) =>
+        WriteLoadAlongTile(w, tile, origin, limit, k0, kLimit, (_, k, c) => source(k, c));
+
+    /// <summary>As above, the source also told which of the thread's loads it is (0..3).</summary>
+    public static void WriteLoadAlongTile(SourceWriter w, string tile, string origin, string limit, string k0, string kLimit, System.Func<int, string, string, string> source)
     {
-        for (int e = 0; e < Tile * Step / Threads; e++)
+        for (int e = 0; e < Loads; e++)
         {
-            string kk = "(t / 64 + " + (e * Threads / Tile) + ")", c = "(t % 64)";
+            string kk = "(t / 64 + " + (e * Threads / Tile) + ")", c = ColumnAlongTile;
             w.Line("{ int k = " + k0 + " + " + kk + ", c = " + origin + " + " + c + "; " + tile + "[" + kk + " * " + Padded + " + " + c + "] = k < " + kLimit + " && c < " + limit
-                + " ? " + source("k", "c") + " : 0f; }");
+                + " ? " + source(e, "k", "c") + " : 0f; }");
         }
     }
 

@@ -28,14 +28,34 @@ public sealed class GpuConvAgreementTests
         var data = new TheoryData<string>();
         foreach (var name in ConvCases.All.Keys) data.Add(name);
         data.Add(nameof(WideGpuNet));
+        data.Add(nameof(PoolFirstNet));
+        data.Add(nameof(GapFirstNet));
         return data;
     }
 
     private static (Func<TrainerOptions, TrainerBase> Create, Func<Random, int, float[]> Targets) Model(string name) => name switch
     {
-        nameof(WideGpuNet) => (o => WideGpuNet.CreateTrainer(o), (rng, rows) => Uniform(rng, rows * WideGpuNet.Trainer.ModelInfo.OutputsPerRow)),
+        nameof(WideGpuNet) => (o => WideGpuNet.CreateTrainer(o), (rng, rows) => Targets(WideGpuNet.Trainer.ModelInfo, rng, rows)),
+        nameof(PoolFirstNet) => (o => PoolFirstNet.CreateTrainer(o), (rng, rows) => Targets(PoolFirstNet.Trainer.ModelInfo, rng, rows)),
+        nameof(GapFirstNet) => (o => GapFirstNet.CreateTrainer(o), (rng, rows) => Targets(GapFirstNet.Trainer.ModelInfo, rng, rows)),
         _ => (ConvCases.All[name].Create, (rng, rows) => ConvCases.Targets(rng, ConvCases.All[name].Reference, rows)),
     };
+
+    /// <summary>Per value in [0, 1), or for the softmax family a distribution over the classes of each row and pixel (NCHW).</summary>
+    private static float[] Targets(ModelInfo info, Random random, int rows)
+    {
+        var y = Uniform(random, rows * info.OutputsPerRow);
+        if (!info.TargetsAreDistributions) return y;
+        int classes = info.Classes, pixels = info.OutputPixels;
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < pixels; p++)
+            {
+                float sum = 0f;
+                for (int c = 0; c < classes; c++) sum += y[(r * classes + c) * pixels + p];
+                for (int c = 0; c < classes; c++) y[(r * classes + c) * pixels + p] /= sum;
+            }
+        return y;
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -184,6 +204,8 @@ public sealed class GpuConvAgreementTests
         "DropoutNet" => 2 * 7 + 2 + 2,
         "PixelKl" or "PixelSoftmax" or "PixelSigmoid" => 2 * 2 + 2 + 2,
         "WideGpuNet" => 2 * 4 - 2 + 2 + 2,
+        "PoolFirstNet" => 2 * 4 - 1 + 2 + 1,
+        "GapFirstNet" => 2 * 2 - 1 + 2,
         _ => throw new ArgumentException(name),
     };
 

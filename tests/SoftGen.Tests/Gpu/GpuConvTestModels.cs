@@ -25,3 +25,19 @@ public partial class WideGpuNet;
 [Dense(2)]
 [SigmoidCrossEntropy]
 public partial class DropoutProbe;
+
+/// <summary>Max pooling first, on three NCHW channels; the first convolution (no input gradient) after it; GAP.</summary>
+[SoftModel(Channels = 3, Height = 4, Width = 6)]
+[MaxPool2D(2)]
+[Conv2D(5, 3, Activation.Tanh, Padding = 1)]
+[GlobalAveragePool]
+[Dense(3)]
+[SoftmaxCrossEntropy]
+public partial class PoolFirstNet;
+
+/// <summary>Global average pooling first, on two NCHW channels, then one Dense layer.</summary>
+[SoftModel(Channels = 2, Height = 3, Width = 5)]
+[GlobalAveragePool]
+[Dense(3)]
+[KLDivergence]
+public partial class GapFirstNet;

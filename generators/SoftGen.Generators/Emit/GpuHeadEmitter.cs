@@ -9,9 +9,13 @@ namespace SoftGen.Generators.Emit;
 /// </summary>
 internal static class GpuHeadEmitter
 {
+    /// <summary>The most groups of a per-pixel head (one per 256 pixels of the batch up to this); their sums go to HeadSum.</summary>
+    public const int MaxPixelGroups = 64;
+
     /// <summary>
-    /// The head kernel: one group; thread t takes items (rows, or rows x pixels) t, t + 256, ...; writes dLogits and
-    /// reduces the per-item losses in shared memory to the mean in loss[0].
+    /// The head kernel: thread t takes items (rows, or rows x pixels) t, t + 256, ... (per pixel: over up to 64 groups);
+    /// writes dLogits and reduces the per-item losses in shared memory: to the mean in loss[0] (one group), or per
+    /// pixel to one sum per group in partials[], which HeadSum adds into the mean.
     /// </summary>
     public static void WriteHead(SourceWriter w, ModelSpec spec, LayerPlan last)
     {
@@ -21,16 +25,24 @@ internal static class GpuHeadEmitter
         int pixels = last.Output.Pixels, stride = GpuTensors.Stride(last.Output);
         string items = perPixel ? "rows * P" : "rows", count = perPixel ? "((float)rows * P)" : "rows";
         w.Line("/// <summary>");
-        w.Line("/// The head: " + Describe.Loss(loss, perPixel) + ". One group; thread t takes "
-            + (perPixel ? "the (row, pixel) items" : "rows") + " t, t + 256, ...; writes dLogits");
-        w.Line("/// and reduces the losses in shared memory to the mean in loss[0]."
-            + (perPixel ? " Logits and dLogits [rows, " + pixels + ", " + stride + "], targets NCHW [rows, " + classes + ", " + pixels + "]." : ""));
+        if (perPixel)
+        {
+            w.Line("/// The head: " + Describe.Loss(loss, perPixel) + ". Thread t of group g takes the (row, pixel) items");
+            w.Line("/// g x 256 + t, then a grid further on, ...; writes dLogits and the group's summed losses in partials[g] (HeadSum takes the mean).");
+            w.Line("/// Logits and dLogits [rows, " + pixels + ", " + stride + "], targets NCHW [rows, " + classes + ", " + pixels + "].");
+        }
+        else
+        {
+            w.Line("/// The head: " + Describe.Loss(loss, perPixel) + ". One group; thread t takes rows t, t + 256, ...; writes dLogits");
+            w.Line("/// and reduces the losses in shared memory to the mean in loss[0].");
+        }
         w.Line("/// </summary>");
-        using (w.Block("private static void Head(View z, View y, View dz, View loss, int rows)"))
+        using (w.Block("private static void Head(View z, View y, View dz, View " + (perPixel ? "partials" : "loss") + ", int rows)"))
         {
             w.Line(perPixel ? "const int C = " + classes + ", P = " + pixels + ", S = " + stride + ";" : "const int C = " + classes + ";");
             w.Line("int t = KGroup.IdxX;");
             w.Line("float sum = 0f;");
+            string loop = perPixel ? "for (int i = KGrid.IdxX * Threads + t; i < " + items + "; i += KGrid.DimX * Threads)" : "for (int i = t; i < " + items + "; i += Threads)";
             // Where item i's class c sits: the logits (and dLogits) and the target.
             string zAt = "o + c", yAt = perPixel ? "yo + c * P" : "o + c";
             void Item()
@@ -51,7 +63,7 @@ internal static class GpuHeadEmitter
                         ? "const float InvT = 1f;"
                         : "const float InvT = " + Describe.Float(1f / temperature) + ", Keep = " + Describe.Float(1f - smoothing) + ", Spread = " + Describe.Float(smoothing / classes) + ";");
                     w.Line("float gradScale = " + Describe.Float(temperature) + " / " + count + ";");
-                    using (w.Block("for (int i = t; i < " + items + "; i += Threads)"))
+                    using (w.Block(loop))
                     {
                         Item();
                         w.Line("float max = float.NegativeInfinity;");
@@ -76,13 +88,13 @@ internal static class GpuHeadEmitter
                         }
                         w.Line("sum += itemLoss;");
                     }
-                    WriteReduction(w, kl ? "1f / " + count : Describe.Float(temperature * temperature) + " / " + count);
+                    WriteReduction(w, perPixel ? "partials[KGrid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
                     break;
                 }
                 default:
                     string elements = perPixel ? "((float)rows * P * C)" : "((float)rows * C)";
                     w.Line("float gradScale = 1f / " + elements + ";");
-                    using (w.Block("for (int i = t; i < " + items + "; i += Threads)"))
+                    using (w.Block(loop))
                     {
                         Item();
                         using (w.Block("for (int c = 0; c < C; c++)"))
@@ -93,13 +105,40 @@ internal static class GpuHeadEmitter
                             w.Line("dz[" + zAt + "] = gradScale * (prob - target);");
                         }
                     }
-                    WriteReduction(w, "1f / " + elements);
+                    WriteReduction(w, perPixel ? "partials[KGrid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
                     break;
             }
         }
     }
 
-    private static void WriteReduction(SourceWriter w, string scale)
+    /// <summary>The mean's factor on the summed losses: T^2 / rows (softmax), 1 / rows (KL), 1 / (rows C) (sigmoid); per pixel also / P.</summary>
+    private static string Scale(ModelSpec spec)
+    {
+        string count = spec.PerPixel ? "((float)rows * P)" : "rows";
+        return spec.Loss.Kind switch
+        {
+            LossKindSpec.SoftmaxCrossEntropy => Describe.Float(spec.Loss.Temperature * spec.Loss.Temperature) + " / " + count,
+            LossKindSpec.KLDivergence => "1f / " + count,
+            _ => spec.PerPixel ? "1f / ((float)rows * P * C)" : "1f / ((float)rows * C)",
+        };
+    }
+
+    /// <summary>Per-pixel heads: the loss mean from the head groups' sums, one group.</summary>
+    public static void WriteHeadSum(SourceWriter w, ModelSpec spec, LayerPlan last)
+    {
+        w.Line("/// <summary>The mean loss in loss[0]: the head groups' sums added (in a fixed order) and scaled.</summary>");
+        using (w.Block("private static void HeadSum(View partials, View loss, int rows, int groups)"))
+        {
+            w.Line(spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy
+                ? "const int C = " + spec.Classes + ", P = " + last.Output.Pixels + ";"
+                : "const int P = " + last.Output.Pixels + ";");
+            w.Line("int t = KGroup.IdxX;");
+            w.Line("float sum = t < groups ? partials[t] : 0f; // at most " + MaxPixelGroups + " groups");
+            WriteReduction(w, "loss[0] = partial[0] * (" + Scale(spec) + ");");
+        }
+    }
+
+    private static void WriteReduction(SourceWriter w, string store)
     {
         w.Line("var partial = KShared.Allocate<float>(Threads);");
         w.Line("partial[t] = sum;");
@@ -109,7 +148,7 @@ internal static class GpuHeadEmitter
             w.Line("if (t < " + s + ") partial[t] += partial[t + " + s + "];");
             w.Line("KGroup.Barrier();");
         }
-        w.Line("if (t == 0) loss[0] = partial[0] * (" + scale + ");");
+        w.Line("if (t == 0) " + store);
     }
 
     /// <summary>Probabilities for prediction, one thread per row (or per pixel), written [rows, C] (or NCHW).</summary>

@@ -29,7 +29,7 @@ internal static class KernelCatalog
     {
         var program = model.GetNestedType("GpuTrainingProgram", BindingFlags.NonPublic | BindingFlags.Public)
             ?? throw new InvalidOperationException(
-                $"{model.FullName} has no generated GpuTrainingProgram: the project must reference SoftGen.Gpu and the model must be Dense-only.");
+                $"{model.FullName} has no generated GpuTrainingProgram: the project must reference SoftGen.Gpu.");
         var kernels = program.GetMethods(Statics)
             .Where(m => m.ReturnType == typeof(void) && m.GetParameters().Length > 0 && m.GetParameters().All(p => IsKernelParameter(p.ParameterType)))
             .OrderBy(m => m.MetadataToken)

@@ -10,9 +10,10 @@ using PtxReport;
 // kernels to PTX for sm_90 with ILGPU's PTXBackend, no GPU needed, and writes them to the output folder. Given the
 // folder of NVIDIA's ptxas and cuobjdump (../shared/gpu/cuda-tools prints one), also assembles each kernel and prints
 // a Markdown table: registers, spills, shared memory, and per innermost loop that does FFMA, its instruction mix.
-// Usage: SoftGen.PtxReport [--out DIR (default artifacts/ptx)] [--cuda-tools DIR]
+// Usage: SoftGen.PtxReport [--model mlp|cnn|masks (default mlp; cnn: examples/Classify's FashionCnn; masks: examples/SoftMasks' MaskNet)] [--out DIR (default artifacts/ptx)] [--cuda-tools DIR]
 string outDir = Path.Combine("artifacts", "ptx");
 string? toolsDir = null;
+Type model = typeof(FashionMlp);
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -20,11 +21,20 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--out": outDir = Value(); break;
         case "--cuda-tools": toolsDir = Value(); break;
-        default: throw new ArgumentException($"Unknown argument '{args[i]}'. Use --out DIR, --cuda-tools DIR.");
+        case "--model":
+            model = Value() switch
+            {
+                "mlp" => typeof(FashionMlp),
+                "cnn" => typeof(Classify.FashionCnn),
+                "masks" => typeof(SoftMasks.MaskNet),
+                var other => throw new ArgumentException($"Unknown model '{other}'. Use mlp, cnn or masks."),
+            };
+            break;
+        default: throw new ArgumentException($"Unknown argument '{args[i]}'. Use --model mlp|cnn|masks, --out DIR, --cuda-tools DIR.");
     }
 }
 
-var kernels = KernelCatalog.GeneratedKernels(typeof(FashionMlp)).Concat(KernelCatalog.OptimizerKernels()).ToList();
+var kernels = KernelCatalog.GeneratedKernels(model).Concat(KernelCatalog.OptimizerKernels()).ToList();
 Directory.CreateDirectory(outDir);
 var tools = toolsDir is null ? null : new CudaTools(toolsDir);
 var rows = new List<string[]>();
@@ -48,7 +58,7 @@ using (var compiler = new PtxCompiler())
     }
 }
 
-Console.WriteLine($"PTX of {kernels.Count} kernels (sm_90, PTX ISA 7.8, ILGPU O2) in {Path.GetFullPath(outDir)}");
+Console.WriteLine($"PTX of {kernels.Count} kernels of {model.Name} and the optimizer (sm_90, PTX ISA 7.8, ILGPU O2) in {Path.GetFullPath(outDir)}");
 Console.WriteLine();
 if (tools is null)
 {

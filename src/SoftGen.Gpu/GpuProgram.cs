@@ -48,28 +48,39 @@ public abstract unsafe class GpuProgram : DeviceProgram
     protected ArrayView<float> Parameters => _parameters.View;
     /// <summary>Flat gradients, same layout; padding stays 0 because no kernel writes it.</summary>
     protected ArrayView<float> Gradients => _gradients.View;
-    /// <summary>The batch's inputs [rows, Inputs], dense.</summary>
+    /// <summary>The batch's inputs [rows, Inputs], dense (images as the user's NCHW rows).</summary>
     protected ArrayView<float> Inputs => _inputs.View;
-    /// <summary>The batch's targets [rows, Classes], dense.</summary>
+    /// <summary>The batch's targets [rows, OutputsPerRow], dense (per-pixel targets NCHW).</summary>
     protected ArrayView<float> Targets => _targets.View;
-    /// <summary>Probabilities [rows, Classes] for the host.</summary>
+    /// <summary>Probabilities (or per-pixel logits) [rows, OutputsPerRow] for the host.</summary>
     protected ArrayView<float> Output => _output.View;
     /// <summary>The batch's mean loss, one float.</summary>
     protected ArrayView<float> Loss => _loss.View;
 
     public override string DeviceName => _device.Description;
 
-    /// <summary>The generated forward launches: layer outputs from <see cref="Inputs"/>; the logits land in <see cref="Logits"/>.</summary>
-    protected abstract void LaunchForward(int rows);
+    /// <summary>
+    /// The generated forward launches: layer outputs from <see cref="Inputs"/>; the logits land in <see cref="Logits"/>.
+    /// <paramref name="training"/>: dropout draws its masks from the seed, <paramref name="step"/> and the layer (in
+    /// prediction it keeps every value).
+    /// </summary>
+    protected abstract void LaunchForward(int rows, bool training, long step);
 
     /// <summary>The generated head and backward launches after <see cref="LaunchForward"/>: <see cref="Loss"/> and <see cref="Gradients"/>.</summary>
-    protected abstract void LaunchLossAndBackward(int rows);
+    /// <remarks><paramref name="step"/>: the step <see cref="LaunchForward"/> drew the dropout masks for.</remarks>
+    protected abstract void LaunchLossAndBackward(int rows, long step);
 
     /// <summary>The generated softmax or sigmoid launch: <see cref="Output"/> from <see cref="Logits"/>.</summary>
     protected abstract void LaunchProbabilities(int rows);
 
-    /// <summary>The last layer's outputs [rows, Classes], dense.</summary>
+    /// <summary>The last layer's outputs: [rows, Classes] dense, or per pixel [rows, pixels, channel stride].</summary>
     protected abstract ArrayView<float> Logits { get; }
+
+    /// <summary>
+    /// The logits as the host gets them, [rows, OutputsPerRow] dense: <see cref="Logits"/> itself, or for a per-pixel
+    /// head a generated launch that writes them in NCHW order into <see cref="Output"/>.
+    /// </summary>
+    protected virtual ArrayView<float> LaunchLogits(int rows) => Logits;
 
     public override void Upload(FloatBuffer parameters, FloatBuffer moment1, FloatBuffer moment2)
     {
@@ -89,14 +100,14 @@ public abstract unsafe class GpuProgram : DeviceProgram
         Stream.Synchronize();
     }
 
-    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         CopyIn(_targets.View, targets, rows * _classes);
-        LaunchForward(rows);
-        LaunchLossAndBackward(rows);
+        LaunchForward(rows, training: true, step);
+        LaunchLossAndBackward(rows, step);
         _loss.View.CopyToCPU(Stream, ref *_lossHost, 1);
         Stream.Synchronize();
         return *_lossHost;
@@ -113,7 +124,7 @@ public abstract unsafe class GpuProgram : DeviceProgram
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
-        LaunchForward(rows);
+        LaunchForward(rows, training: false, step: 0);
         LaunchProbabilities(rows);
         CopyOut(_output.View, probabilities, rows * _classes);
         Stream.Synchronize();
@@ -124,8 +135,8 @@ public abstract unsafe class GpuProgram : DeviceProgram
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
-        LaunchForward(rows);
-        CopyOut(Logits, logits, rows * _classes);
+        LaunchForward(rows, training: false, step: 0);
+        CopyOut(LaunchLogits(rows), logits, rows * _classes);
         Stream.Synchronize();
     }
 

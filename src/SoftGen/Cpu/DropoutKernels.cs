@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -66,7 +67,13 @@ public static unsafe class DropoutKernels
     /// <summary>A value is dropped when its 24-bit draw falls below rate * 2^24.</summary>
     private static int Threshold(float rate) => (int)Math.Round(rate * (double)(1 << 24));
 
-    private static ulong Key(int seed, long step, int layer)
+    /// <summary>
+    /// The hash key of one layer's masks in one step: value k is kept when (int)(Mix(key + k * 0x9E3779B97F4A7C15) &gt;&gt; 40)
+    /// is at least round(rate * 2^24), Mix being SplitMix64's finaliser. Public for the generated GPU kernels, which
+    /// draw the same masks on the device.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static ulong Key(int seed, long step, int layer)
         => Mix(((ulong)(uint)seed << 32 | (uint)layer) ^ Mix((ulong)step ^ 0x632BE59BD9B4E019UL));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.ComponentModel;
-using System.Linq;
 using SoftGen.Cpu;
 
 namespace SoftGen.Training;
@@ -9,7 +8,7 @@ namespace SoftGen.Training;
 /// <summary>
 /// A model's training program on a device (the GPU): what <see cref="TrainerBase"/> calls instead of the generated CPU
 /// passes when <see cref="TrainerOptions.Backend"/> resolves to <see cref="Backend.Gpu"/>. SoftGen.Gpu implements it
-/// (ILGPU), and the generator derives one per Dense model, so this assembly never loads ILGPU.
+/// (ILGPU), and the generator derives one per model, so this assembly never loads ILGPU.
 /// </summary>
 /// <remarks>
 /// The device holds the parameters, gradients and optimizer moments, in the same flat layout as the host storage
@@ -31,8 +30,12 @@ public abstract class DeviceProgram : IDisposable
     /// <summary>Copies parameters, gradients and moments to the host; waits for the device.</summary>
     public abstract void Download(FloatBuffer parameters, FloatBuffer gradients, FloatBuffer moment1, FloatBuffer moment2);
 
-    /// <summary>Copies the batch in, runs forward, loss and backward, and returns the mean loss (the only copy out).</summary>
-    public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows);
+    /// <summary>
+    /// Copies the batch in, runs forward (with dropout), loss and backward, and returns the mean loss (the only copy
+    /// out). <paramref name="step"/> is <see cref="TrainerBase.Step"/> before the update: with the seed and the layer
+    /// index it picks the dropout masks, the same as the CPU backend's.
+    /// </summary>
+    public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step);
 
     /// <summary>Queues optimizer update number <paramref name="step"/> (1-based) over the flat parameter buffer.</summary>
     public abstract void ApplyOptimizer(long step);
@@ -94,14 +97,12 @@ public abstract unsafe partial class TrainerBase
         if (options.Backend is not (Backend.Gpu or Backend.Auto))
             throw new ArgumentException($"TrainerOptions.Backend has the unknown value {(int)options.Backend}.", nameof(options));
         bool required = options.Backend == Backend.Gpu;
-        bool denseOnly = model.OutputPixels == 1 && model.Parameters.All(p => p.KernelSize == 0 && p.Positions == 1);
         var factory = DevicePrograms.Find(GetType());
         if (factory is null)
         {
             if (!required) return Backend.Cpu;
-            throw new NotSupportedException(denseOnly
-                ? $"Backend.Gpu needs the GPU runtime: add a reference to SoftGen.Gpu to the project that declares {model.Name}, so that the generator emits its GPU kernels; or use Backend.Cpu or Backend.Auto."
-                : $"The GPU backend covers Dense models so far; {model.Name} has convolution, pooling or dropout layers. Use Backend.Cpu.");
+            throw new NotSupportedException(
+                $"Backend.Gpu needs the GPU runtime: add a reference to SoftGen.Gpu to the project that declares {model.Name}, so that the generator emits its GPU kernels; or use Backend.Cpu or Backend.Auto.");
         }
         _device = factory(model, options, required);
         if (_device is null) return Backend.Cpu;
@@ -113,7 +114,7 @@ public abstract unsafe partial class TrainerBase
     private float DeviceLossAndGradients(float* inputs, float* targets, int rows)
     {
         PushToDevice();
-        float loss = _device!.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows);
+        float loss = _device!.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows, _step);
         _hostStale = true; // the gradients changed
         return loss;
     }

@@ -14,6 +14,7 @@ namespace Classify;
 ///   --data fashion-mnist [DIR]      Fashion-MNIST's IDX files (default /usr/share/datasets/fashion-mnist)
 ///   --model cnn                     Fashion-MNIST with the convolutional model (FashionCnn) instead of the MLP
 ///   --plots DIR                     also write the held-out reliability diagram and the loss curves as PNG files in DIR
+///   --backend cpu|gpu|auto          where to train (default cpu); auto takes a CUDA or OpenCL GPU when there is one
 /// </summary>
 public static class Program
 {
@@ -22,21 +23,26 @@ public static class Program
     /// <summary>Where --plots writes its PNG files; null without --plots.</summary>
     private static string? _plots;
 
+    /// <summary>--backend: where every trainer runs.</summary>
+    private static Backend _backend = Backend.Cpu;
+
     public static int Main(string[] args)
     {
         try
         {
             var cnn = TakeModel(ref args, out var badModel);
             _plots = TakePlots(ref args, out var badPlots);
-            if (badModel || badPlots)
+            var backend = TakeBackend(ref args, out var badBackend);
+            if (badModel || badPlots || badBackend)
                 return Usage();
+            _backend = backend;
             if (args.Length == 0)
                 return cnn ? FashionMnist(FashionMnistDefault, cnn) : Digits();
             if (args[0] == "--data" && args.Length >= 2 && args[1] == "fashion-mnist" && args.Length <= 3)
                 return FashionMnist(args.Length == 3 ? args[2] : FashionMnistDefault, cnn);
             return Usage();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
         {
             Console.Error.WriteLine("error: " + e.Message);
             return 1;
@@ -45,7 +51,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn] [--plots DIR]");
+        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn] [--plots DIR] [--backend cpu|gpu|auto]");
         return 2;
     }
 
@@ -78,6 +84,22 @@ public static class Program
         return directory;
     }
 
+    /// <summary>Removes "--backend cpu|gpu|auto" from the arguments and returns it (Cpu when absent).</summary>
+    private static Backend TakeBackend(ref string[] args, out bool bad)
+    {
+        int at = Array.IndexOf(args, "--backend");
+        bad = at >= 0 && (at + 1 >= args.Length || args[at + 1] is not ("cpu" or "gpu" or "auto"));
+        if (at < 0 || bad)
+            return Backend.Cpu;
+        var backend = args[at + 1] switch { "gpu" => Backend.Gpu, "auto" => Backend.Auto, _ => Backend.Cpu };
+        args = args[..at].Concat(args[(at + 2)..]).ToArray();
+        return backend;
+    }
+
+    /// <summary>Says where a trainer runs: "backend: CPU" or the GPU's name.</summary>
+    private static void PrintBackend(TrainerBase trainer) =>
+        Console.WriteLine(trainer.Backend == Backend.Gpu ? $"backend: GPU, {trainer.DeviceName}" : "backend: CPU");
+
     private static int Digits()
     {
         var all = Datasets.Digits(FindBundled("digits.csv.gz")).Shuffled(seed: 7);
@@ -89,7 +111,9 @@ public static class Program
             Optimizer = Optimizer.Adam(1e-3f),
             BatchSize = 32,
             Seed = 1,
+            Backend = _backend,
         });
+        PrintBackend(trainer);
         Train(trainer, train, holdout, "held-out", epochs: 40, reportEvery: 5);
         return Report(trainer, holdout, "held-out");
     }
@@ -107,7 +131,9 @@ public static class Program
             Optimizer = Optimizer.Adam(1e-3f),
             BatchSize = 256,
             Seed = 1,
+            Backend = _backend,
         });
+        PrintBackend(trainer);
         Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
         return Report(trainer, test, "test");
     }
@@ -122,7 +148,9 @@ public static class Program
             Optimizer = Optimizer.Adam(1e-3f),
             BatchSize = 128,
             Seed = 1,
+            Backend = _backend,
         });
+        PrintBackend(trainer);
         Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
         var result = trainer.Evaluate(test.Features, test.Targets);
         var probabilities = new float[test.Count * test.Classes];

@@ -93,7 +93,21 @@ internal static unsafe class Phases
             Time("conv2 inputs", conv2, passes, () => ConvKernels.BackwardInputs<Conv2, Identity>(pool, d2, w2, wr2, null, p1, dp1, batch)),
             Time("pool1 backward", 0, passes, () => PoolKernels.MaxBackward<Pool1, Relu>(pool, dp1, p1, null, a1, d1, batch)),
             Time("conv1 weights", conv1, passes, () => ConvKernels.BackwardWeights<Conv1>(pool, x, d1, g1, g1 + 288, partials1, batch)),
+            TrainStep(batch, threads, passes),
         };
+    }
+
+    /// <summary>A whole TrainStep of the generated trainer (validation, head and Adam included), to compare with the sum of the phases.</summary>
+    private static Phase TrainStep(int batch, int threads, int passes)
+    {
+        var random = new Random(2);
+        var images = new float[batch * 784];
+        var targets = new float[batch * 10];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)random.NextDouble();
+        for (int r = 0; r < batch; r++) targets[r * 10 + random.Next(10)] = 1f;
+        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = batch, Seed = 1, ThreadCount = threads });
+        return Time("training step", 3 * (2.0 * batch * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10) / 1e9), passes,
+            () => trainer.TrainStep(images, targets, batch));
     }
 
     private static Phase Time(string name, double gflop, int passes, Action run)

@@ -25,6 +25,7 @@ internal readonly struct K5 : IConvConstant { public static int Value => 5; }
 internal readonly struct K6 : IConvConstant { public static int Value => 6; }
 internal readonly struct K7 : IConvConstant { public static int Value => 7; }
 internal readonly struct K8 : IConvConstant { public static int Value => 8; }
+internal readonly struct K9 : IConvConstant { public static int Value => 9; }
 
 /// <summary>
 /// Register-blocked GEMM tiles for the convolution kernels: up to 8 rows by 32 columns (2 x Vector512) held in 16

@@ -50,12 +50,12 @@ if [ "$mode" = phases ]; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"\nbatch {d['batch']}, {d['threads']} threads, load average at start {d['load_average_at_start'].split()[0]}, at the end {d['load_average'].split()[0]}")
-print(f"{'phase':<18}{'ms':>8}{'GFLOP/s':>9}")
+print(f"{'phase':<24}{'ms':>8}{'GFLOP/s':>9}")
 for p in d["phases"]:
     rate = f"{p['gflop_per_second']:9.1f}" if p["gflop"] > 0 else ""
-    print(f"{p['name']:<18}{p['milliseconds']:8.3f}{rate}")
-total = sum(p["milliseconds"] for p in d["phases"] if p["name"] != "training step")
-print(f"{'sum of the phases':<18}{total:8.3f}")
+    print(f"{p['name']:<24}{p['milliseconds']:8.3f}{rate}")
+total = sum(p["milliseconds"] for p in d["phases"] if p["name"] != "training step" and not p["name"].startswith("unfused"))
+print(f"{'sum of the step phases':<24}{total:8.3f}")
 PY
   exit 0
 fi

@@ -70,7 +70,6 @@ public static unsafe partial class ConvKernels
         var s = (ForwardArgs*)state;
         int ocs = TShape.OutChannelStride, step = TShape.Stride * TShape.InChannelStride;
         float* padded = WorkerPool.Scratch(PaddedLength<TShape>());
-        float* tiles = s->Z != null ? s->Z : s->A;
         int image = -1;
         for (int line = start; line < end; line++)
         {
@@ -88,51 +87,56 @@ public static unsafe partial class ConvKernels
                 for (int j = 0; j < ocs; j += 32)
                 {
                     int vectors = Math.Min(2, (ocs - j) / 16);
-                    DirectForwardTile<TShape>(count, vectors, window + (nint)ox * step, s->Wt + j, tiles + row + j);
-                    ForwardEpilogue<TShape, TAct>(s, row, j, count, vectors);
+                    DirectForwardTile<TShape, TAct>(count, vectors, window + (nint)ox * step, s->Wt + j, s->Bias + j, j,
+                        s->Z != null ? s->Z + row + j : null, s->A + row + j);
                 }
             }
         }
     }
 
-    private static void DirectForwardTile<T>(int rows, int vectors, float* a, float* w, float* c) where T : struct, IConvShape
+    private static void DirectForwardTile<T, TAct>(int rows, int vectors, float* a, float* w, float* bias, int col, float* z, float* c)
+        where T : struct, IConvShape where TAct : struct, IActivation
     {
         if (vectors == 2)
-            DirectForwardTile<T, K2>(rows, a, w, c);
+            DirectForwardTile<T, TAct, K2>(rows, a, w, bias, col, z, c);
         else
-            DirectForwardTile<T, K1>(rows, a, w, c);
+            DirectForwardTile<T, TAct, K1>(rows, a, w, bias, col, z, c);
     }
 
-    private static void DirectForwardTile<T, TVectors>(int rows, float* a, float* w, float* c)
-        where T : struct, IConvShape where TVectors : struct, IConvConstant
+    private static void DirectForwardTile<T, TAct, TVectors>(int rows, float* a, float* w, float* bias, int col, float* z, float* c)
+        where T : struct, IConvShape where TAct : struct, IActivation where TVectors : struct, IConvConstant
     {
         switch (rows)
         {
-            case 8: DirectForwardTile<T, K8, TVectors>(a, w, c); break;
-            case 7: DirectForwardTile<T, K7, TVectors>(a, w, c); break;
-            case 6: DirectForwardTile<T, K6, TVectors>(a, w, c); break;
-            case 5: DirectForwardTile<T, K5, TVectors>(a, w, c); break;
-            case 4: DirectForwardTile<T, K4, TVectors>(a, w, c); break;
-            case 3: DirectForwardTile<T, K3, TVectors>(a, w, c); break;
-            case 2: DirectForwardTile<T, K2, TVectors>(a, w, c); break;
-            case 1: DirectForwardTile<T, K1, TVectors>(a, w, c); break;
+            case 8: DirectForwardTile<T, TAct, K8, TVectors>(a, w, bias, col, z, c); break;
+            case 7: DirectForwardTile<T, TAct, K7, TVectors>(a, w, bias, col, z, c); break;
+            case 6: DirectForwardTile<T, TAct, K6, TVectors>(a, w, bias, col, z, c); break;
+            case 5: DirectForwardTile<T, TAct, K5, TVectors>(a, w, bias, col, z, c); break;
+            case 4: DirectForwardTile<T, TAct, K4, TVectors>(a, w, bias, col, z, c); break;
+            case 3: DirectForwardTile<T, TAct, K3, TVectors>(a, w, bias, col, z, c); break;
+            case 2: DirectForwardTile<T, TAct, K2, TVectors>(a, w, bias, col, z, c); break;
+            case 1: DirectForwardTile<T, TAct, K1, TVectors>(a, w, bias, col, z, c); break;
         }
     }
 
     /// <summary>
-    /// C [TRows pixels, 16 TVectors channels] = the convolution of TRows neighbouring windows (the first at
-    /// <paramref name="a"/> in the padded image) with Wt's columns at <paramref name="w"/>, summed over Wt's rows in order.
+    /// Z [TRows pixels, 16 TVectors channels] = b + the convolution of TRows neighbouring windows (the first at
+    /// <paramref name="a"/> in the padded image) with Wt's columns at <paramref name="w"/>, summed over Wt's rows in
+    /// order; then C = act(Z) (and Z itself where <paramref name="z"/> is not null), channels at or past OutChannels 0.
+    /// <paramref name="col"/> is the first channel of the tile.
     /// </summary>
-    private static void DirectForwardTile<T, TRows, TVectors>(float* a, float* w, float* c)
-        where T : struct, IConvShape where TRows : struct, IConvConstant where TVectors : struct, IConvConstant
+    private static void DirectForwardTile<T, TAct, TRows, TVectors>(float* a, float* w, float* bias, int col, float* z, float* c)
+        where T : struct, IConvShape where TAct : struct, IActivation where TRows : struct, IConvConstant where TVectors : struct, IConvConstant
     {
         const int s = 16;
         int ocs = T.OutChannelStride, span = T.KernelSize * T.InChannelStride, step = T.Stride * T.InChannelStride;
-        bool two = TVectors.Value > 1;
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        bool two = TVectors.Value > 1, keep = z != null;
+        var bias0 = Vector512.Load(bias);
+        var bias1 = two ? Vector512.Load(bias + s) : default;
+        Vector512<float> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1;
+        Vector512<float> c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
+        Vector512<float> c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+        Vector512<float> c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1;
         for (int ky = 0; ky < T.KernelSize; ky++, a += PaddedRow<T>())
         {
             for (int t = 0; t < span; t++, w += ocs)
@@ -186,14 +190,30 @@ public static unsafe partial class ConvKernels
                 }
             }
         }
-        Vector512.Store(c00, c); if (two) Vector512.Store(c01, c + s);
-        if (TRows.Value > 1) { Vector512.Store(c10, c + ocs); if (two) Vector512.Store(c11, c + ocs + s); }
-        if (TRows.Value > 2) { Vector512.Store(c20, c + 2 * ocs); if (two) Vector512.Store(c21, c + 2 * ocs + s); }
-        if (TRows.Value > 3) { Vector512.Store(c30, c + 3 * ocs); if (two) Vector512.Store(c31, c + 3 * ocs + s); }
-        if (TRows.Value > 4) { Vector512.Store(c40, c + 4 * ocs); if (two) Vector512.Store(c41, c + 4 * ocs + s); }
-        if (TRows.Value > 5) { Vector512.Store(c50, c + 5 * ocs); if (two) Vector512.Store(c51, c + 5 * ocs + s); }
-        if (TRows.Value > 6) { Vector512.Store(c60, c + 6 * ocs); if (two) Vector512.Store(c61, c + 6 * ocs + s); }
-        if (TRows.Value > 7) { Vector512.Store(c70, c + 7 * ocs); if (two) Vector512.Store(c71, c + 7 * ocs + s); }
+        Activate<T, TAct>(c00, keep, col, z, c); if (two) Activate<T, TAct>(c01, keep, col + s, z + s, c + s);
+        if (TRows.Value > 1) { Activate<T, TAct>(c10, keep, col, z + ocs, c + ocs); if (two) Activate<T, TAct>(c11, keep, col + s, z + ocs + s, c + ocs + s); }
+        if (TRows.Value > 2) { Activate<T, TAct>(c20, keep, col, z + 2 * ocs, c + 2 * ocs); if (two) Activate<T, TAct>(c21, keep, col + s, z + 2 * ocs + s, c + 2 * ocs + s); }
+        if (TRows.Value > 3) { Activate<T, TAct>(c30, keep, col, z + 3 * ocs, c + 3 * ocs); if (two) Activate<T, TAct>(c31, keep, col + s, z + 3 * ocs + s, c + 3 * ocs + s); }
+        if (TRows.Value > 4) { Activate<T, TAct>(c40, keep, col, z + 4 * ocs, c + 4 * ocs); if (two) Activate<T, TAct>(c41, keep, col + s, z + 4 * ocs + s, c + 4 * ocs + s); }
+        if (TRows.Value > 5) { Activate<T, TAct>(c50, keep, col, z + 5 * ocs, c + 5 * ocs); if (two) Activate<T, TAct>(c51, keep, col + s, z + 5 * ocs + s, c + 5 * ocs + s); }
+        if (TRows.Value > 6) { Activate<T, TAct>(c60, keep, col, z + 6 * ocs, c + 6 * ocs); if (two) Activate<T, TAct>(c61, keep, col + s, z + 6 * ocs + s, c + 6 * ocs + s); }
+        if (TRows.Value > 7) { Activate<T, TAct>(c70, keep, col, z + 7 * ocs, c + 7 * ocs); if (two) Activate<T, TAct>(c71, keep, col + s, z + 7 * ocs + s, c + 7 * ocs + s); }
+    }
+
+    /// <summary>Stores act(z) at <paramref name="a"/> (and z at <paramref name="zOut"/> when <paramref name="keep"/>), 16 channels from <paramref name="col"/>, those past OutChannels 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Activate<T, TAct>(Vector512<float> z, bool keep, int col, float* zOut, float* a) where T : struct, IConvShape where TAct : struct, IActivation
+    {
+        var value = TAct.Apply(z);
+        if (T.OutChannels % 16 != 0 && col + 16 > T.OutChannels)
+        {
+            var real = TailMask(T.OutChannels - col);
+            z &= real;
+            value &= real;
+        }
+        if (keep)
+            z.Store(zOut);
+        value.Store(a);
     }
 
     /// <summary>The direct path's partitions: whole images, as many as the GEMM path's pixel partitions but at most one per image.</summary>
@@ -228,7 +248,7 @@ public static unsafe partial class ConvKernels
                     for (int j = 0; j < ocs; j += 32)
                     {
                         int vectors = Math.Min(2, (ocs - j) / 16);
-                        DirectWeightTile<TShape>(tileRows, vectors, k == 0, r > first, padded, offsets + k, dz + j, sums + (nint)k * ocs + j, bias + j);
+                        DirectWeightTile<TShape>(tileRows, vectors, k == 0, r > first, padded, offsets + k, dz + j, sums + (nint)k * ocs + j, bias + j, 0, TShape.OutHeight);
                     }
                 }
             }
@@ -249,43 +269,44 @@ public static unsafe partial class ConvKernels
         }
     }
 
-    private static void DirectWeightTile<T>(int rows, int vectors, bool withBias, bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias)
+    private static void DirectWeightTile<T>(int rows, int vectors, bool withBias, bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias, int line, int lines)
         where T : struct, IConvShape
     {
         if (vectors == 2)
         {
-            if (withBias) DirectWeightTile<T, K2, K1>(rows, accumulate, padded, offsets, dz, c, bias);
-            else DirectWeightTile<T, K2, K0>(rows, accumulate, padded, offsets, dz, c, bias);
+            if (withBias) DirectWeightTile<T, K2, K1>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);
+            else DirectWeightTile<T, K2, K0>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);
         }
         else
         {
-            if (withBias) DirectWeightTile<T, K1, K1>(rows, accumulate, padded, offsets, dz, c, bias);
-            else DirectWeightTile<T, K1, K0>(rows, accumulate, padded, offsets, dz, c, bias);
+            if (withBias) DirectWeightTile<T, K1, K1>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);
+            else DirectWeightTile<T, K1, K0>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);
         }
     }
 
-    private static void DirectWeightTile<T, TVectors, TBias>(int rows, bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias)
+    private static void DirectWeightTile<T, TVectors, TBias>(int rows, bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias, int line, int lines)
         where T : struct, IConvShape where TVectors : struct, IConvConstant where TBias : struct, IConvConstant
     {
         switch (rows)
         {
-            case 9: DirectWeightTile<T, K9, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 8: DirectWeightTile<T, K8, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 7: DirectWeightTile<T, K7, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 6: DirectWeightTile<T, K6, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 5: DirectWeightTile<T, K5, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 4: DirectWeightTile<T, K4, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 3: DirectWeightTile<T, K3, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 2: DirectWeightTile<T, K2, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
-            case 1: DirectWeightTile<T, K1, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias); break;
+            case 9: DirectWeightTile<T, K9, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 8: DirectWeightTile<T, K8, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 7: DirectWeightTile<T, K7, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 6: DirectWeightTile<T, K6, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 5: DirectWeightTile<T, K5, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 4: DirectWeightTile<T, K4, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 3: DirectWeightTile<T, K3, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 2: DirectWeightTile<T, K2, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
+            case 1: DirectWeightTile<T, K1, TVectors, TBias>(accumulate, padded, offsets, dz, c, bias, line, lines); break;
         }
     }
 
     /// <summary>
-    /// C [TRows rows of Wt, 16 TVectors channels] (+)= the sum over one image's output pixels, in order, of the window
-    /// values at <paramref name="offsets"/> times the pixel's dZ; with TBias, also bias (+)= the sum of dZ.
+    /// C [TRows rows of Wt, 16 TVectors channels] (+)= the sum over output lines line..line+lines-1 of one image, pixel
+    /// after pixel, of the window values at <paramref name="offsets"/> times the pixel's dZ (<paramref name="dz"/>: the
+    /// first line's); with TBias, also bias (+)= the sum of dZ.
     /// </summary>
-    private static void DirectWeightTile<T, TRows, TVectors, TBias>(bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias)
+    private static void DirectWeightTile<T, TRows, TVectors, TBias>(bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias, int line, int lines)
         where T : struct, IConvShape where TRows : struct, IConvConstant where TVectors : struct, IConvConstant
         where TBias : struct, IConvConstant
     {
@@ -315,7 +336,7 @@ public static unsafe partial class ConvKernels
             if (TRows.Value > 8) { c80 = Vector512.Load(c + 8 * ocs); if (two) c81 = Vector512.Load(c + 8 * ocs + s); }
             if (withBias) { d0 = Vector512.Load(bias); if (two) d1 = Vector512.Load(bias + s); }
         }
-        for (int oy = 0; oy < T.OutHeight; oy++)
+        for (int oy = line; oy < line + lines; oy++)
         {
             float* a = padded + (nint)oy * T.Stride * PaddedRow<T>();
             for (int ox = 0; ox < T.OutWidth; ox++, a += step, dz += ocs)

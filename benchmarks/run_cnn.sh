@@ -49,7 +49,7 @@ if [ "$mode" = phases ]; then
   /usr/bin/python3 - "$out/phases.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(f"\nbatch {d['batch']}, {d['threads']} threads, load average at start {d['load_average_at_start'].split()[0]}, at the end {d['load_average'].split()[0]}")
+print(f"\nbatch {d['batch']}, {d['threads']} threads, Vector512 accelerated: {d['vector512_hardware_accelerated']}, load average at start {d['load_average_at_start'].split()[0]}, at the end {d['load_average'].split()[0]}")
 print(f"{'phase':<24}{'ms':>8}{'GFLOP/s':>9}")
 for p in d["phases"]:
     rate = f"{p['gflop_per_second']:9.1f}" if p["gflop"] > 0 else ""

@@ -35,7 +35,7 @@ public static class Program
         int batch = Int("batch", 128), threads = Int("threads", 2);
         object result = mode switch
         {
-            "phases" => new { model = "FashionCnn", batch, threads, load_average_at_start = LoadAtStart, phases = Phases.Measure(batch, threads, Int("passes", 20)), load_average = LoadAverage() },
+            "phases" => new { model = "FashionCnn", batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart, phases = Phases.Measure(batch, threads, Int("passes", 20)), load_average = LoadAverage() },
             _ => Train(batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),
         };
         Console.WriteLine(JsonSerializer.Serialize(result, Json));
@@ -75,6 +75,7 @@ public static class Program
             framework = "SoftGen " + typeof(SoftGen.Training.TrainerBase).Assembly.GetName().Version,
             batch,
             threads,
+            vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             train_samples_per_second = Math.Round(steps * batch / trainSeconds),
             infer_samples_per_second = Math.Round(passes * inferBatch / inferSeconds),
             bytes_allocated_per_step = bytesPerStep,

@@ -70,8 +70,8 @@ done
 /usr/bin/python3 - "$out" "$runs" <<'PY'
 import json, sys
 out, runs = sys.argv[1], int(sys.argv[2])
-load = lambda framework: [json.load(open(f"{out}/cnn.{r}.{framework}.json")) for r in range(1, runs + 1)]
-s, t = load("softgen"), load("pytorch")
+read = lambda framework: [json.load(open(f"{out}/cnn.{r}.{framework}.json")) for r in range(1, runs + 1)]
+s, t = read("softgen"), read("pytorch")
 def spread(results, key):
     values = sorted(r[key] for r in results)
     return f"{values[0]:,.0f}-{values[-1]:,.0f}"
@@ -79,9 +79,12 @@ print(f"\n{'':<28}{'SoftGen':>12}{'PyTorch':>12}{'ratio':>8}   {'SoftGen runs':>
 for key in ("train_samples_per_second", "infer_samples_per_second", "train_gflop_per_second"):
     bs, bt = max(r[key] for r in s), max(r[key] for r in t)
     print(f"{key:<28}{bs:>12,}{bt:>12,}{bs / bt:>8.2f}   {spread(s, key):>16}{spread(t, key):>16}")
-print("\nper run (SoftGen train / infer, PyTorch train / infer, 1-minute load average at each start):")
+def load(result):  # the 1-minute load average, and the threads runnable / existing at that moment
+    fields = result["load_average_at_start"].split()
+    return f"load {fields[0]}, {fields[3]} runnable"
+print("\nper run (SoftGen train / infer, PyTorch train / infer; /proc/loadavg at each start):")
 for r in range(runs):
-    print(f"  run {r + 1}: {s[r]['train_samples_per_second']:>7,.0f} / {s[r]['infer_samples_per_second']:>7,.0f} (load {s[r]['load_average_at_start'].split()[0]}), "
-          f"{t[r]['train_samples_per_second']:>7,.0f} / {t[r]['infer_samples_per_second']:>7,.0f} (load {t[r]['load_average_at_start'].split()[0]})")
+    print(f"  run {r + 1:>2}: {s[r]['train_samples_per_second']:>7,.0f} / {s[r]['infer_samples_per_second']:>7,.0f} ({load(s[r])}), "
+          f"{t[r]['train_samples_per_second']:>7,.0f} / {t[r]['infer_samples_per_second']:>7,.0f} ({load(t[r])})")
 print(f"\nbest of {runs} run(s); SoftGen bytes allocated per step: {max(r['bytes_allocated_per_step'] for r in s)}")
 PY

@@ -12,8 +12,9 @@ namespace SoftGen.Cpu;
 /// neighbouring output pixels are Stride InChannelStride floats apart.
 /// </summary>
 /// <remarks>
-/// Forward: tiles of up to 8 pixels of one output line by 32 channels, bias and activation fused (the same epilogue as
-/// the GEMM path). Weight gradient: tiles of up to 9 rows of Wt by 32 channels stay in registers through a whole
+/// Forward: tiles of up to 8 pixels of one output line by 32 channels whose accumulators start from the bias and go
+/// through the activation on their way to memory (the padding channels masked to 0, as in the GEMM path's epilogue).
+/// Weight gradient: tiles of up to 9 rows of Wt by 32 channels stay in registers through a whole
 /// image, with db summed alongside by the first tile, so that dZ is read once; images are split into partitions that
 /// depend on the row count alone, and the partial sums are added in partition order, as in the GEMM path.
 /// </remarks>

@@ -16,6 +16,8 @@ namespace SoftGen.Cpu;
 /// weight gradient dWt [K, OutChannelStride] = patches^T dZ, summed over pixel blocks in order;
 /// input gradient dX = the transposed convolution, as a GEMM of the gathered output gradients
 /// [input pixels, KernelSize^2 OutChannelStride] with the weights rearranged per kernel position.
+/// An input with fewer than 16 floats per pixel (the model's image) takes the direct path instead
+/// (ConvKernels.Direct.cs), and with a max pool after it the fused kernels (ConvKernels.MaxPool.cs).
 /// </remarks>
 public static unsafe partial class ConvKernels
 {

@@ -98,7 +98,9 @@ public static unsafe partial class ConvKernels
     private static void DirectForwardTile<T, TAct>(int rows, int vectors, float* a, float* w, float* bias, int col, float* z, float* c)
         where T : struct, IConvShape where TAct : struct, IActivation
     {
-        if (vectors == 2)
+        if (!ConvMicroKernels.UseVector512)
+            DirectForwardTile256<T, TAct>(rows, vectors, a, w, bias, col, z, c);
+        else if (vectors == 2)
             DirectForwardTile<T, TAct, K2>(rows, a, w, bias, col, z, c);
         else
             DirectForwardTile<T, TAct, K1>(rows, a, w, bias, col, z, c);
@@ -273,7 +275,9 @@ public static unsafe partial class ConvKernels
     private static void DirectWeightTile<T>(int rows, int vectors, bool withBias, bool accumulate, float* padded, int* offsets, float* dz, float* c, float* bias, int line, int lines)
         where T : struct, IConvShape
     {
-        if (vectors == 2)
+        if (!ConvMicroKernels.UseVector512)
+            DirectWeightTile256<T>(rows, vectors, withBias, accumulate, padded, offsets, dz, c, bias, line, lines);
+        else if (vectors == 2)
         {
             if (withBias) DirectWeightTile<T, K2, K1>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);
             else DirectWeightTile<T, K2, K0>(rows, accumulate, padded, offsets, dz, c, bias, line, lines);

@@ -30,9 +30,9 @@ public sealed class VectorWidthCollection
 }
 
 /// <summary>
-/// The Vector256 tiles of the convolution GEMMs (what machines without AVX-512 run), forced on this machine:
-/// the generated conv models against their float64 references, and the three GEMMs equal to the Vector512 tiles bit
-/// for bit.
+/// The Vector256 tiles of the convolution kernels (what machines without AVX-512 run), forced on this machine:
+/// the generated conv models and the direct and fused kernels against their references, and the three GEMMs and the
+/// direct path equal to the Vector512 tiles bit for bit.
 /// </summary>
 [Collection(VectorWidthCollection.Name)]
 public unsafe class ConvVector256Tests
@@ -49,20 +49,54 @@ public unsafe class ConvVector256Tests
     }
 
     [Fact]
-    public void Vector256_and_Vector512_tiles_give_the_same_bits()
+    public void Direct_and_fused_kernels_match_their_references_on_Vector256_tiles()
     {
-        Compare<GemmOdd>(13);
-        Compare<GemmFashion>(3);
+        using var _ = Force256();
+        var direct = new ConvDirectKernelTests();
+        direct.Forward_and_weight_gradients_match_float64();
+        direct.Results_do_not_depend_on_the_thread_count();
+        new ConvMaxPoolFusionTests().Fused_kernels_equal_the_unfused_ones_bit_for_bit();
     }
 
-    private static void Compare<T>(int rows) where T : struct, IConvShape
+    [Fact]
+    public void Vector256_and_Vector512_tiles_give_the_same_bits()
     {
-        float[] wide = Run<T>(rows);
+        Compare<GemmOdd>(13, Run<GemmOdd>);
+        Compare<GemmFashion>(3, Run<GemmFashion>);
+        Compare<DirectFashion>(5, RunDirect<DirectFashion>);
+        Compare<DirectRgb5x5>(70, RunDirect<DirectRgb5x5>);
+        Compare<DirectStride2>(4, RunDirect<DirectStride2>);
+    }
+
+    private static void Compare<T>(int rows, Func<int, float[]> run) where T : struct, IConvShape
+    {
+        float[] wide = run(rows);
         float[] narrow;
         using (Force256())
-            narrow = Run<T>(rows);
+            narrow = run(rows);
         Assert.True(wide.Select(BitConverter.SingleToInt32Bits).SequenceEqual(narrow.Select(BitConverter.SingleToInt32Bits)),
             $"{typeof(T).Name}: the Vector256 tiles differ from the Vector512 ones");
+    }
+
+    /// <summary>The direct path: forward (ReLU, Z written too) and the weight and bias gradients, concatenated.</summary>
+    private static float[] RunDirect<T>(int rows) where T : struct, IConvShape
+    {
+        var random = new Random(rows);
+        using var pool = new WorkerPool(2);
+        int depth = T.KernelSize * T.KernelSize * T.InChannelStride, ocs = T.OutChannelStride;
+        int outPixels = rows * T.OutHeight * T.OutWidth;
+        using var x = NativeFloats.Random(rows * T.InHeight * T.InWidth, T.InChannelStride, T.InChannels, random);
+        using var wt = NativeFloats.Random(depth, ocs, T.OutChannels, random);
+        using var bias = NativeFloats.Random(1, ocs, T.OutChannels, random);
+        using var dz = NativeFloats.Random(outPixels, ocs, T.OutChannels, random);
+        using var z = new NativeFloats(outPixels * ocs);
+        using var a = new NativeFloats(outPixels * ocs);
+        using var dwt = new NativeFloats(depth * ocs);
+        using var db = new NativeFloats(ocs);
+        using var partials = new NativeFloats(ConvKernels.WeightPartialsLength<T>(rows));
+        ConvKernels.Forward<T, Relu>(pool, x.Pointer, wt.Pointer, bias.Pointer, z.Pointer, a.Pointer, rows);
+        ConvKernels.BackwardWeights<T>(pool, x.Pointer, dz.Pointer, dwt.Pointer, db.Pointer, partials.Pointer, rows);
+        return z.Span.ToArray().Concat(a.Span.ToArray()).Concat(dwt.Span.ToArray()).Concat(db.Span.ToArray()).ToArray();
     }
 
     /// <summary>Forward (GELU, so Z is written too), the weight gradient and the input gradient, concatenated.</summary>

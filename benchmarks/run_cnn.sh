@@ -1,30 +1,90 @@
 #!/usr/bin/env bash
-# The CNN benchmark: SoftGen, then the same workload in PyTorch, in one run; prints both JSON objects and the
+# The CNN benchmark: SoftGen, then the same workload in PyTorch, in one run; prints both JSON objects and a table of
 # SoftGen / PyTorch ratios. See BENCHMARKS.md.
+#
 #   benchmarks/run_cnn.sh [--batch 128] [--threads 2] [--steps 60] [--infer-batch 1024]
-#   benchmarks/run_cnn.sh --phases [--batch 128] [--threads 2]     # each kernel of a SoftGen step, with GFLOP/s
+#   benchmarks/run_cnn.sh --phases [--batch 128] [--threads 2] [--passes 20]   # each kernel of a SoftGen step, with GFLOP/s
+#
+#   --runs N     run the comparison N times, SoftGen and PyTorch alternately; the table takes the best speed of each
+#                (other work on the machine only ever slows a run down) and shows the range of every run
+#   --out DIR    keep every JSON result in DIR (default: a temporary folder)
+#
 # Needs the .NET 10 SDK, Fashion-MNIST (apt-get install dataset-fashion-mnist) and Debian's PyTorch
 # (apt-get install python3-torch); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for PyTorch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+mode=compare
+runs=1
+out=
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --phases) mode=phases; shift ;;
+    --runs|--out)
+      [ $# -ge 2 ] || { echo "run_cnn.sh: $1 needs a value" >&2; exit 2; }
+      if [ "$1" = --runs ]; then runs=$2; else out=$2; fi
+      shift 2 ;;
+    --batch|--threads|--steps|--infer-batch|--passes|--data)
+      [ $# -ge 2 ] || { echo "run_cnn.sh: $1 needs a value" >&2; exit 2; }
+      args+=("$1" "$2"); shift 2 ;;
+    *) echo "run_cnn.sh: unknown argument '$1' (see the comment at the top of benchmarks/run_cnn.sh)" >&2; exit 2 ;;
+  esac
+done
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "run_cnn.sh: --runs needs a positive integer, not '$runs'" >&2; exit 2; }
+if [ -z "$out" ]; then
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+else
+  mkdir -p "$out"
+fi
+
 dotnet build benchmarks/SoftGen.CnnBenchmark -c Release -nologo -v q >/dev/null
 softgen() { dotnet benchmarks/SoftGen.CnnBenchmark/bin/Release/net10.0/SoftGen.CnnBenchmark.dll "$@"; }
-if [ "${1:-}" = --phases ]; then
-  shift
-  softgen --mode phases "$@"
+pytorch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/pytorch_cnn.py "$@"; }
+
+if [ "$mode" = phases ]; then
+  softgen --mode phases "${args[@]}" > "$out/phases.json"
+  cat "$out/phases.json"
+  /usr/bin/python3 - "$out/phases.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"\nbatch {d['batch']}, {d['threads']} threads, Vector512 accelerated: {d['vector512_hardware_accelerated']}, load average at start {d['load_average_at_start'].split()[0]}, at the end {d['load_average'].split()[0]}")
+print(f"{'phase':<24}{'ms':>8}{'GFLOP/s':>9}")
+for p in d["phases"]:
+    rate = f"{p['gflop_per_second']:9.1f}" if p["gflop"] > 0 else ""
+    print(f"{p['name']:<24}{p['milliseconds']:8.3f}{rate}")
+total = sum(p["milliseconds"] for p in d["phases"] if p["name"] != "training step" and not p["name"].startswith("unfused"))
+print(f"{'sum of the step phases':<24}{total:8.3f}")
+PY
   exit 0
 fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-softgen --mode train "$@" > "$out/softgen.json"
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/pytorch_cnn.py "$@" > "$out/pytorch.json"
-cat "$out/softgen.json" "$out/pytorch.json"
-/usr/bin/python3 - "$out" <<'PY'
+
+for ((run = 1; run <= runs; run++)); do
+  softgen --mode train "${args[@]}" > "$out/cnn.$run.softgen.json"
+  pytorch "${args[@]}" > "$out/cnn.$run.pytorch.json"
+  echo "== SoftGen, run $run"; cat "$out/cnn.$run.softgen.json"
+  echo "== PyTorch, run $run"; cat "$out/cnn.$run.pytorch.json"
+done
+
+/usr/bin/python3 - "$out" "$runs" <<'PY'
 import json, sys
-s = json.load(open(f"{sys.argv[1]}/softgen.json"))
-t = json.load(open(f"{sys.argv[1]}/pytorch.json"))
-print(f"\n{'':<28}{'SoftGen':>12}{'PyTorch':>12}{'ratio':>8}")
+out, runs = sys.argv[1], int(sys.argv[2])
+read = lambda framework: [json.load(open(f"{out}/cnn.{r}.{framework}.json")) for r in range(1, runs + 1)]
+s, t = read("softgen"), read("pytorch")
+def spread(results, key):
+    values = sorted(r[key] for r in results)
+    return f"{values[0]:,.0f}-{values[-1]:,.0f}"
+print(f"\n{'':<28}{'SoftGen':>12}{'PyTorch':>12}{'ratio':>8}   {'SoftGen runs':>16}{'PyTorch runs':>16}")
 for key in ("train_samples_per_second", "infer_samples_per_second", "train_gflop_per_second"):
-    print(f"{key:<28}{s[key]:>12,}{t[key]:>12,}{s[key] / t[key]:>8.2f}")
-print(f"SoftGen bytes allocated per step: {s['bytes_allocated_per_step']}; load average during PyTorch: {t['load_average']}")
+    bs, bt = max(r[key] for r in s), max(r[key] for r in t)
+    print(f"{key:<28}{bs:>12,}{bt:>12,}{bs / bt:>8.2f}   {spread(s, key):>16}{spread(t, key):>16}")
+def load(result):  # the 1-minute load average, and the threads runnable / existing at that moment
+    fields = result["load_average_at_start"].split()
+    return f"load {fields[0]}, {fields[3]} runnable"
+print("\nper run (SoftGen train / infer, PyTorch train / infer; /proc/loadavg at each start):")
+for r in range(runs):
+    print(f"  run {r + 1:>2}: {s[r]['train_samples_per_second']:>7,.0f} / {s[r]['infer_samples_per_second']:>7,.0f} ({load(s[r])}), "
+          f"{t[r]['train_samples_per_second']:>7,.0f} / {t[r]['infer_samples_per_second']:>7,.0f} ({load(t[r])})")
+print(f"\nbest of {runs} run(s); SoftGen bytes allocated per step: {max(r['bytes_allocated_per_step'] for r in s)}")
 PY

@@ -81,8 +81,7 @@ internal static unsafe class Phases
         double conv1 = 2.0 * batch * 784 * 32 * 9 / 1e9, conv2 = 2.0 * batch * 196 * 64 * 288 / 1e9, dense1 = 2.0 * batch * 3136 * 128 / 1e9;
         return new[]
         {
-            Time("conv1 forward", conv1, passes, () => ConvKernels.Forward<Conv1, Relu>(pool, x, w1, w1 + 288, null, a1, batch)),
-            Time("pool1 forward", 0, passes, () => PoolKernels.MaxForward<Pool1>(pool, a1, p1, batch)),
+            Time("conv1+pool1 forward", conv1, passes, () => ConvKernels.ForwardMaxPool<Conv1, Pool1, Relu>(pool, x, w1, w1 + 288, p1, batch)),
             Time("conv2 forward", conv2, passes, () => ConvKernels.Forward<Conv2, Relu>(pool, p1, w2, w2 + 18432, null, a2, batch)),
             Time("pool2 forward", 0, passes, () => PoolKernels.MaxForward<Pool2>(pool, a2, p2, batch)),
             Time("dense1 forward", dense1, passes, () => DenseKernels.Forward<Dense1, Relu>(pool, p2, w3, w3 + 401408, null, a3, batch)),
@@ -91,9 +90,27 @@ internal static unsafe class Phases
             Time("pool2 backward", 0, passes, () => PoolKernels.MaxBackward<Pool2, Relu>(pool, dp2, p2, null, a2, d2, batch)),
             Time("conv2 weights", conv2, passes, () => ConvKernels.BackwardWeights<Conv2>(pool, p1, d2, g2, g2 + 18432, partials2, batch)),
             Time("conv2 inputs", conv2, passes, () => ConvKernels.BackwardInputs<Conv2, Identity>(pool, d2, w2, wr2, null, p1, dp1, batch)),
-            Time("pool1 backward", 0, passes, () => PoolKernels.MaxBackward<Pool1, Relu>(pool, dp1, p1, null, a1, d1, batch)),
-            Time("conv1 weights", conv1, passes, () => ConvKernels.BackwardWeights<Conv1>(pool, x, d1, g1, g1 + 288, partials1, batch)),
+            Time("pool1+conv1 weights", conv1, passes, () => ConvKernels.BackwardWeightsMaxPool<Conv1, Pool1, Relu>(pool, x, w1, w1 + 288, p1, dp1, g1, g1 + 288, partials1, batch)),
+            // The same work unfused (what a step ran before the fusion), for comparison: not part of the step.
+            Time("unfused: conv1 forward", conv1, passes, () => ConvKernels.Forward<Conv1, Relu>(pool, x, w1, w1 + 288, null, a1, batch)),
+            Time("unfused: pool1 forward", 0, passes, () => PoolKernels.MaxForward<Pool1>(pool, a1, p1, batch)),
+            Time("unfused: pool1 backward", 0, passes, () => PoolKernels.MaxBackward<Pool1, Relu>(pool, dp1, p1, null, a1, d1, batch)),
+            Time("unfused: conv1 weights", conv1, passes, () => ConvKernels.BackwardWeights<Conv1>(pool, x, d1, g1, g1 + 288, partials1, batch)),
+            TrainStep(batch, threads, passes),
         };
+    }
+
+    /// <summary>A whole TrainStep of the generated trainer (validation, head and Adam included), to compare with the sum of the phases.</summary>
+    private static Phase TrainStep(int batch, int threads, int passes)
+    {
+        var random = new Random(2);
+        var images = new float[batch * 784];
+        var targets = new float[batch * 10];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)random.NextDouble();
+        for (int r = 0; r < batch; r++) targets[r * 10 + random.Next(10)] = 1f;
+        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = batch, Seed = 1, ThreadCount = threads });
+        return Time("training step", 3 * (2.0 * batch * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10) / 1e9), passes,
+            () => trainer.TrainStep(images, targets, batch));
     }
 
     private static Phase Time(string name, double gflop, int passes, Action run)

@@ -17,6 +17,9 @@ public static class Program
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>/proc/loadavg before this run's own threads add to it.</summary>
+    private static readonly string? LoadAtStart = LoadAverage();
+
     public static int Main(string[] args)
     {
         var options = new Dictionary<string, string>();
@@ -32,7 +35,7 @@ public static class Program
         int batch = Int("batch", 128), threads = Int("threads", 2);
         object result = mode switch
         {
-            "phases" => new { model = "FashionCnn", batch, threads, phases = Phases.Measure(batch, threads, Int("passes", 20)) },
+            "phases" => new { model = "FashionCnn", batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart, phases = Phases.Measure(batch, threads, Int("passes", 20)), load_average = LoadAverage() },
             _ => Train(batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),
         };
         Console.WriteLine(JsonSerializer.Serialize(result, Json));
@@ -72,13 +75,18 @@ public static class Program
             framework = "SoftGen " + typeof(SoftGen.Training.TrainerBase).Assembly.GetName().Version,
             batch,
             threads,
+            vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             train_samples_per_second = Math.Round(steps * batch / trainSeconds),
             infer_samples_per_second = Math.Round(passes * inferBatch / inferSeconds),
             bytes_allocated_per_step = bytesPerStep,
             forward_gflop_per_sample = Math.Round(flopPerSample / 1e9, 5),
             train_gflop_per_second = Math.Round(3 * flopPerSample * steps * batch / trainSeconds / 1e9, 1),
+            load_average_at_start = LoadAtStart,
+            load_average = LoadAverage(),
         };
     }
+
+    private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
 
     private static (float[] Images, float[] Targets, int Count) Load(string directory)
     {

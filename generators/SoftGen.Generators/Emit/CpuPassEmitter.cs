@@ -61,6 +61,16 @@ internal static class CpuPassEmitter
     /// <summary>True when the image input is transposed to channels-last first (more than one channel).</summary>
     private static bool TransposesInput(IReadOnlyList<LayerPlan> layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
 
+    /// <summary>
+    /// True when layer <paramref name="i"/> is a convolution of the input image with fewer than 16 floats per pixel
+    /// (the runtime's direct path) and only the max pool after it reads its output: the two then run as one kernel
+    /// each way (ConvKernels.ForwardMaxPool, BackwardWeightsMaxPool), and the convolution's output and its gradient,
+    /// the largest tensors of a typical CNN, are never stored.
+    /// </summary>
+    public static bool FusedWithPool(IReadOnlyList<LayerPlan> layers, int i) =>
+        i + 2 < layers.Count && layers[i].Kind == LayerKind.Conv2D && layers[i].Input.ChannelStride < Shapes.Lanes
+        && i == FirstWithParameters(layers) && layers[i + 1].Kind == LayerKind.MaxPool2D;
+
     /// <summary>The activation that layer <paramref name="l"/> applies (Identity for layers without one).</summary>
     private static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
 
@@ -76,6 +86,11 @@ internal static class CpuPassEmitter
         w.Line("// padding columns kept at 0. Made once, in the constructor.");
         foreach (var l in layers)
         {
+            if (FusedWithPool(layers, l.Index))
+            {
+                w.Line("// (A" + l.Index + " and dZ" + l.Index + " are not stored: layer " + l.Index + " runs fused with the max pool after it.)");
+                continue;
+            }
             var name = Output(l, n);
             var comment = IsLast(l, n)
                 ? (l.Output.Spatial
@@ -88,7 +103,7 @@ internal static class CpuPassEmitter
             if (l.Kind == LayerKind.Dropout)
                 w.Line("private readonly " + Buffer + " _mask" + l.Index + "; // 0 or 1 / (1 - rate) per value, drawn each training step");
         }
-        foreach (var l in layers.Where(l => l.Index >= first))
+        foreach (var l in layers.Where(l => l.Index >= first && !FusedWithPool(layers, l.Index)))
             w.Line("private readonly " + Buffer + " " + Gradient(l, n) + ";");
         var transposed = layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first).ToList();
         if (transposed.Count > 0)
@@ -124,7 +139,7 @@ internal static class CpuPassEmitter
         var first = FirstWithParameters(layers);
         if (TransposesInput(layers))
             w.Line("_x = AllocateBuffer(BatchCapacity * " + layers[0].Input.RowLength + ");");
-        foreach (var l in layers)
+        foreach (var l in layers.Where(l => !FusedWithPool(layers, l.Index)))
         {
             var size = "BatchCapacity * " + RowLength(l);
             w.Line(Output(l, n) + " = AllocateBuffer(" + size + ");");
@@ -171,6 +186,8 @@ internal static class CpuPassEmitter
             WriteLossHead(w, spec, head, headShape);
             for (var i = n - 1; i >= first; i--)
             {
+                if (FusedWithPool(layers, i))
+                    continue; // its backward ran with the pool's
                 w.Line();
                 WriteBackward(w, layers, i, first);
             }
@@ -231,6 +248,17 @@ internal static class CpuPassEmitter
                 var l = layers[i];
                 var output = Output(l, n);
                 var shape = "Layer" + i;
+                if (FusedWithPool(layers, i))
+                {
+                    var pool = layers[i + 1];
+                    w.Line("// Layers " + i + " and " + (i + 1) + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", then " + Formula(pool) + ",");
+                    w.Line("// [rows, " + l.Input.Text + "] -> [rows, " + pool.Output.Text + "]: one pass, the convolution's output kept in cache, never stored.");
+                    w.Line("global::SoftGen.Cpu.ConvKernels.ForwardMaxPool<" + shape + ", Layer" + (i + 1) + ", " + Describe.ActivationType(l.Activation) + ">(Pool, "
+                        + source + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + Output(pool, n) + ", rows);");
+                    source = Output(pool, n);
+                    i++;
+                    continue;
+                }
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
@@ -358,6 +386,18 @@ internal static class CpuPassEmitter
                     w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
                         + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
                 break;
+            case LayerKind.MaxPool2D when FusedWithPool(layers, i - 1):
+            {
+                var conv = "Layer" + (i - 1);
+                w.Line("// Layers " + i + " and " + (i - 1) + " backward, fused: Z" + (i - 1) + " recomputed a band of windows at a time; each window's gradient");
+                w.Line("// goes to its (first) largest input, dZ" + (i - 1) + " = that" + derivativeText + " (in cache, never stored);");
+                w.Line("// dW" + (i - 1) + " = sum over pixels of dZ" + (i - 1) + " (x) the input patches of X, db" + (i - 1) + " = sums of dZ" + (i - 1)
+                    + " over pixels (the inputs need no gradient).");
+                w.Line("global::SoftGen.Cpu.ConvKernels.BackwardWeightsMaxPool<" + conv + ", " + shape + ", " + prevAct + ">(Pool, " + (TransposesInput(layers) ? "_x" : "x")
+                    + ", Parameters + " + conv + ".WeightOffset, Parameters + " + conv + ".BiasOffset, " + Output(l, n) + ", " + dz + ",");
+                w.Line("    Gradients + " + conv + ".WeightOffset, Gradients + " + conv + ".BiasOffset, _dw" + (i - 1) + ", rows);");
+                break;
+            }
             case LayerKind.MaxPool2D:
                 w.Line("// Layer " + i + " backward: each window's gradient goes to its (first) largest input; dZ" + (i - 1) + " = that" + derivativeText + ".");
                 w.Line("global::SoftGen.Cpu.PoolKernels.MaxBackward<" + shape + ", " + prevAct + ">(Pool, " + dz + ", " + Output(l, n) + ", "

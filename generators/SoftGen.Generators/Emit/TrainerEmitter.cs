@@ -75,10 +75,12 @@ internal static class TrainerEmitter
                 others.Add("pooling");
             if (layers.Any(l => l.Kind == LayerKind.Dropout))
                 others.Add("dropout");
-            w.Line("// One CPU training step: " + gemms + " forward GEMMs (each convolution a GEMM over pixel patches built in cache;");
-            w.Line("// bias and activation fused)" + (others.Count > 0 ? ", the " + string.Join(" and ", others) + " passes" : "")
-                + ", the loss head, then backward: " + gemms + " weight-gradient GEMMs");
-            w.Line("// and the input gradients (activation derivatives fused),");
+            w.Line("// One CPU training step: " + gemms + " forward GEMMs (each convolution a GEMM over pixel patches built in cache,");
+            w.Line("// or over windows read in place for a few-channel input; bias and activation fused)"
+                + (others.Count > 0 ? ", the " + string.Join(" and ", others) + " passes," : ","));
+            w.Line("// the loss head, then backward: " + gemms + " weight-gradient GEMMs and the input gradients (activation derivatives fused),");
+            foreach (var fused in Enumerable.Range(0, layers.Count).Where(i => CpuPassEmitter.FusedWithPool(layers, i)))
+                w.Line("// layers " + fused + " and " + (fused + 1) + " (convolution, max pool) one pass each way, the convolution's output never stored,");
         }
         w.Line("// then one optimizer update over the flat parameter storage (TrainerBase).");
         w.Line("#nullable enable");

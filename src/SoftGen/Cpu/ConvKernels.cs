@@ -16,8 +16,10 @@ namespace SoftGen.Cpu;
 /// weight gradient dWt [K, OutChannelStride] = patches^T dZ, summed over pixel blocks in order;
 /// input gradient dX = the transposed convolution, as a GEMM of the gathered output gradients
 /// [input pixels, KernelSize^2 OutChannelStride] with the weights rearranged per kernel position.
+/// An input with fewer than 16 floats per pixel (the model's image) takes the direct path instead
+/// (ConvKernels.Direct.cs), and with a max pool after it the fused kernels (ConvKernels.MaxPool.cs).
 /// </remarks>
-public static unsafe class ConvKernels
+public static unsafe partial class ConvKernels
 {
     /// <summary>Output pixels whose patches are built together in the forward pass (two tiles).</summary>
     private const int ForwardBlock = 16;
@@ -32,7 +34,7 @@ public static unsafe class ConvKernels
 
     private struct WeightsArgs
     {
-        public float* X, DZ, DWt, Partials;
+        public float* X, DZ, DWt, Db, Partials;
         public int Pixels, Partitions;
     }
 
@@ -101,7 +103,10 @@ public static unsafe class ConvKernels
     {
         SpatialShape.ValidateConv<TShape>();
         var args = new ForwardArgs { X = x, Wt = wt, Bias = bias, Z = z, A = a };
-        pool.For(Math.Max(rows, 0) * OutPixels<TShape>(), ConvMicroKernels.Rows, &ForwardPixels<TShape, TAct>, &args);
+        if (Direct<TShape>())
+            pool.For(Math.Max(rows, 0) * TShape.OutHeight, 1, &DirectForwardLines<TShape, TAct>, &args);
+        else
+            pool.For(Math.Max(rows, 0) * OutPixels<TShape>(), ConvMicroKernels.Rows, &ForwardPixels<TShape, TAct>, &args);
     }
 
     /// <summary>
@@ -113,22 +118,31 @@ public static unsafe class ConvKernels
     /// the threads share the partitions, each partition sums into its own slice of <paramref name="partials"/>
     /// (<see cref="WeightPartialsLength{TShape}"/> floats for the largest batch), and the slices are added in order.
     /// So every thread builds the patches of its own pixels only, and the sums do not depend on the thread count.
+    /// An input with few channels takes the direct path (ConvKernels.Direct.cs), which sums db alongside.
     /// </remarks>
     public static void BackwardWeights<TShape>(WorkerPool pool, float* x, float* dz, float* dwt, float* db, float* partials, int rows)
         where TShape : struct, IConvShape
     {
         SpatialShape.ValidateConv<TShape>();
         int pixels = Math.Max(rows, 0) * OutPixels<TShape>();
-        int partitions = WeightPartitions(pixels);
-        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Partials = partitions == 1 ? dwt : partials, Pixels = pixels, Partitions = partitions };
+        int partitions = Direct<TShape>() ? DirectPartitions(rows, pixels) : WeightPartitions(pixels);
+        var args = new WeightsArgs { X = x, DZ = dz, DWt = dwt, Db = db, Partials = partitions == 1 ? dwt : partials, Pixels = pixels, Partitions = partitions };
         if (pixels == 0)
-            new Span<float>(dwt, Depth<TShape>() * TShape.OutChannelStride).Clear();
-        else
         {
-            pool.For(partitions, 1, &WeightPartition<TShape>, &args);
-            if (partitions > 1)
-                pool.For(Depth<TShape>() * TShape.OutChannelStride / 16, 64, &SumPartials<TShape>, &args);
+            new Span<float>(dwt, Depth<TShape>() * TShape.OutChannelStride).Clear();
+            new Span<float>(db, TShape.OutChannelStride).Clear();
+            return;
         }
+        if (Direct<TShape>())
+        {
+            pool.For(partitions, 1, &DirectWeightPartition<TShape>, &args);
+            if (partitions > 1)
+                pool.For((Depth<TShape>() + 1) * TShape.OutChannelStride / 16, 64, &DirectSumPartials<TShape>, &args);
+            return;
+        }
+        pool.For(partitions, 1, &WeightPartition<TShape>, &args);
+        if (partitions > 1)
+            pool.For(Depth<TShape>() * TShape.OutChannelStride / 16, 64, &SumPartials<TShape>, &args);
         var bias = new BiasArgs { DZ = dz, Db = db, Pixels = pixels, Stride = TShape.OutChannelStride };
         pool.For(TShape.OutChannelStride, 16, &BiasColumns, &bias);
     }
@@ -139,8 +153,9 @@ public static unsafe class ConvKernels
     private const int MaxPartitions = 16;
 
     /// <summary>Floats of the partial sums <see cref="BackwardWeights{TShape}(WorkerPool, float*, float*, float*, float*, float*, int)"/> needs for up to <paramref name="rows"/> rows.</summary>
+    /// <remarks>The direct path keeps a bias row after each partition's weights.</remarks>
     public static int WeightPartialsLength<TShape>(int rows) where TShape : struct, IConvShape
-        => WeightPartitions(Math.Max(rows, 0) * OutPixels<TShape>()) * Depth<TShape>() * TShape.OutChannelStride;
+        => WeightPartitions(Math.Max(rows, 0) * OutPixels<TShape>()) * (Depth<TShape>() + (Direct<TShape>() ? 1 : 0)) * TShape.OutChannelStride;
 
     /// <summary>
     /// Input gradient fused with the previous layer's activation derivative: dX = (the transposed convolution of dZ

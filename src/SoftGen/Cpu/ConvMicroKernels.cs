@@ -25,22 +25,31 @@ internal readonly struct K5 : IConvConstant { public static int Value => 5; }
 internal readonly struct K6 : IConvConstant { public static int Value => 6; }
 internal readonly struct K7 : IConvConstant { public static int Value => 7; }
 internal readonly struct K8 : IConvConstant { public static int Value => 8; }
+internal readonly struct K9 : IConvConstant { public static int Value => 9; }
 
 /// <summary>
 /// Register-blocked GEMM tiles for the convolution kernels: up to 8 rows by 32 columns (2 x Vector512) held in 16
 /// accumulators through the depth loop, C = A B or, with TAccumulate = K1, C += A B (so that a long reduction can run
 /// in blocks whose operands are built in cache). Each element's sum runs over p = 0..depth-1 in order whatever the
-/// tile's size, so results do not depend on tiling. Vector512 throughout: where it is not accelerated the runtime
-/// emulates it with two Vector256s.
+/// tile's size, so results do not depend on tiling. Where Vector512 is not accelerated (no AVX-512), the same GEMMs
+/// run on Vector256 tiles (ConvMicroKernels256.cs) with the same results.
 /// </summary>
-internal static unsafe class ConvMicroKernels
+internal static unsafe partial class ConvMicroKernels
 {
     public const int Rows = 8;
+
+    /// <summary>
+    /// Vector512 tiles where AVX-512 runs natively, else Vector256 tiles. Not readonly so that the tests can run the
+    /// Vector256 tiles on an AVX-512 machine too (both give the same bits, so a change mid-run changes no result).
+    /// </summary>
+    internal static bool UseVector512 = Vector512.IsHardwareAccelerated;
 
     public static void Run<TGemm, TAccumulate>(int rows, int vectors, float* a, float* b, nint strideB, float* c, int depth)
         where TGemm : struct, IConvGemm where TAccumulate : struct, IConvConstant
     {
-        if (vectors == 2)
+        if (!UseVector512)
+            Run256<TGemm, TAccumulate>(rows, vectors, a, b, strideB, c, depth);
+        else if (vectors == 2)
             Run<TGemm, K2, TAccumulate>(rows, a, b, strideB, c, depth);
         else
             Run<TGemm, K1, TAccumulate>(rows, a, b, strideB, c, depth);

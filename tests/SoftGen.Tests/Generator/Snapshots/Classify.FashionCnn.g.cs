@@ -11,9 +11,10 @@
 //   5      Dense          128 -> 10             none                1,290
 //   loss: softmax cross-entropy, label smoothing 0.1, mean over the batch
 //
-// One CPU training step: 4 forward GEMMs (each convolution a GEMM over pixel patches built in cache;
-// bias and activation fused), the pooling passes, the loss head, then backward: 4 weight-gradient GEMMs
-// and the input gradients (activation derivatives fused),
+// One CPU training step: 4 forward GEMMs (each convolution a GEMM over pixel patches built in cache,
+// or over windows read in place for a few-channel input; bias and activation fused), the pooling passes,
+// the loss head, then backward: 4 weight-gradient GEMMs and the input gradients (activation derivatives fused),
+// layers 0 and 1 (convolution, max pool) one pass each way, the convolution's output never stored,
 // then one optimizer update over the flat parameter storage (TrainerBase).
 #nullable enable
 #pragma warning disable CS1591
@@ -74,13 +75,12 @@ namespace Classify
 
             // Layer outputs A (after the activation) and gradients dZ (before it), each [BatchCapacity, stride],
             // padding columns kept at 0. Made once, in the constructor.
-            private readonly global::SoftGen.Cpu.FloatBuffer _a0;
+            // (A0 and dZ0 are not stored: layer 0 runs fused with the max pool after it.)
             private readonly global::SoftGen.Cpu.FloatBuffer _a1;
             private readonly global::SoftGen.Cpu.FloatBuffer _a2;
             private readonly global::SoftGen.Cpu.FloatBuffer _a3;
             private readonly global::SoftGen.Cpu.FloatBuffer _a4;
             private readonly global::SoftGen.Cpu.FloatBuffer _logits; // [rows, 16], 10 real columns
-            private readonly global::SoftGen.Cpu.FloatBuffer _dz0;
             private readonly global::SoftGen.Cpu.FloatBuffer _dz1;
             private readonly global::SoftGen.Cpu.FloatBuffer _dz2;
             private readonly global::SoftGen.Cpu.FloatBuffer _dz3;
@@ -98,8 +98,6 @@ namespace Classify
 
             public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)
             {
-                _a0 = AllocateBuffer(BatchCapacity * 25088);
-                _dz0 = AllocateBuffer(BatchCapacity * 25088);
                 _a1 = AllocateBuffer(BatchCapacity * 6272);
                 _dz1 = AllocateBuffer(BatchCapacity * 6272);
                 _a2 = AllocateBuffer(BatchCapacity * 12544);
@@ -144,11 +142,11 @@ namespace Classify
                 global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer2>(Pool, _a1, _dz2, Gradients + Layer2.WeightOffset, Gradients + Layer2.BiasOffset, _dw2, rows);
                 global::SoftGen.Cpu.ConvKernels.BackwardInputs<Layer2, global::SoftGen.Cpu.Identity>(Pool, _dz2, Parameters + Layer2.WeightOffset, _wr2, global::SoftGen.Cpu.FloatBuffer.Null, _a1, _dz1, rows);
 
-                // Layer 1 backward: each window's gradient goes to its (first) largest input; dZ0 = that * relu'(A0).
-                global::SoftGen.Cpu.PoolKernels.MaxBackward<Layer1, global::SoftGen.Cpu.Relu>(Pool, _dz1, _a1, global::SoftGen.Cpu.FloatBuffer.Null, _a0, _dz0, rows);
-
-                // Layer 0 backward: dW0 = sum over pixels of dZ0 (x) the input patches of X, db0 = sums of dZ0 over pixels (the inputs need no gradient).
-                global::SoftGen.Cpu.ConvKernels.BackwardWeights<Layer0>(Pool, x, _dz0, Gradients + Layer0.WeightOffset, Gradients + Layer0.BiasOffset, _dw0, rows);
+                // Layers 1 and 0 backward, fused: Z0 recomputed a band of windows at a time; each window's gradient
+                // goes to its (first) largest input, dZ0 = that * relu'(A0) (in cache, never stored);
+                // dW0 = sum over pixels of dZ0 (x) the input patches of X, db0 = sums of dZ0 over pixels (the inputs need no gradient).
+                global::SoftGen.Cpu.ConvKernels.BackwardWeightsMaxPool<Layer0, Layer1, global::SoftGen.Cpu.Relu>(Pool, x, Parameters + Layer0.WeightOffset, Parameters + Layer0.BiasOffset, _a1, _dz1,
+                    Gradients + Layer0.WeightOffset, Gradients + Layer0.BiasOffset, _dw0, rows);
 
                 return loss;
             }
@@ -171,10 +169,9 @@ namespace Classify
             /// <summary>The forward pass: each Conv2D and Dense layer is one GEMM with the bias and activation fused into its epilogue.</summary>
             private void Forward(global::SoftGen.Cpu.FloatBuffer x, int rows)
             {
-                // Layer 0: A0 = relu(conv(X, W0) + b0), 3x3 kernel, stride 1, padding 1, [rows, 1x28x28] -> [rows, 32x28x28].
-                global::SoftGen.Cpu.ConvKernels.Forward<Layer0, global::SoftGen.Cpu.Relu>(Pool, x, Parameters + Layer0.WeightOffset, Parameters + Layer0.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a0, rows);
-                // Layer 1: A1 = max over 2x2 windows of A0, [rows, 32x28x28] -> [rows, 32x14x14].
-                global::SoftGen.Cpu.PoolKernels.MaxForward<Layer1>(Pool, _a0, _a1, rows);
+                // Layers 0 and 1: A0 = relu(conv(X, W0) + b0), 3x3 kernel, stride 1, padding 1, then A1 = max over 2x2 windows of A0,
+                // [rows, 1x28x28] -> [rows, 32x14x14]: one pass, the convolution's output kept in cache, never stored.
+                global::SoftGen.Cpu.ConvKernels.ForwardMaxPool<Layer0, Layer1, global::SoftGen.Cpu.Relu>(Pool, x, Parameters + Layer0.WeightOffset, Parameters + Layer0.BiasOffset, _a1, rows);
                 // Layer 2: A2 = relu(conv(A1, W2) + b2), 3x3 kernel, stride 1, padding 1, [rows, 32x14x14] -> [rows, 64x14x14].
                 global::SoftGen.Cpu.ConvKernels.Forward<Layer2, global::SoftGen.Cpu.Relu>(Pool, _a1, Parameters + Layer2.WeightOffset, Parameters + Layer2.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a2, rows);
                 // Layer 3: A3 = max over 2x2 windows of A2, [rows, 64x14x14] -> [rows, 64x7x7].

@@ -9,9 +9,9 @@
 //   3      Conv2D 1x1     16x28x28 -> 2x28x28   none                34
 //   loss: KL(target || softmax(logits)) at each pixel, mean over the batch and the pixels
 //
-// One CPU training step: 4 forward GEMMs (each convolution a GEMM over pixel patches built in cache;
-// bias and activation fused), the loss head, then backward: 4 weight-gradient GEMMs
-// and the input gradients (activation derivatives fused),
+// One CPU training step: 4 forward GEMMs (each convolution a GEMM over pixel patches built in cache,
+// or over windows read in place for a few-channel input; bias and activation fused),
+// the loss head, then backward: 4 weight-gradient GEMMs and the input gradients (activation derivatives fused),
 // then one optimizer update over the flat parameter storage (TrainerBase).
 #nullable enable
 #pragma warning disable CS1591

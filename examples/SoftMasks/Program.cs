@@ -10,7 +10,7 @@ namespace SoftMasks;
 /// Per-pixel soft labels: from Fashion-MNIST images, targets that give each pixel a probability of being garment (the
 /// garment mask, blurred so that edges are uncertain); a fully convolutional SoftGen model learns them from noisy
 /// images with KL at every pixel. Prints the held-out per-pixel KL and writes a PNG of inputs, targets and predictions.
-///   SoftMasks [--data DIR] [--png PATH] [--train N] [--epochs N]
+///   SoftMasks [--data DIR] [--png PATH (default artifacts/softmasks.png)] [--train N] [--epochs N]
 /// </summary>
 public static class Program
 {
@@ -18,7 +18,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        string directory = "/usr/share/datasets/fashion-mnist", png = "softmasks.png";
+        string directory = "/usr/share/datasets/fashion-mnist", png = Path.Combine("artifacts", "softmasks.png");
         int trainCount = 12000, testCount = 2000, epochs = 3;
         for (int i = 0; i < args.Length; i += 2)
         {
@@ -65,6 +65,8 @@ public static class Program
             const int shown = 8;
             var probabilities = new float[shown * 2 * Side * Side];
             trainer.PredictProbabilities(testX.AsSpan(0, shown * Side * Side), probabilities, shown);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(png));
+            if (folder is not null) Directory.CreateDirectory(folder);
             WriteSheet(png, testX, testY, probabilities, shown);
             Console.WriteLine($"wrote {Path.GetFullPath(png)}: per image, the noisy input, the target P(garment) and the predicted P(garment)");
             return 0;

@@ -84,7 +84,9 @@ public sealed class ConvBehaviourTests
         e = Assert.Throws<ArgumentException>(() => t.TrainStep(x, new float[rows * 3], rows));
         Assert.Contains($"need {rows * 3 * 35}", e.Message);
         Check.BitEqual(before, TestData.Snapshot(t), "parameters after rejected steps");
-        Assert.Throws<NotSupportedException>(() => t.CalibrateTemperature(x, y));
+        // Calibration checks its targets the same way (per-pixel temperature scaling itself: PixelCalibrationTests).
+        e = Assert.Throws<ArgumentException>(() => t.CalibrateTemperature(x, bad));
+        Assert.Contains("Target row 1, pixel (y 2, x 3) sums to", e.Message);
     }
 
     [Theory]

@@ -8,8 +8,8 @@ namespace SoftGen.Generators.Emit;
 /// <summary>
 /// Emits {Model}.Gpu.g.cs when the compilation references SoftGen.Gpu: the model's ILGPU kernels (sizes as constants,
 /// 64x64 shared-memory tiles, 4x4 outputs per thread read as Float4 from k-major tiles), their launch sequence, and
-/// a module initializer that registers the program for Backend.Gpu / Backend.Auto. This file holds the program and the
-/// Dense kernels; Conv2D, pooling, dropout and the heads have their own emitters.
+/// the trainer's partial method that hands the program to Backend.Gpu / Backend.Auto. This file holds the program and
+/// the Dense kernels; Conv2D, pooling, dropout and the heads have their own emitters.
 /// </summary>
 internal static class GpuEmitter
 {
@@ -38,7 +38,15 @@ internal static class GpuEmitter
         foreach (var outer in spec.ContainingTypes)
             scopes.Add(w.Block("partial " + outer.Keyword + " " + outer.Name));
         using (w.Block("partial class " + spec.ClassName))
+        {
+            using (w.Block("partial class Trainer"))
+            {
+                w.Line("/// <summary>This program, for Backend.Gpu and Backend.Auto.</summary>");
+                w.Line("static partial void " + TrainerEmitter.GpuProgramHook + "(ref global::SoftGen.Training.DeviceProgramFactory? factory) => factory = GpuTrainingProgram.Create;");
+            }
+            w.Line();
             WriteProgram(w, spec, layers);
+        }
         for (var i = scopes.Count - 1; i >= 0; i--)
             scopes[i].Dispose();
         return w.ToString();
@@ -146,11 +154,8 @@ internal static class GpuEmitter
             w.Line("private const int Threads = " + Threads + "; // per group, every kernel");
             w.Line("private const int Tile = " + Tile + ";");
             w.Line();
-            w.Line("/// <summary>Registers this program for Trainer, before any trainer is made.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-            w.Line("internal static void Register() => global::SoftGen.Training.DevicePrograms.Register(typeof(Trainer), Create);");
-            w.Line();
-            using (w.Block("private static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
+            w.Line("/// <summary>Opens the device and makes the program; with no GPU, null (Backend.Auto) or an exception (Backend.Gpu).</summary>");
+            using (w.Block("internal static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
             {
                 w.Line("var device = global::SoftGen.Gpu.GpuDevice.Open(required);");
                 w.Line("if (device is null) return null;");

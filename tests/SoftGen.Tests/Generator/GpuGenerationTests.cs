@@ -36,6 +36,16 @@ public class GpuGenerationTests
     }
 
     [Fact]
+    public void The_header_states_the_runtime_tile_rule()
+    {
+        var (_, sources, _) = GeneratorHarness.Run("using SoftGen;\n" + string.Format(Model, "public"), gpu: true);
+        var gpu = sources.Single(s => s.HintName == "M.Gpu.g.cs").SourceText.ToString();
+        Assert.Contains("at least " + SoftGen.Gpu.GpuProgram.MinGroupsPerMultiprocessor + " groups per multiprocessor", gpu);
+        Assert.Contains("if (UseLargeTiles(rowTiles * 1)) _forward0(", gpu);
+        Assert.Contains("else _forward0Small(", gpu);
+    }
+
+    [Fact]
     public void Without_SoftGen_Gpu_only_the_trainer_is_emitted()
     {
         var (diagnostics, sources, errors) = GeneratorHarness.Run("using SoftGen;\n" + string.Format(Model, "public"));

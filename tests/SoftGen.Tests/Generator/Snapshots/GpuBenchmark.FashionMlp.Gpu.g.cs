@@ -3,14 +3,26 @@
 //
 // The GPU program (ILGPU). One training step is 8 kernel launches (2L - f + 2 + c for L = 3 layers, the first with parameters at f = 0, c = 0 Conv2D):
 //   3 forward kernels      one per layer: Dense, Dense, Dense
-//                        (Dense and Conv2D: a 64x64-tile GEMM, implicit for Conv2D, with the bias and activation in its epilogue)
+//                        (Dense and Conv2D: a tiled GEMM, implicit for Conv2D, with the bias and activation in its epilogue)
 //   1 head kernel          per-row loss and dLogits in one pass, the mean reduced in shared memory
 //   3 backward kernels     one per layer from f on: Dense and Conv2D give dW with db fused (the bias as an
 //                        extra input row of ones) and, in the same launch, dA_prev = dZ W times act'(prev);
 //   1 optimizer kernel     over the flat parameter buffer and flat moment buffers (SoftGen.Gpu)
 // Copies per step: the batch in, the loss (one float) out. Prediction: 3 forward kernels and a softmax kernel.
-// Each GEMM: 256 threads per group (16 x 16), each accumulating a 4 x 4 block in registers; both shared tiles are
-// k-major [16][68] (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
+// Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
+// (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
+// Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
+//   64x64 tiles (16 x 16 threads, k-steps of 16) when they make at least 2 groups per multiprocessor of the device,
+//   else 32x32 tiles, four times the groups: 4 slices of 8 x 8 threads, each slice taking 8 of every 32 k-steps; slices 1-3
+//   hand their sums to slice 0 through shared memory, which adds them in a fixed order and stores (no extra launch).
+//   Groups per launch (a backward launch: dW's tiles, then dZ_prev's):
+//                         64x64                               32x32
+//     layer 0 forward     ceil(rows / 64) x 8                 ceil(rows / 32) x 16
+//     layer 0 backward    104                                 400
+//     layer 1 forward     ceil(rows / 64) x 4                 ceil(rows / 32) x 8
+//     layer 1 backward    36 + ceil(rows / 64) x 8            136 + ceil(rows / 32) x 16
+//     layer 2 forward     ceil(rows / 64) x 1                 ceil(rows / 32) x 1
+//     layer 2 backward    5 + ceil(rows / 64) x 4             9 + ceil(rows / 32) x 8
 #nullable enable
 #pragma warning disable CS1591
 
@@ -38,7 +50,7 @@ namespace GpuBenchmark
         internal sealed class GpuTrainingProgram : global::SoftGen.Gpu.GpuProgram
         {
             private const int Threads = 256; // per group, every kernel
-            private const int Tile = 64;
+            private const int Tile = 64, SmallTile = 32;
 
             /// <summary>Opens the device and makes the program; with no GPU, null (Backend.Auto) or an exception (Backend.Gpu).</summary>
             internal static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)
@@ -58,10 +70,16 @@ namespace GpuBenchmark
             private readonly View _dz2; // dLogits
             private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward0;
             private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward0;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward0Small;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward0Small;
             private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward1;
             private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward1;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward1Small;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward1Small;
             private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward2;
             private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward2;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward2Small;
+            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward2Small;
             private readonly global::System.Action<Stream, Config, View, View, View, View, int> _head;
             private readonly global::System.Action<Stream, Config, View, View, int> _probabilities;
 
@@ -75,10 +93,16 @@ namespace GpuBenchmark
                 _dz2 = AllocateBuffer((long)BatchCapacity * 10).View;
                 _forward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward0);
                 _backward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward0);
+                _forward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward0Small);
+                _backward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward0Small);
                 _forward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward1);
                 _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward1);
+                _forward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward1Small);
+                _backward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward1Small);
                 _forward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward2);
                 _backward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward2);
+                _forward2Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward2Small);
+                _backward2Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward2Small);
                 _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Head);
                 _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, Probabilities);
             }
@@ -90,25 +114,31 @@ namespace GpuBenchmark
 
             protected override void LaunchForward(int rows, bool training, long step)
             {
-                int rowTiles = (rows + Tile - 1) / Tile;
-                _forward0(Stream, new Config(rowTiles * 8, Threads), Inputs, Parameters, _a0, _a0, rows);
-                _forward1(Stream, new Config(rowTiles * 4, Threads), _a0, Parameters, _a1, _a1, rows);
-                _forward2(Stream, new Config(rowTiles * 1, Threads), _a1, Parameters, _a2, _a2, rows);
+                int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
+                if (UseLargeTiles(rowTiles * 8)) _forward0(Stream, new Config(rowTiles * 8, Threads), Inputs, Parameters, _a0, _a0, rows);
+                else _forward0Small(Stream, new Config(smallRowTiles * 16, Threads), Inputs, Parameters, _a0, _a0, rows);
+                if (UseLargeTiles(rowTiles * 4)) _forward1(Stream, new Config(rowTiles * 4, Threads), _a0, Parameters, _a1, _a1, rows);
+                else _forward1Small(Stream, new Config(smallRowTiles * 8, Threads), _a0, Parameters, _a1, _a1, rows);
+                if (UseLargeTiles(rowTiles * 1)) _forward2(Stream, new Config(rowTiles * 1, Threads), _a1, Parameters, _a2, _a2, rows);
+                else _forward2Small(Stream, new Config(smallRowTiles * 1, Threads), _a1, Parameters, _a2, _a2, rows);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
-                int rowTiles = (rows + Tile - 1) / Tile;
+                int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 _head(Stream, new Config(1, Threads), _a2, Targets, _dz2, Loss, rows);
-                _backward2(Stream, new Config(5 + rowTiles * 4, Threads), _a1, _a1, Parameters, _dz2, Gradients, _dz1, rows, 5);
-                _backward1(Stream, new Config(36 + rowTiles * 8, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 36);
-                _backward0(Stream, new Config(104, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 104);
+                if (UseLargeTiles(5 + rowTiles * 4)) _backward2(Stream, new Config(5 + rowTiles * 4, Threads), _a1, _a1, Parameters, _dz2, Gradients, _dz1, rows, 5);
+                else _backward2Small(Stream, new Config(9 + smallRowTiles * 8, Threads), _a1, _a1, Parameters, _dz2, Gradients, _dz1, rows, 9);
+                if (UseLargeTiles(36 + rowTiles * 8)) _backward1(Stream, new Config(36 + rowTiles * 8, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 36);
+                else _backward1Small(Stream, new Config(136 + smallRowTiles * 16, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 136);
+                if (UseLargeTiles(104)) _backward0(Stream, new Config(104, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 104);
+                else _backward0Small(Stream, new Config(400, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 400);
             }
 
             protected override void LaunchProbabilities(int rows) =>
                 _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a2, Output, rows);
 
-            /// <summary>Layer 0 forward: A0 = relu(X W0^T + b0), [rows, 784] -> [rows, 512]; Wt at 0 ([784, 512]), b at 401408.</summary>
+            /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0), [rows, 784] -> [rows, 512]; Wt at 0 ([784, 512]), b at 401408.</summary>
             private static void Forward0(View x, View p, View z, View a, int rows)
             {
                 const int K = 784, N = 512, NTiles = 8, WOffset = 0, BOffset = 401408, WStride = 512;
@@ -296,7 +326,162 @@ namespace GpuBenchmark
                 }
             }
 
-            /// <summary>Layer 1 forward: A1 = relu(A0 W1^T + b1), [rows, 512] -> [rows, 256]; Wt at 401920 ([512, 256]), b at 532992.</summary>
+            /// <summary>Layer 0 forward in 32x32 tiles: A0 = relu(X W0^T + b0), [rows, 784] -> [rows, 512]; Wt at 0 ([784, 512]), b at 401408.</summary>
+            private static void Forward0Small(View x, View p, View z, View a, int rows)
+            {
+                const int K = 784, N = 512, NTiles = 16, WOffset = 0, BOffset = 401408, WStride = 512;
+                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                for (int k0 = 0; k0 < K; k0 += 32)
+                {
+                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
+                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    KGroup.Barrier();
+                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                    {
+                        var av = As4[(sliceSteps + 0 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 36 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 72 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 108 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 144 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 180 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 216 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 252 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    KGroup.Barrier();
+                }
+                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
+                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                if (slice > 0)
+                {
+                    int o = (slice - 1) * 1024 + t % 64;
+                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                }
+                KGroup.Barrier();
+                if (slice == 0)
+                {
+                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                    if (row0 + tr + 0 < rows)
+                    {
+                        int r = row0 + tr + 0;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 1 < rows)
+                    {
+                        int r = row0 + tr + 1;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 2 < rows)
+                    {
+                        int r = row0 + tr + 2;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 3 < rows)
+                    {
+                        int r = row0 + tr + 3;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                }
+            }
+
+            /// <summary>Layer 1 forward in 64x64 tiles: A1 = relu(A0 W1^T + b1), [rows, 512] -> [rows, 256]; Wt at 401920 ([512, 256]), b at 532992.</summary>
             private static void Forward1(View x, View p, View z, View a, int rows)
             {
                 const int K = 512, N = 256, NTiles = 4, WOffset = 401920, BOffset = 532992, WStride = 256;
@@ -484,7 +669,162 @@ namespace GpuBenchmark
                 }
             }
 
-            /// <summary>Layer 2 forward: A2 = A1 W2^T + b2, [rows, 256] -> [rows, 10]; Wt at 533248 ([256, 16]), b at 537344.</summary>
+            /// <summary>Layer 1 forward in 32x32 tiles: A1 = relu(A0 W1^T + b1), [rows, 512] -> [rows, 256]; Wt at 401920 ([512, 256]), b at 532992.</summary>
+            private static void Forward1Small(View x, View p, View z, View a, int rows)
+            {
+                const int K = 512, N = 256, NTiles = 8, WOffset = 401920, BOffset = 532992, WStride = 256;
+                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                for (int k0 = 0; k0 < K; k0 += 32)
+                {
+                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
+                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    KGroup.Barrier();
+                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                    {
+                        var av = As4[(sliceSteps + 0 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 36 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 72 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 108 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 144 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 180 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 216 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 252 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    KGroup.Barrier();
+                }
+                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
+                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                if (slice > 0)
+                {
+                    int o = (slice - 1) * 1024 + t % 64;
+                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                }
+                KGroup.Barrier();
+                if (slice == 0)
+                {
+                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                    if (row0 + tr + 0 < rows)
+                    {
+                        int r = row0 + tr + 0;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 1 < rows)
+                    {
+                        int r = row0 + tr + 1;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 2 < rows)
+                    {
+                        int r = row0 + tr + 2;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                    if (row0 + tr + 3 < rows)
+                    {
+                        int r = row0 + tr + 3;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
+                    }
+                }
+            }
+
+            /// <summary>Layer 2 forward in 64x64 tiles: A2 = A1 W2^T + b2, [rows, 256] -> [rows, 10]; Wt at 533248 ([256, 16]), b at 537344.</summary>
             private static void Forward2(View x, View p, View z, View a, int rows)
             {
                 const int K = 256, N = 10, NTiles = 1, WOffset = 533248, BOffset = 537344, WStride = 16;
@@ -672,6 +1012,161 @@ namespace GpuBenchmark
                 }
             }
 
+            /// <summary>Layer 2 forward in 32x32 tiles: A2 = A1 W2^T + b2, [rows, 256] -> [rows, 10]; Wt at 533248 ([256, 16]), b at 537344.</summary>
+            private static void Forward2Small(View x, View p, View z, View a, int rows)
+            {
+                const int K = 256, N = 10, NTiles = 1, WOffset = 533248, BOffset = 537344, WStride = 16;
+                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                for (int k0 = 0; k0 < K; k0 += 32)
+                {
+                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
+                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
+                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
+                    KGroup.Barrier();
+                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                    {
+                        var av = As4[(sliceSteps + 0 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 36 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 72 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 108 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 144 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 180 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 216 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    {
+                        var av = As4[(sliceSteps + 252 + tr) / 4];
+                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                    }
+                    KGroup.Barrier();
+                }
+                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
+                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                if (slice > 0)
+                {
+                    int o = (slice - 1) * 1024 + t % 64;
+                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                }
+                KGroup.Barrier();
+                if (slice == 0)
+                {
+                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                    if (row0 + tr + 0 < rows)
+                    {
+                        int r = row0 + tr + 0;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = zv; } }
+                    }
+                    if (row0 + tr + 1 < rows)
+                    {
+                        int r = row0 + tr + 1;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = zv; } }
+                    }
+                    if (row0 + tr + 2 < rows)
+                    {
+                        int r = row0 + tr + 2;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = zv; } }
+                    }
+                    if (row0 + tr + 3 < rows)
+                    {
+                        int r = row0 + tr + 3;
+                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = zv; } }
+                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = zv; } }
+                    }
+                }
+            }
+
             /// <summary>
             /// The head: softmax cross-entropy, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
@@ -738,7 +1233,7 @@ namespace GpuBenchmark
             }
 
             /// <summary>
-            /// Layer 2 backward. Groups 0..weightTiles-1: dWt = X^T dZ over rows [257, 10], where row 256 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// Layer 2 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [257, 10], where row 256 of X^T is all ones, so that it gives db (stored right after Wt).
             /// The other groups: dZ_prev = (dZ W) * act'(layer 1), [rows, 10] x [10, 256].
             /// </summary>
             private static void Backward2(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
@@ -1115,7 +1610,316 @@ namespace GpuBenchmark
             }
 
             /// <summary>
-            /// Layer 1 backward. Groups 0..weightTiles-1: dWt = X^T dZ over rows [513, 256], where row 512 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// Layer 2 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [257, 10], where row 256 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// The other groups: dZ_prev = (dZ W) * act'(layer 1), [rows, 10] x [10, 256].
+            /// </summary>
+            private static void Backward2Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
+            {
+                const int K = 256, N = 10, WOffset = 533248, WStride = 16;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                int tile = KGrid.IdxX;
+                if (tile < weightTiles)
+                {
+                    const int NTiles = 1;
+                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
+                    for (int k0 = 0; k0 < rows; k0 += 32)
+                    {
+                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
+                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        KGroup.Barrier();
+                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                        {
+                            var av = As4[(sliceSteps + 0 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 36 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 72 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 108 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 144 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 180 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 216 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 252 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        KGroup.Barrier();
+                    }
+                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                    if (slice > 0)
+                    {
+                        int o = (slice - 1) * 1024 + t % 64;
+                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                    }
+                    KGroup.Barrier();
+                    if (slice == 0)
+                    {
+                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                        if (row0 + tr + 0 < K + 1)
+                        {
+                            int r = row0 + tr + 0;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
+                        }
+                        if (row0 + tr + 1 < K + 1)
+                        {
+                            int r = row0 + tr + 1;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
+                        }
+                        if (row0 + tr + 2 < K + 1)
+                        {
+                            int r = row0 + tr + 2;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
+                        }
+                        if (row0 + tr + 3 < K + 1)
+                        {
+                            int r = row0 + tr + 3;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
+                        }
+                    }
+                }
+                else
+                {
+                    const int ITiles = 8;
+                    tile -= weightTiles;
+                    int row0 = tile / ITiles * SmallTile, col0 = tile % ITiles * SmallTile; // row: batch row, column: input index i
+                    for (int k0 = 0; k0 < N; k0 += 32)
+                    {
+                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
+                        { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = col0 + (t / 32 + 0), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 8), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 8)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 16), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 24), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 24)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        KGroup.Barrier();
+                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                        {
+                            var av = As4[(sliceSteps + 0 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 36 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 72 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 108 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 144 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 180 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 216 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 252 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        KGroup.Barrier();
+                    }
+                    // Epilogue: times the derivative of layer 1's activation (ReLU).
+                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                    if (slice > 0)
+                    {
+                        int o = (slice - 1) * 1024 + t % 64;
+                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                    }
+                    KGroup.Barrier();
+                    if (slice == 0)
+                    {
+                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                        if (row0 + tr + 0 < rows)
+                        {
+                            int r = row0 + tr + 0;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 1 < rows)
+                        {
+                            int r = row0 + tr + 1;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 2 < rows)
+                        {
+                            int r = row0 + tr + 2;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 3 < rows)
+                        {
+                            int r = row0 + tr + 3;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                    }
+                }
+            }
+
+            /// <summary>
+            /// Layer 1 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [513, 256], where row 512 of X^T is all ones, so that it gives db (stored right after Wt).
             /// The other groups: dZ_prev = (dZ W) * act'(layer 0), [rows, 256] x [256, 512].
             /// </summary>
             private static void Backward1(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
@@ -1492,7 +2296,316 @@ namespace GpuBenchmark
             }
 
             /// <summary>
-            /// Layer 0 backward. Groups 0..weightTiles-1: dWt = X^T dZ over rows [785, 512], where row 784 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// Layer 1 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [513, 256], where row 512 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// The other groups: dZ_prev = (dZ W) * act'(layer 0), [rows, 256] x [256, 512].
+            /// </summary>
+            private static void Backward1Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
+            {
+                const int K = 512, N = 256, WOffset = 401920, WStride = 256;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                int tile = KGrid.IdxX;
+                if (tile < weightTiles)
+                {
+                    const int NTiles = 8;
+                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
+                    for (int k0 = 0; k0 < rows; k0 += 32)
+                    {
+                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
+                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        KGroup.Barrier();
+                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                        {
+                            var av = As4[(sliceSteps + 0 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 36 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 72 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 108 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 144 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 180 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 216 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 252 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        KGroup.Barrier();
+                    }
+                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                    if (slice > 0)
+                    {
+                        int o = (slice - 1) * 1024 + t % 64;
+                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                    }
+                    KGroup.Barrier();
+                    if (slice == 0)
+                    {
+                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                        if (row0 + tr + 0 < K + 1)
+                        {
+                            int r = row0 + tr + 0;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
+                        }
+                        if (row0 + tr + 1 < K + 1)
+                        {
+                            int r = row0 + tr + 1;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
+                        }
+                        if (row0 + tr + 2 < K + 1)
+                        {
+                            int r = row0 + tr + 2;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
+                        }
+                        if (row0 + tr + 3 < K + 1)
+                        {
+                            int r = row0 + tr + 3;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
+                        }
+                    }
+                }
+                else
+                {
+                    const int ITiles = 16;
+                    tile -= weightTiles;
+                    int row0 = tile / ITiles * SmallTile, col0 = tile % ITiles * SmallTile; // row: batch row, column: input index i
+                    for (int k0 = 0; k0 < N; k0 += 32)
+                    {
+                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
+                        { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < N ? dz[m * N + k] : 0f; }
+                        { int m = col0 + (t / 32 + 0), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 8), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 8)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 16), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        { int m = col0 + (t / 32 + 24), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 24)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
+                        KGroup.Barrier();
+                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                        {
+                            var av = As4[(sliceSteps + 0 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 36 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 72 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 108 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 144 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 180 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 216 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 252 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        KGroup.Barrier();
+                    }
+                    // Epilogue: times the derivative of layer 0's activation (ReLU).
+                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                    if (slice > 0)
+                    {
+                        int o = (slice - 1) * 1024 + t % 64;
+                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                    }
+                    KGroup.Barrier();
+                    if (slice == 0)
+                    {
+                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                        if (row0 + tr + 0 < rows)
+                        {
+                            int r = row0 + tr + 0;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 1 < rows)
+                        {
+                            int r = row0 + tr + 1;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 2 < rows)
+                        {
+                            int r = row0 + tr + 2;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                        if (row0 + tr + 3 < rows)
+                        {
+                            int r = row0 + tr + 3;
+                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
+                        }
+                    }
+                }
+            }
+
+            /// <summary>
+            /// Layer 0 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [785, 512], where row 784 of X^T is all ones, so that it gives db (stored right after Wt).
             /// </summary>
             private static void Backward0(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
             {
@@ -1681,6 +2794,167 @@ namespace GpuBenchmark
                         { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
                         { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
                         { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
+                    }
+                }
+            }
+
+            /// <summary>
+            /// Layer 0 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [785, 512], where row 784 of X^T is all ones, so that it gives db (stored right after Wt).
+            /// </summary>
+            private static void Backward0Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
+            {
+                const int K = 784, N = 512, WOffset = 0, WStride = 512;
+                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
+                var Bs = KShared.Allocate<float>(1152);
+                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
+                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
+                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
+                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
+                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                int tile = KGrid.IdxX;
+                if (tile < weightTiles)
+                {
+                    const int NTiles = 16;
+                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
+                    for (int k0 = 0; k0 < rows; k0 += 32)
+                    {
+                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
+                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
+                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
+                        KGroup.Barrier();
+                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
+                        {
+                            var av = As4[(sliceSteps + 0 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 36 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 72 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 108 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 144 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 180 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 216 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        {
+                            var av = As4[(sliceSteps + 252 + tr) / 4];
+                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
+                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
+                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
+                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
+                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
+                        }
+                        KGroup.Barrier();
+                    }
+                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
+                    if (slice > 0)
+                    {
+                        int o = (slice - 1) * 1024 + t % 64;
+                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
+                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
+                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
+                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
+                    }
+                    KGroup.Barrier();
+                    if (slice == 0)
+                    {
+                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
+                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
+                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
+                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
+                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
+                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
+                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
+                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
+                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
+                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
+                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
+                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
+                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
+                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
+                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
+                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
+                        if (row0 + tr + 0 < K + 1)
+                        {
+                            int r = row0 + tr + 0;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
+                        }
+                        if (row0 + tr + 1 < K + 1)
+                        {
+                            int r = row0 + tr + 1;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
+                        }
+                        if (row0 + tr + 2 < K + 1)
+                        {
+                            int r = row0 + tr + 2;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
+                        }
+                        if (row0 + tr + 3 < K + 1)
+                        {
+                            int r = row0 + tr + 3;
+                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
+                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
+                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
+                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
+                        }
                     }
                 }
             }

@@ -47,6 +47,18 @@ public sealed partial class GpuProgramHookTests
     }
 
     [Fact]
+    public void A_trainer_without_a_GPU_program_runs_Auto_on_the_CPU_and_says_what_Gpu_needs()
+    {
+        // The constructor without a DeviceProgramFactory is what a model in a project without SoftGen.Gpu amounts to.
+        var options = new TrainerOptions { BatchSize = 4, ThreadCount = 1 };
+        using var auto = new SoftGen.Tests.Training.LinearTrainer(options with { Backend = Backend.Auto });
+        Assert.Equal(Backend.Cpu, auto.Backend);
+        Assert.Equal(0, auto.LaunchesPerStep);
+        var e = Assert.Throws<NotSupportedException>(() => new SoftGen.Tests.Training.LinearTrainer(options with { Backend = Backend.Gpu }));
+        Assert.Contains("Backend.Gpu needs the GPU runtime: add a reference to SoftGen.Gpu to the project that declares Tests.Linear", e.Message);
+    }
+
+    [Fact]
     public void A_model_in_a_private_type_gets_its_GPU_program_too()
     {
         TrainerBase gpu;

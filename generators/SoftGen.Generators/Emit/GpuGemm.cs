@@ -13,7 +13,7 @@ namespace SoftGen.Generators.Emit;
 /// </summary>
 internal sealed class GemmShape
 {
-    public static readonly GemmShape Large = new(tile: 64, step: 16, slices: 1, suffix: "", tileName: "Tile");
+    public static readonly GemmShape Large = new(tile: GpuGemm.Tile, step: GpuGemm.Step, slices: 1, suffix: "", tileName: "Tile");
     public static readonly GemmShape Small = new(tile: 32, step: 32, slices: 4, suffix: "Small", tileName: "SmallTile");
 
     private GemmShape(int tile, int step, int slices, string suffix, string tileName)
@@ -60,8 +60,8 @@ internal sealed class GemmShape
 /// </summary>
 internal static class GpuGemm
 {
-    // Large's geometry, which Conv2D's emitter uses directly.
-    public const int Tile = 64, Step = 16, Micro = 4, Threads = 256, Padded = Tile + 4;
+    // Large's geometry, which Conv2D's emitter uses directly; every shape's threads and micro-tile.
+    public const int Tile = 64, Step = 16, Micro = 4, Threads = 256;
 
     /// <summary>
     /// The tile rule of the Dense GEMMs, which the runtime applies at every launch (GpuProgram.UseLargeTiles): 64 x 64

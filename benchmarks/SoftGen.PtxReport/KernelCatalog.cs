@@ -23,7 +23,7 @@ internal static class KernelCatalog
     /// <summary>
     /// The kernels of <paramref name="model"/>'s generated GpuTrainingProgram, in declaration order. The generated class
     /// loads them with KernelLoaders.LoadKernel and a KernelConfig (explicitly grouped); its other static methods
-    /// are the registration hook and scalar math helpers, which return a value or take no arguments.
+    /// are the program's factory and scalar math helpers, which return a value.
     /// </summary>
     public static IReadOnlyList<KernelSource> GeneratedKernels(Type model)
     {

@@ -92,23 +92,40 @@ public sealed class GpuDevice : IDisposable
 /// <summary>The testing hook: runs the GPU backend on ILGPU's CPU accelerator, so that CI checks the generated kernels.</summary>
 public static class GpuTesting
 {
-    private static readonly AsyncLocal<bool> Requested = new();
+    private static readonly AsyncLocal<(bool Cpu, GemmTiles Tiles)> Requested = new();
 
-    internal static bool CpuAcceleratorRequested => Requested.Value;
+    internal static bool CpuAcceleratorRequested => Requested.Value.Cpu;
+
+    /// <summary>The tile shape a program made now takes for its Dense GEMMs (outside a scope: by the rule).</summary>
+    internal static GemmTiles RequestedTiles => Requested.Value.Tiles;
 
     /// <summary>
     /// Until the returned scope is disposed, trainers made with <see cref="Backend.Gpu"/> on this thread (and its async
-    /// flow) run on ILGPU's CPU accelerator with groups of 256 threads. <see cref="Backend.Auto"/> is not affected.
+    /// flow) run on ILGPU's CPU accelerator with groups of 256 threads, their Dense GEMMs in <paramref name="tiles"/>
+    /// (the rule picks 64 x 64 on that one-multiprocessor accelerator). <see cref="Backend.Auto"/> is not affected.
     /// </summary>
-    public static IDisposable UseCpuAccelerator()
+    public static IDisposable UseCpuAccelerator(GemmTiles tiles = GemmTiles.ByRule)
     {
-        bool previous = Requested.Value;
-        Requested.Value = true;
+        if (!Enum.IsDefined(tiles))
+            throw new ArgumentOutOfRangeException(nameof(tiles), tiles, "tiles must be ByRule, Large or Small.");
+        var previous = Requested.Value;
+        Requested.Value = (true, tiles);
         return new Scope(previous);
     }
 
-    private sealed class Scope(bool previous) : IDisposable
+    private sealed class Scope((bool, GemmTiles) previous) : IDisposable
     {
         public void Dispose() => Requested.Value = previous;
     }
+}
+
+/// <summary>The tile shape of the generated Dense GEMM launches, for tests (<see cref="GpuTesting.UseCpuAccelerator"/>).</summary>
+public enum GemmTiles
+{
+    /// <summary>Per launch by the rule of <c>GpuProgram.UseLargeTiles</c>.</summary>
+    ByRule,
+    /// <summary>Always 64 x 64 tiles.</summary>
+    Large,
+    /// <summary>Always 32 x 32 tiles (4 slices of 64 threads over k).</summary>
+    Small,
 }

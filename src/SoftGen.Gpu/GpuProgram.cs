@@ -38,7 +38,28 @@ public abstract unsafe class GpuProgram : DeviceProgram
         _output = Allocate(a, (long)BatchCapacity * _classes);
         _loss = Allocate(a, 1);
         _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
+        _minLargeTileGroups = MinGroupsPerMultiprocessor * Math.Max(a.NumMultiprocessors, 1);
+        _tiles = GpuTesting.RequestedTiles;
     }
+
+    /// <summary>The tile rule's threshold: 64 x 64 tiles need this many groups per multiprocessor (the generator's GpuGemm states it too).</summary>
+    public const int MinGroupsPerMultiprocessor = 2;
+
+    private readonly int _minLargeTileGroups;
+    private readonly GemmTiles _tiles;
+
+    /// <summary>
+    /// The tile rule of every generated Dense GEMM launch: 64 x 64 tiles when the launch makes at least
+    /// <see cref="MinGroupsPerMultiprocessor"/> groups of them per multiprocessor of the device (the work spreads over
+    /// every multiprocessor, with a second group to hide latency), else 32 x 32 tiles, which make four times the
+    /// groups. <paramref name="largeTileGroups"/>: the launch's groups in 64 x 64 tiles.
+    /// </summary>
+    protected bool UseLargeTiles(int largeTileGroups) => _tiles switch
+    {
+        GemmTiles.Large => true,
+        GemmTiles.Small => false,
+        _ => largeTileGroups >= _minLargeTileGroups,
+    };
 
     protected Accelerator Accelerator => _device.Accelerator;
     protected AcceleratorStream Stream => _device.Accelerator.DefaultStream;

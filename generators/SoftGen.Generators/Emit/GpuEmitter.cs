@@ -8,8 +8,8 @@ namespace SoftGen.Generators.Emit;
 /// <summary>
 /// Emits {Model}.Gpu.g.cs when the compilation references SoftGen.Gpu: the model's ILGPU kernels (sizes as constants,
 /// 64x64 shared-memory tiles, 4x4 outputs per thread read as Float4 from k-major tiles), their launch sequence, and
-/// a module initializer that registers the program for Backend.Gpu / Backend.Auto. This file holds the program and the
-/// Dense kernels; Conv2D, pooling, dropout and the heads have their own emitters.
+/// the trainer's partial method that hands the program to Backend.Gpu / Backend.Auto. This file holds the program and
+/// the Dense kernels; Conv2D, pooling, dropout and the heads have their own emitters.
 /// </summary>
 internal static class GpuEmitter
 {
@@ -38,7 +38,15 @@ internal static class GpuEmitter
         foreach (var outer in spec.ContainingTypes)
             scopes.Add(w.Block("partial " + outer.Keyword + " " + outer.Name));
         using (w.Block("partial class " + spec.ClassName))
+        {
+            using (w.Block("partial class Trainer"))
+            {
+                w.Line("/// <summary>This program, for Backend.Gpu and Backend.Auto.</summary>");
+                w.Line("static partial void " + TrainerEmitter.GpuProgramHook + "(ref global::SoftGen.Training.DeviceProgramFactory? factory) => factory = GpuTrainingProgram.Create;");
+            }
+            w.Line();
             WriteProgram(w, spec, layers);
+        }
         for (var i = scopes.Count - 1; i >= 0; i--)
             scopes[i].Dispose();
         return w.ToString();
@@ -55,7 +63,7 @@ internal static class GpuEmitter
         w.Line("// The GPU program (ILGPU). One training step is " + LaunchesPerStep(spec, layers) + " kernel launches (2L - f + 2 + c" + (spec.PerPixel ? " + 1" : "")
             + " for L = " + l + " layers, the first with parameters at f = " + first + ", c = " + convs + " Conv2D" + (spec.PerPixel ? ", a per-pixel head" : "") + "):");
         w.Line("//   " + l + " forward kernel" + (l == 1 ? " " : "s") + "      one per layer: " + string.Join(", ", layers.Select(Describe.LayerKindText)));
-        w.Line("//                        (Dense and Conv2D: a 64x64-tile GEMM, implicit for Conv2D, with the bias and activation in its epilogue)");
+        w.Line("//                        (Dense and Conv2D: a tiled GEMM, implicit for Conv2D, with the bias and activation in its epilogue)");
         if (spec.PerPixel)
         {
             w.Line("//   2 head kernels         per-pixel loss and dLogits in one pass over up to " + GpuHeadEmitter.MaxPixelGroups
@@ -75,8 +83,10 @@ internal static class GpuEmitter
         w.Line("// Copies per step: the batch in, the loss (one float) out. Prediction: " + l + " forward kernels and a "
             + (spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy ? "sigmoid" : "softmax") + " kernel"
             + (spec.PerPixel ? " (logits: a kernel that writes them NCHW)." : "."));
-        w.Line("// Each GEMM: 256 threads per group (16 x 16), each accumulating a 4 x 4 block in registers; both shared tiles are");
-        w.Line("// k-major [16][68] (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.");
+        w.Line("// Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major");
+        w.Line("// (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.");
+        if (layers.Any(x => x.Kind == LayerKind.Dense))
+            WriteTileRule(w, layers, first);
         if (!denseOnly)
         {
             w.Line("// Images are stored as on the CPU backend, [rows, pixels, channel stride] (NHWC, padding channels 0), so that the");
@@ -96,11 +106,39 @@ internal static class GpuEmitter
         w.Line();
     }
 
+    /// <summary>The header's account of the Dense GEMMs' two tile shapes, the rule between them, and each launch's groups.</summary>
+    private static void WriteTileRule(SourceWriter w, IReadOnlyList<LayerPlan> layers, int first)
+    {
+        GemmShape large = GemmShape.Large, small = GemmShape.Small;
+        w.Line("// Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):");
+        w.Line("//   " + large.Text + " tiles (16 x 16 threads, k-steps of " + large.Step + ") when they make at least " + GpuGemm.MinGroupsPerMultiprocessor
+            + " groups per multiprocessor of the device,");
+        w.Line("//   else " + small.Text + " tiles, four times the groups: 4 slices of 8 x 8 threads, each slice taking " + small.StepsPerSlice + " of every "
+            + small.Step + " k-steps; slices 1-3");
+        w.Line("//   hand their sums to slice 0 through shared memory, which adds them in a fixed order and stores (no extra launch).");
+        w.Line("//   Groups per launch (a backward launch: dW's tiles, then dZ_prev's):");
+        w.Line("//     " + "".PadRight(20) + large.Text.PadRight(36) + small.Text);
+        foreach (var l in layers.Where(x => x.Kind == LayerKind.Dense))
+        {
+            string Forward(GemmShape s) => "ceil(rows / " + s.Tile + ") x " + s.Tiles(l.Out);
+            string Backward(GemmShape s)
+            {
+                var (weightTiles, _) = DenseBackwardGroups(l, l.Index > first, s, "");
+                return l.Index > first ? weightTiles + " + ceil(rows / " + s.Tile + ") x " + s.Tiles(l.In) : Describe.Int(weightTiles);
+            }
+            w.Line("//     " + ("layer " + l.Index + " forward").PadRight(20) + Forward(large).PadRight(36) + Forward(small));
+            w.Line("//     " + ("layer " + l.Index + " backward").PadRight(20) + Backward(large).PadRight(36) + Backward(small));
+        }
+    }
+
     /// <summary>A kernel of the program: the method, its launcher field, and its parameter types after the config.</summary>
     private sealed record Kernel(string Method, string[] Types)
     {
         public string Field => "_" + char.ToLowerInvariant(Method[0]) + Method.Substring(1);
     }
+
+    /// <summary>Each Dense GEMM comes in both shapes; the launch picks one (see the file header).</summary>
+    private static readonly GemmShape[] DenseShapes = { GemmShape.Large, GemmShape.Small };
 
     private static readonly string[] GemmForward = { "View", "View", "View", "View", "int" };
     private static readonly string[] GemmBackward = { "View", "View", "View", "View", "View", "View", "int", "int" }; // Dense
@@ -110,8 +148,11 @@ internal static class GpuEmitter
         switch (l.Kind)
         {
             case LayerKind.Dense:
-                yield return new Kernel("Forward" + l.Index, GemmForward);
-                yield return new Kernel("Backward" + l.Index, GemmBackward);
+                foreach (var shape in DenseShapes)
+                {
+                    yield return new Kernel("Forward" + l.Index + shape.Suffix, GemmForward);
+                    yield return new Kernel("Backward" + l.Index + shape.Suffix, GemmBackward);
+                }
                 break;
             case LayerKind.Conv2D:
                 yield return new Kernel("Forward" + l.Index, GemmForward);
@@ -144,13 +185,12 @@ internal static class GpuEmitter
         using (w.Block("internal sealed class GpuTrainingProgram : global::SoftGen.Gpu.GpuProgram"))
         {
             w.Line("private const int Threads = " + Threads + "; // per group, every kernel");
-            w.Line("private const int Tile = " + Tile + ";");
+            w.Line(layers.Any(l => l.Kind == LayerKind.Dense)
+                ? "private const int Tile = " + Tile + ", SmallTile = " + GemmShape.Small.Tile + ";"
+                : "private const int Tile = " + Tile + ";");
             w.Line();
-            w.Line("/// <summary>Registers this program for Trainer, before any trainer is made.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-            w.Line("internal static void Register() => global::SoftGen.Training.DevicePrograms.Register(typeof(Trainer), Create);");
-            w.Line();
-            using (w.Block("private static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
+            w.Line("/// <summary>Opens the device and makes the program; with no GPU, null (Backend.Auto) or an exception (Backend.Gpu).</summary>");
+            using (w.Block("internal static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
             {
                 w.Line("var device = global::SoftGen.Gpu.GpuDevice.Open(required);");
                 w.Line("if (device is null) return null;");
@@ -206,7 +246,11 @@ internal static class GpuEmitter
             {
                 switch (l.Kind)
                 {
-                    case LayerKind.Dense: WriteForward(w, l); break;
+                    case LayerKind.Dense:
+                        WriteForward(w, l, GemmShape.Large);
+                        w.Line();
+                        WriteForward(w, l, GemmShape.Small);
+                        break;
                     case LayerKind.Conv2D: GpuConvEmitter.WriteForward(w, l); break;
                     case LayerKind.Dropout: GpuDropoutEmitter.WriteForward(w, l); break;
                     default: GpuPoolEmitter.WriteForward(w, l); break;
@@ -233,7 +277,11 @@ internal static class GpuEmitter
                 var previous = i > first ? GpuTensors.ActivationOf(layers[i - 1]) : ActivationKind.None;
                 switch (l.Kind)
                 {
-                    case LayerKind.Dense: WriteBackward(w, l, previous, i > first); break;
+                    case LayerKind.Dense:
+                        WriteBackward(w, l, previous, i > first, GemmShape.Large);
+                        w.Line();
+                        WriteBackward(w, l, previous, i > first, GemmShape.Small);
+                        break;
                     case LayerKind.Conv2D: GpuConvEmitter.WriteBackward(w, l, layers[System.Math.Max(i - 1, 0)], i > first); break;
                     case LayerKind.Dropout: GpuDropoutEmitter.WriteBackward(w, l, previous); break;
                     default: GpuPoolEmitter.WriteBackward(w, l, previous); break;
@@ -251,7 +299,7 @@ internal static class GpuEmitter
         bool anyDense = layers.Any(l => l.Kind == LayerKind.Dense);
         using (w.Block("protected override void LaunchForward(int rows, bool training, long step)"))
         {
-            if (anyDense) w.Line("int rowTiles = " + Tiles("rows") + ";");
+            if (anyDense) w.Line("int rowTiles = " + Tiles("rows") + ", smallRowTiles = " + GemmShape.Small.Tiles("rows") + ";");
             foreach (var l in layers)
             {
                 var x = GpuTensors.Source(l);
@@ -259,8 +307,12 @@ internal static class GpuEmitter
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
-                        w.Line("_forward" + l.Index + "(Stream, new Config(rowTiles * " + Tiles(l.Out) + ", Threads), " + x + ", Parameters, " + z + ", _a" + l.Index + ", rows);");
+                    {
+                        string args = x + ", Parameters, " + z + ", _a" + l.Index + ", rows);";
+                        w.Line("if (UseLargeTiles(rowTiles * " + Tiles(l.Out) + ")) _forward" + l.Index + "(Stream, new Config(rowTiles * " + Tiles(l.Out) + ", Threads), " + args);
+                        w.Line("else _forward" + l.Index + "Small(Stream, new Config(smallRowTiles * " + GemmShape.Small.Tiles(l.Out) + ", Threads), " + args);
                         break;
+                    }
                     case LayerKind.Conv2D:
                         w.Line("_forward" + l.Index + "(Stream, new Config(" + Tiles("rows * " + l.Output.Pixels) + " * " + Tiles(l.Out) + ", Threads), "
                             + x + ", Parameters, " + z + ", _a" + l.Index + ", rows);");
@@ -278,7 +330,7 @@ internal static class GpuEmitter
         w.Line();
         using (w.Block("protected override void LaunchLossAndBackward(int rows, long step)"))
         {
-            if (layers.Any(l => l.Kind == LayerKind.Dense && l.Index > first)) w.Line("int rowTiles = " + Tiles("rows") + ";");
+            if (layers.Any(l => l.Kind == LayerKind.Dense && l.Index > first)) w.Line("int rowTiles = " + Tiles("rows") + ", smallRowTiles = " + GemmShape.Small.Tiles("rows") + ";");
             if (spec.PerPixel)
             {
                 w.Line("int headGroups = global::System.Math.Min(" + GpuHeadEmitter.MaxPixelGroups + ", " + GpuTensors.Groups("rows * " + last.Output.Pixels) + ");");
@@ -297,9 +349,11 @@ internal static class GpuEmitter
                 {
                     case LayerKind.Dense:
                     {
-                        int weightTiles = Tiles(l.In + 1) * Tiles(l.Out);
-                        var grid = i == first ? Describe.Int(weightTiles) : weightTiles + " + rowTiles * " + Tiles(l.In);
-                        w.Line("_backward" + i + "(Stream, new Config(" + grid + ", Threads), " + x + ", " + zPrev + ", Parameters, _dz" + i + ", Gradients, " + dzPrev + ", rows, " + weightTiles + ");");
+                        var large = DenseBackwardGroups(l, i > first, GemmShape.Large, "rowTiles");
+                        var small = DenseBackwardGroups(l, i > first, GemmShape.Small, "smallRowTiles");
+                        string args = x + ", " + zPrev + ", Parameters, _dz" + i + ", Gradients, " + dzPrev + ", rows, ";
+                        w.Line("if (UseLargeTiles(" + large.Groups + ")) _backward" + i + "(Stream, new Config(" + large.Groups + ", Threads), " + args + large.WeightTiles + ");");
+                        w.Line("else _backward" + i + "Small(Stream, new Config(" + small.Groups + ", Threads), " + args + small.WeightTiles + ");");
                         break;
                     }
                     case LayerKind.Conv2D:
@@ -339,26 +393,33 @@ internal static class GpuEmitter
 
     // ---- Dense kernels ----
 
-    private static void WriteForward(SourceWriter w, LayerPlan l)
+    /// <summary>The groups of a Dense backward launch in <paramref name="shape"/>: dW's tiles, then dZ_prev's (rows known at run time).</summary>
+    private static (int WeightTiles, string Groups) DenseBackwardGroups(LayerPlan l, bool inputGradient, GemmShape shape, string rowTiles)
+    {
+        int weightTiles = shape.Tiles(l.In + 1) * shape.Tiles(l.Out);
+        return (weightTiles, inputGradient ? weightTiles + " + " + rowTiles + " * " + shape.Tiles(l.In) : Describe.Int(weightTiles));
+    }
+
+    private static void WriteForward(SourceWriter w, LayerPlan l, GemmShape shape)
     {
         int k = l.In, n = l.Out;
-        w.Line("/// <summary>Layer " + l.Index + " forward: " + CpuPassEmitter.Formula(l) + ", [rows, " + k + "] -> [rows, " + n + "]"
+        w.Line("/// <summary>Layer " + l.Index + " forward in " + shape.Text + " tiles: " + CpuPassEmitter.Formula(l) + ", [rows, " + k + "] -> [rows, " + n + "]"
             + (l.Input.Spatial ? " (the stored image: weight rows follow its [pixel, channel stride] storage)" : "") + "; Wt at "
             + l.WeightOffset + " ([" + k + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".</summary>");
-        using (w.Block("private static void Forward" + l.Index + "(View x, View p, View z, View a, int rows)"))
+        using (w.Block("private static void Forward" + l.Index + shape.Suffix + "(View x, View p, View z, View a, int rows)"))
         {
-            w.Line("const int K = " + k + ", N = " + n + ", NTiles = " + Tiles(n) + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
-            w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile;");
-            WriteTileSetup(w);
-            using (w.Block("for (int k0 = 0; k0 < K; k0 += " + Step + ")"))
+            w.Line("const int K = " + k + ", N = " + n + ", NTiles = " + shape.Tiles(n) + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
+            w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * " + shape.TileName + ", col0 = tile % NTiles * " + shape.TileName + ";");
+            WriteTileSetup(w, shape);
+            using (w.Block("for (int k0 = 0; k0 < K; k0 += " + shape.Step + ")"))
             {
-                w.Line("// A = X[row0.., k0..]: 16 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.");
-                WriteLoadAlongK(w, "As", "row0", "rows", "k0", "K", (r, kk) => "x[" + r + " * K + " + kk + "]");
-                WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "K", (kk, c) => "p[WOffset + " + kk + " * WStride + " + c + "]");
-                WriteMicroKernel(w);
+                w.Line("// A = X[row0.., k0..]: " + shape.Step + " consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.");
+                WriteLoadAlongK(w, "As", "row0", "rows", "k0", "K", (r, kk) => "x[" + r + " * K + " + kk + "]", shape);
+                WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "K", (kk, c) => "p[WOffset + " + kk + " * WStride + " + c + "]", shape);
+                WriteMicroKernel(w, shape);
             }
             w.Line("// Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).");
-            WriteEpilogue(w, "row0", "rows", "col0", "N", (r, c, acc) =>
+            WriteEpilogue(w, shape, "row0", "rows", "col0", "N", (r, c, acc) =>
             {
                 var lines = new List<string> { "float zv = " + acc + " + p[BOffset + " + c + "];" };
                 if (l.Activation == ActivationKind.Gelu) lines.Add("z[" + r + " * N + " + c + "] = zv;");
@@ -368,49 +429,49 @@ internal static class GpuEmitter
         }
     }
 
-    private static void WriteBackward(SourceWriter w, LayerPlan l, ActivationKind previous, bool inputGradient)
+    private static void WriteBackward(SourceWriter w, LayerPlan l, ActivationKind previous, bool inputGradient, GemmShape shape)
     {
         int k = l.In, n = l.Out;
         w.Line("/// <summary>");
-        w.Line("/// Layer " + l.Index + " backward. Groups 0..weightTiles-1: dWt = X^T dZ over rows [" + (k + 1) + ", " + n + "], where row " + k
+        w.Line("/// Layer " + l.Index + " backward in " + shape.Text + " tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [" + (k + 1) + ", " + n + "], where row " + k
             + " of X^T is all ones, so that it gives db (stored right after Wt).");
         if (inputGradient)
             w.Line("/// The other groups: dZ_prev = (dZ W) * act'(layer " + (l.Index - 1) + "), [rows, " + n + "] x [" + n + ", " + k + "].");
         w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + l.Index + "(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)"))
+        using (w.Block("private static void Backward" + l.Index + shape.Suffix + "(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)"))
         {
             w.Line("const int K = " + k + ", N = " + n + ", WOffset = " + l.WeightOffset + ", WStride = " + l.OutStride + ";");
-            WriteTileSetup(w);
+            WriteTileSetup(w, shape);
             w.Line("int tile = KGrid.IdxX;");
             using (w.Block("if (tile < weightTiles)"))
             {
-                w.Line("const int NTiles = " + Tiles(n) + ";");
-                w.Line("int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: input index i (K = bias), column: output n");
-                using (w.Block("for (int k0 = 0; k0 < rows; k0 += " + Step + ")"))
+                w.Line("const int NTiles = " + shape.Tiles(n) + ";");
+                w.Line("int row0 = tile / NTiles * " + shape.TileName + ", col0 = tile % NTiles * " + shape.TileName + "; // row: input index i (K = bias), column: output n");
+                using (w.Block("for (int k0 = 0; k0 < rows; k0 += " + shape.Step + ")"))
                 {
                     w.Line("// A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].");
-                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "rows", (kk, c) => "(" + c + " == K ? 1f : x[" + kk + " * K + " + c + "])");
-                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "rows", (kk, c) => "dz[" + kk + " * N + " + c + "]");
-                    WriteMicroKernel(w);
+                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "rows", (kk, c) => "(" + c + " == K ? 1f : x[" + kk + " * K + " + c + "])", shape);
+                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "rows", (kk, c) => "dz[" + kk + " * N + " + c + "]", shape);
+                    WriteMicroKernel(w, shape);
                 }
-                WriteEpilogue(w, "row0", "K + 1", "col0", "N", (r, c, acc) => new List<string> { "g[WOffset + " + r + " * WStride + " + c + "] = " + acc + ";" });
+                WriteEpilogue(w, shape, "row0", "K + 1", "col0", "N", (r, c, acc) => new List<string> { "g[WOffset + " + r + " * WStride + " + c + "] = " + acc + ";" });
             }
             if (inputGradient)
             {
                 using (w.Block("else"))
                 {
-                    w.Line("const int ITiles = " + Tiles(k) + ";");
+                    w.Line("const int ITiles = " + shape.Tiles(k) + ";");
                     w.Line("tile -= weightTiles;");
-                    w.Line("int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: batch row, column: input index i");
-                    using (w.Block("for (int k0 = 0; k0 < N; k0 += " + Step + ")"))
+                    w.Line("int row0 = tile / ITiles * " + shape.TileName + ", col0 = tile % ITiles * " + shape.TileName + "; // row: batch row, column: input index i");
+                    using (w.Block("for (int k0 = 0; k0 < N; k0 += " + shape.Step + ")"))
                     {
                         w.Line("// A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.");
-                        WriteLoadAlongK(w, "As", "row0", "rows", "k0", "N", (r, kk) => "dz[" + r + " * N + " + kk + "]");
-                        WriteLoadAlongK(w, "Bs", "col0", "K", "k0", "N", (c, kk) => "p[WOffset + " + c + " * WStride + " + kk + "]");
-                        WriteMicroKernel(w);
+                        WriteLoadAlongK(w, "As", "row0", "rows", "k0", "N", (r, kk) => "dz[" + r + " * N + " + kk + "]", shape);
+                        WriteLoadAlongK(w, "Bs", "col0", "K", "k0", "N", (c, kk) => "p[WOffset + " + c + " * WStride + " + kk + "]", shape);
+                        WriteMicroKernel(w, shape);
                     }
                     w.Line("// Epilogue: times the derivative of layer " + (l.Index - 1) + "'s activation (" + Describe.ActivationName(previous) + ").");
-                    WriteEpilogue(w, "row0", "rows", "col0", "K", (r, c, acc) => new List<string>
+                    WriteEpilogue(w, shape, "row0", "rows", "col0", "K", (r, c, acc) => new List<string>
                     {
                         "dzPrev[" + r + " * K + " + c + "] = " + acc + GpuMath.TimesDerivative(previous, "zPrev[" + r + " * K + " + c + "]", "x[" + r + " * K + " + c + "]") + ";",
                     });

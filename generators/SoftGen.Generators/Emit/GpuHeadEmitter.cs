@@ -100,7 +100,7 @@ internal static class GpuHeadEmitter
                         using (w.Block("for (int c = 0; c < C; c++)"))
                         {
                             w.Line("float zc = z[" + zAt + "], target = y[" + yAt + "], e = KMath.Exp(-KMath.Abs(zc));");
-                            w.Line("sum += KMath.Max(zc, 0f) - zc * target + KMath.Log(1f + e); // stable BCE with logits");
+                            w.Line("sum += KMath.Max(zc, 0f) - zc * target + Log1P(e); // stable BCE with logits: max(z, 0) - z y + log(1 + e^-|z|)");
                             w.Line("float prob = zc >= 0f ? 1f / (1f + e) : e / (1f + e);");
                             w.Line("dz[" + zAt + "] = gradScale * (prob - target);");
                         }

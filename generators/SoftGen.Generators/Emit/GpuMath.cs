@@ -35,6 +35,12 @@ internal static class GpuMath
         w.Line("// Scalar math for the kernels, the CPU backend's formulas (SoftGen.Cpu.VectorMath) with XMath's exp.");
         w.Line("private static float Sigmoid(float z) { float e = KMath.Exp(-KMath.Abs(z)); float r = 1f / (1f + e); return z >= 0f ? r : e * r; }");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// log(1 + x) for x >= 0 to a few ulps, as SoftGen.Cpu.HeadKernels' Log1P (Goldberg's correction): u = 1 + x drops");
+        w.Line("/// x's low bits, and log(u) x / (u - 1) puts them back; below half an ulp of 1, 1 + x == 1 and the answer is x.");
+        w.Line("/// </summary>");
+        w.Line("private static float Log1P(float x) { float u = 1f + x; return u == 1f ? x : KMath.Log(u) * (x / (u - 1f)); }");
+        w.Line();
         w.Line("/// <summary>Phi(z) through erfc's Chebyshev fit (Numerical Recipes), as SoftGen.Cpu.VectorMath.NormalCdf.</summary>");
         using (w.Block("private static float NormalCdf(float z)"))
         {

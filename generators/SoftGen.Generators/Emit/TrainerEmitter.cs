@@ -141,19 +141,43 @@ internal static class TrainerEmitter
         w.Line("/// Loss: " + Describe.Loss(spec.Loss, spec.PerPixel) + ".");
         w.Line("/// </summary>");
         w.Line(GeneratedCodeAttribute);
-        using (w.Block("public sealed class Trainer : global::SoftGen.Training.TrainerBase"))
+        using (w.Block("public sealed partial class Trainer : global::SoftGen.Training.TrainerBase"))
         {
             WriteModelInfo(w, spec, layers);
             w.Line();
             CpuPassEmitter.WriteBuffers(w, layers);
             w.Line();
-            using (w.Block("public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)"))
+            using (w.Block("public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())"))
                 CpuPassEmitter.WriteAllocations(w, layers);
+            w.Line();
+            WriteGpuProgramHook(w, spec);
             w.Line();
             CpuPassEmitter.WritePasses(w, spec, layers);
             w.Line();
             CpuPassEmitter.WriteShapes(w, spec, layers);
         }
+    }
+
+    /// <summary>The name of the partial method through which the GPU file hands the trainer its program.</summary>
+    public const string GpuProgramHook = "FindGpuProgram";
+
+    /// <summary>
+    /// The trainer asks for its GPU program through a partial method that {Model}.Gpu.g.cs implements when the project
+    /// references SoftGen.Gpu; without it the call compiles to nothing. A method of the trainer itself is accessible
+    /// however deeply, and however privately, the model is nested.
+    /// </summary>
+    private static void WriteGpuProgramHook(SourceWriter w, ModelSpec spec)
+    {
+        w.Line("/// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>");
+        using (w.Block("private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()"))
+        {
+            w.Line("global::SoftGen.Training.DeviceProgramFactory? factory = null;");
+            w.Line(GpuProgramHook + "(ref factory);");
+            w.Line("return factory;");
+        }
+        w.Line();
+        w.Line("/// <summary>Implemented in " + GpuEmitter.HintName(spec) + ", which the generator emits when the project references SoftGen.Gpu.</summary>");
+        w.Line("static partial void " + GpuProgramHook + "(ref global::SoftGen.Training.DeviceProgramFactory? factory);");
     }
 
     private static void WriteModelInfo(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)

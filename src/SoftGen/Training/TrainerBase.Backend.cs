@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using SoftGen.Cpu;
 
@@ -55,28 +54,11 @@ public abstract class DeviceProgram : IDisposable
 /// <summary>
 /// Makes a trainer's <see cref="DeviceProgram"/>. <paramref name="required"/> is true for <see cref="Backend.Gpu"/>
 /// (no device is an error) and false for <see cref="Backend.Auto"/> (no device: return null and the CPU is used).
+/// The generated trainer passes its GPU program's factory to <see cref="TrainerBase"/>'s constructor when the project
+/// references SoftGen.Gpu (the generator then emits the program beside the trainer), and null otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public delegate DeviceProgram? DeviceProgramFactory(ModelInfo model, TrainerOptions options, bool required);
-
-/// <summary>
-/// Where the generated GPU code (in the user's assembly, present when it references SoftGen.Gpu) registers each
-/// trainer type's <see cref="DeviceProgramFactory"/>, from a module initializer, before any trainer is made.
-/// </summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public static class DevicePrograms
-{
-    private static readonly ConcurrentDictionary<Type, DeviceProgramFactory> Factories = new();
-
-    public static void Register(Type trainerType, DeviceProgramFactory factory)
-    {
-        ArgumentNullException.ThrowIfNull(trainerType);
-        ArgumentNullException.ThrowIfNull(factory);
-        Factories[trainerType] = factory;
-    }
-
-    internal static DeviceProgramFactory? Find(Type trainerType) => Factories.TryGetValue(trainerType, out var f) ? f : null;
-}
 
 public abstract unsafe partial class TrainerBase
 {
@@ -91,13 +73,12 @@ public abstract unsafe partial class TrainerBase
     public int LaunchesPerStep => _device?.LaunchesPerStep ?? 0;
 
     /// <summary>Resolves <see cref="TrainerOptions.Backend"/>: the device program for Gpu, and for Auto when a GPU is present.</summary>
-    private Backend CreateDevice(ModelInfo model, TrainerOptions options)
+    private Backend CreateDevice(ModelInfo model, TrainerOptions options, DeviceProgramFactory? factory)
     {
         if (options.Backend == Backend.Cpu) return Backend.Cpu;
         if (options.Backend is not (Backend.Gpu or Backend.Auto))
             throw new ArgumentException($"TrainerOptions.Backend has the unknown value {(int)options.Backend}.", nameof(options));
         bool required = options.Backend == Backend.Gpu;
-        var factory = DevicePrograms.Find(GetType());
         if (factory is null)
         {
             if (!required) return Backend.Cpu;

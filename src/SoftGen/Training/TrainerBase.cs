@@ -36,7 +36,16 @@ public abstract unsafe partial class TrainerBase : IDisposable
     private long _step;
     private bool _disposed;
 
-    protected TrainerBase(ModelInfo model, TrainerOptions options)
+    /// <summary>A trainer that runs on the CPU backend only (<see cref="Backend.Auto"/> resolves to the CPU).</summary>
+    protected TrainerBase(ModelInfo model, TrainerOptions options) : this(model, options, deviceProgram: null)
+    {
+    }
+
+    /// <summary>
+    /// A trainer whose <see cref="Backend.Gpu"/> and <see cref="Backend.Auto"/> run <paramref name="deviceProgram"/>'s
+    /// program; null: no GPU program (the project does not reference SoftGen.Gpu).
+    /// </summary>
+    protected TrainerBase(ModelInfo model, TrainerOptions options, DeviceProgramFactory? deviceProgram)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -68,7 +77,7 @@ public abstract unsafe partial class TrainerBase : IDisposable
             _shuffle = new DeterministicRandom(options.Seed, DeterministicRandom.ShuffleStream);
 
             _pool = new WorkerPool(options.ThreadCount);
-            _backend = CreateDevice(model, options); // TrainerBase.Backend.cs
+            _backend = CreateDevice(model, options, deviceProgram); // TrainerBase.Backend.cs
         }
         catch
         {

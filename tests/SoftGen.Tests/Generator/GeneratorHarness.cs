@@ -10,7 +10,8 @@ namespace SoftGen.Tests.Generator;
 
 /// <summary>
 /// Runs the generator in-process over a source text, with the test process's trusted platform assemblies
-/// (the .NET 10 framework) and SoftGen itself as references.
+/// (the .NET 10 framework) and SoftGen itself as references; with <c>gpu</c>, also SoftGen.Gpu and ILGPU, as in a
+/// project that references SoftGen.Gpu (the generator then emits the GPU program too).
 /// </summary>
 internal static class GeneratorHarness
 {
@@ -24,10 +25,14 @@ internal static class GeneratorHarness
             .ToImmutableArray();
     });
 
-    public static CSharpCompilation Compile(string source, string path = "Model.cs") =>
+    private static readonly Lazy<ImmutableArray<MetadataReference>> GpuReferences = new(() => References.Value.AddRange(
+        new[] { typeof(SoftGen.Gpu.GpuProgram), typeof(ILGPU.Context), typeof(ILGPU.Algorithms.XMath) }
+            .Select(t => (MetadataReference)MetadataReference.CreateFromFile(t.Assembly.Location))));
+
+    public static CSharpCompilation Compile(string source, string path = "Model.cs", bool gpu = false) =>
         CSharpCompilation.Create("UserAssembly",
             new[] { CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path) },
-            References.Value,
+            gpu ? GpuReferences.Value : References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
@@ -37,9 +42,9 @@ internal static class GeneratorHarness
             parseOptions: new CSharpParseOptions(LanguageVersion.Latest));
 
     /// <summary>The generator's diagnostics, the generated sources, and the errors of compiling the whole result.</summary>
-    public static (ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<GeneratedSourceResult> Sources, ImmutableArray<Diagnostic> CompileErrors) Run(string source)
+    public static (ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<GeneratedSourceResult> Sources, ImmutableArray<Diagnostic> CompileErrors) Run(string source, bool gpu = false)
     {
-        var compilation = Compile(source);
+        var compilation = Compile(source, gpu: gpu);
         var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         var result = driver.GetRunResult().Results.Single();
         var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToImmutableArray();

@@ -18,14 +18,22 @@ public class SnapshotTests
 
     private static string RepositoryRoot => Path.GetFullPath(Path.Combine(ThisDirectory(), "..", "..", ".."));
 
-    public static TheoryData<string> Examples => new() { "examples/Classify/Models.cs", "examples/SoftMasks/Models.cs" };
+    /// <summary>Model files; the GPU program is emitted (and snapshot) where the file's project references SoftGen.Gpu.</summary>
+    public static TheoryData<string> Examples => new()
+    {
+        "examples/Classify/Models.cs",
+        "examples/SoftMasks/Models.cs",
+        "benchmarks/SoftGen.GpuBenchmark/FashionMlp.cs",
+    };
 
     [Theory]
     [MemberData(nameof(Examples))]
     public void GeneratedSourceMatchesSnapshot(string example)
     {
-        var source = File.ReadAllText(Path.Combine(RepositoryRoot, example));
-        var (diagnostics, sources, errors) = GeneratorHarness.Run(source);
+        var path = Path.Combine(RepositoryRoot, example);
+        var source = File.ReadAllText(path);
+        bool gpu = Directory.GetFiles(Path.GetDirectoryName(path)!, "*.csproj").Any(p => File.ReadAllText(p).Contains("SoftGen.Gpu.csproj", StringComparison.Ordinal));
+        var (diagnostics, sources, errors) = GeneratorHarness.Run(source, gpu);
         Assert.Empty(diagnostics);
         Assert.Empty(errors);
         Assert.NotEmpty(sources);

@@ -10,25 +10,31 @@ namespace SoftGen.Tests.Gpu;
 /// <summary>
 /// The generated ILGPU kernels, run on ILGPU's CPU accelerator, against the CPU backend (itself checked against float64
 /// references in the end-to-end tests): probabilities, logits, loss, every gradient and the updated parameters agree
-/// within 1e-4 relative, for every loss and activation and for SGD with momentum, Adam and AdamW. 70 rows, so that
-/// the 64-row tiles have a partial second tile.
+/// within 1e-4 relative, for every loss and activation and for SGD with momentum, Adam and AdamW, and each model with
+/// its Dense GEMMs in 64 x 64 tiles, in 32 x 32 tiles (4 slices over k), and as the rule picks per launch (on the
+/// one-multiprocessor CPU accelerator: 64 x 64 where a launch has 2 groups of them, else 32 x 32). 70 rows, so that
+/// the row tiles of either shape end in a partial tile; WideGpuMlp has partial column and k tiles too.
 /// </summary>
 public sealed class GpuAgreementTests
 {
     private const int Rows = 70;
 
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string, GemmTiles> Cases()
     {
-        var data = new TheoryData<string, string>();
-        foreach (var model in new[] { "SmoothTempMlp", "KlMlp", "MultiLabelMlp", "LinearSoftmax" })
-            foreach (var optimizer in new[] { "Sgd", "Adam", "AdamW" })
-                data.Add(model, optimizer);
+        var data = new TheoryData<string, string, GemmTiles>();
+        var tiles = new[] { GemmTiles.Large, GemmTiles.Small, GemmTiles.ByRule };
+        foreach (var model in new[] { "SmoothTempMlp", "KlMlp", "MultiLabelMlp", "LinearSoftmax", "WideGpuMlp" })
+        {
+            var optimizers = new[] { "Sgd", "Adam", "AdamW" };
+            for (int i = 0; i < optimizers.Length; i++)
+                data.Add(model, optimizers[i], tiles[i]);
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Kernels_agree_with_the_CPU_backend(string model, string optimizer)
+    public void Kernels_agree_with_the_CPU_backend(string model, string optimizer, GemmTiles tiles)
     {
         var o = optimizer switch
         {
@@ -39,7 +45,7 @@ public sealed class GpuAgreementTests
         var cpuOptions = new TrainerOptions { Backend = Backend.Cpu, BatchSize = Rows, ThreadCount = 1, Seed = 7, Optimizer = o };
         using var cpu = Create(model, cpuOptions);
         TrainerBase gpu;
-        using (GpuTesting.UseCpuAccelerator())
+        using (GpuTesting.UseCpuAccelerator(tiles))
             gpu = Create(model, cpuOptions with { Backend = Backend.Gpu });
         using var _ = gpu;
         Assert.Equal(Backend.Gpu, gpu.Backend);
@@ -127,6 +133,7 @@ public sealed class GpuAgreementTests
         "KlMlp" => KlMlp.CreateTrainer(options),
         "MultiLabelMlp" => MultiLabelMlp.CreateTrainer(options),
         "LinearSoftmax" => LinearSoftmax.CreateTrainer(options),
+        "WideGpuMlp" => GpuDenseModels.WideGpuMlp.CreateTrainer(options),
         _ => throw new ArgumentException(model),
     };
 

@@ -49,7 +49,7 @@ namespace Classify
         /// Loss: softmax cross-entropy, label smoothing 0.1, mean over the batch.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
-        public sealed class Trainer : global::SoftGen.Training.TrainerBase
+        public sealed partial class Trainer : global::SoftGen.Training.TrainerBase
         {
             /// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>
             public static global::SoftGen.Training.ModelInfo ModelInfo { get; } = new(
@@ -96,7 +96,7 @@ namespace Classify
             // for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _wr2;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
             {
                 _a1 = AllocateBuffer(BatchCapacity * 6272);
                 _dz1 = AllocateBuffer(BatchCapacity * 6272);
@@ -114,6 +114,17 @@ namespace Classify
                 _dw2 = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer2>(BatchCapacity));
                 _wr2 = AllocateBuffer(9 * Layer2.OutChannelStride * Layer2.InChannelStride);
             }
+
+            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
+            {
+                global::SoftGen.Training.DeviceProgramFactory? factory = null;
+                FindGpuProgram(ref factory);
+                return factory;
+            }
+
+            /// <summary>Implemented in Classify.FashionCnn.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
             protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)

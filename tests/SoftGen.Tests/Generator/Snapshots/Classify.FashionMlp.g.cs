@@ -38,7 +38,7 @@ namespace Classify
         /// Loss: softmax cross-entropy, label smoothing 0.1, mean over the batch.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
-        public sealed class Trainer : global::SoftGen.Training.TrainerBase
+        public sealed partial class Trainer : global::SoftGen.Training.TrainerBase
         {
             /// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>
             public static global::SoftGen.Training.ModelInfo ModelInfo { get; } = new(
@@ -72,7 +72,7 @@ namespace Classify
             private readonly global::SoftGen.Cpu.FloatBuffer _w1;
             private readonly global::SoftGen.Cpu.FloatBuffer _w2;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
             {
                 _a0 = AllocateBuffer(BatchCapacity * Layer0.OutStride);
                 _dz0 = AllocateBuffer(BatchCapacity * Layer0.OutStride);
@@ -83,6 +83,17 @@ namespace Classify
                 _w1 = AllocateBuffer(Layer1.Out * Layer1.InStride);
                 _w2 = AllocateBuffer(Layer2.Out * Layer2.InStride);
             }
+
+            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
+            {
+                global::SoftGen.Training.DeviceProgramFactory? factory = null;
+                FindGpuProgram(ref factory);
+                return factory;
+            }
+
+            /// <summary>Implemented in Classify.FashionMlp.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
             protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)

@@ -47,7 +47,7 @@ namespace SoftMasks
         /// Loss: KL(target || softmax(logits)) at each pixel, mean over the batch and the pixels.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
-        public sealed class Trainer : global::SoftGen.Training.TrainerBase
+        public sealed partial class Trainer : global::SoftGen.Training.TrainerBase
         {
             /// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>
             public static global::SoftGen.Training.ModelInfo ModelInfo { get; } = new(
@@ -94,7 +94,7 @@ namespace SoftMasks
             private readonly global::SoftGen.Cpu.FloatBuffer _wr2;
             private readonly global::SoftGen.Cpu.FloatBuffer _wr3;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options)
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
             {
                 _a0 = AllocateBuffer(BatchCapacity * 12544);
                 _dz0 = AllocateBuffer(BatchCapacity * 12544);
@@ -112,6 +112,17 @@ namespace SoftMasks
                 _wr2 = AllocateBuffer(9 * Layer2.OutChannelStride * Layer2.InChannelStride);
                 _wr3 = AllocateBuffer(1 * Layer3.OutChannelStride * Layer3.InChannelStride);
             }
+
+            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
+            {
+                global::SoftGen.Training.DeviceProgramFactory? factory = null;
+                FindGpuProgram(ref factory);
+                return factory;
+            }
+
+            /// <summary>Implemented in SoftMasks.MaskNet.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
             protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)

@@ -18,12 +18,14 @@ public class SnapshotTests
 
     private static string RepositoryRoot => Path.GetFullPath(Path.Combine(ThisDirectory(), "..", "..", ".."));
 
-    /// <summary>Model files; the GPU program is emitted (and snapshot) where the file's project references SoftGen.Gpu.</summary>
+    /// <summary>
+    /// Model files; the GPU program is emitted (and snapshot) where the file's project references SoftGen.Gpu, as
+    /// examples/Classify does (its FashionMlp is the GPU benchmark's model, so that one is not snapshot twice).
+    /// </summary>
     public static TheoryData<string> Examples => new()
     {
         "examples/Classify/Models.cs",
         "examples/SoftMasks/Models.cs",
-        "benchmarks/SoftGen.GpuBenchmark/FashionMlp.cs",
     };
 
     [Theory]

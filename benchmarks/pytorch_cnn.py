@@ -42,6 +42,7 @@ def main():
     parser.add_argument("--infer-batch", type=int, default=1024)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--mode", default="train")
+    parser.add_argument("--channels-last", action="store_true", help="model and data in channels-last memory format")
     args, _ = parser.parse_known_args()
     load_at_start = load_average()  # before this run's own threads add to it
     torch.set_num_threads(args.threads)
@@ -57,6 +58,9 @@ def main():
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
@@ -89,6 +93,7 @@ def main():
         "framework": f"PyTorch {torch.__version__}",
         "batch": args.batch,
         "threads": torch.get_num_threads(),
+        "memory_format": "channels_last" if args.channels_last else "contiguous (NCHW)",
         "train_samples_per_second": round(args.steps * args.batch / train_seconds),
         "infer_samples_per_second": round(passes * args.infer_batch / infer_seconds),
         "forward_gflop_per_sample": round(flop_per_sample / 1e9, 5),

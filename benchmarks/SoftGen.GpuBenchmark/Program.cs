@@ -1,87 +1,49 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Text.Json;
 using GpuBenchmark;
 using SoftGen;
 
-// Trains FashionMlp (784-512-256-10 ReLU, soft-target cross-entropy, Adam, fp32) on random data of that shape and
-// prints one JSON object: first-step latency (device setup and kernel compilation included), training samples/s at
-// batch 256 and 4096 (after warm-up; every TrainStep waits for its loss, so the timed steps are synchronised),
-// inference samples/s at batch 65536, and the kernel launches per step.
-// Usage: SoftGen.GpuBenchmark [--backend gpu|auto|cpu] [--steps N] [--warmup N] [--inference-reps N]
+// FashionMlp (784-512-256-10 ReLU, soft-target cross-entropy, Adam, fp32) on the GPU backend; prints one JSON object.
+//   --mode throughput (default): samples/s (Throughput.cs); --backend gpu|auto|cpu, --steps N (>= 200), --warmup N, --inference-reps N
+//   --mode kernels: per-launch times and GEMM GFLOP/s of a training step and of prediction (KernelTimes.cs); --batches 256,4096, --reps N
+//   --mode agreement: GPU against the CPU backend within 1e-4 relative (Agreement.cs); --agreement-batch N (256)
+//   --cpu-accelerator: kernels and agreement on ILGPU's CPU accelerator (a smoke check without a GPU; ~0.5 GFLOP/s)
+string mode = "throughput";
 var backend = Backend.Gpu;
-int steps = 200, warmup = 20, inferenceReps = 20;
+int steps = 200, warmup = 20, inferenceReps = 20, reps = 20, agreementBatch = 256;
+int[] batches = { 256, 4096 };
+bool cpuAccelerator = false;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+    int Count() => int.Parse(Value(), CultureInfo.InvariantCulture);
     switch (args[i])
     {
+        case "--mode": mode = Value(); break;
         case "--backend": backend = Enum.Parse<Backend>(Value(), ignoreCase: true); break;
-        case "--steps": steps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-        case "--warmup": warmup = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-        case "--inference-reps": inferenceReps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-        default: throw new ArgumentException($"Unknown argument '{args[i]}'. Use --backend gpu|auto|cpu, --steps N, --warmup N, --inference-reps N.");
+        case "--steps": steps = Count(); break;
+        case "--warmup": warmup = Count(); break;
+        case "--inference-reps": inferenceReps = Count(); break;
+        case "--reps": reps = Count(); break;
+        case "--batches": batches = Value().Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray(); break;
+        case "--agreement-batch": agreementBatch = Count(); break;
+        case "--cpu-accelerator": cpuAccelerator = true; break;
+        default:
+            throw new ArgumentException($"Unknown argument '{args[i]}'. Use --mode throughput|kernels|agreement, --backend gpu|auto|cpu, --steps N, --warmup N, "
+                + "--inference-reps N, --reps N, --batches B1,B2, --agreement-batch N, --cpu-accelerator.");
     }
 }
-if (steps < 200) throw new ArgumentException("--steps must be at least 200.");
+if (reps < 1 || agreementBatch < 1 || batches.Any(b => b < 1)) throw new ArgumentException("--reps, --agreement-batch and every --batches value must be at least 1.");
 
-var random = new Random(1);
-float[] Features(int rows)
+var result = mode switch
 {
-    var x = new float[rows * FashionMlp.InputCount];
-    for (int k = 0; k < x.Length; k++) x[k] = (float)random.NextDouble();
-    return x;
-}
-float[] SoftTargets(int rows)
-{
-    const int c = FashionMlp.ClassCount;
-    var y = new float[rows * c];
-    for (int r = 0; r < rows; r++)
-    {
-        double sum = 0;
-        for (int k = 0; k < c; k++) sum += y[r * c + k] = (float)random.NextDouble();
-        for (int k = 0; k < c; k++) y[r * c + k] = (float)(y[r * c + k] / sum);
-    }
-    return y;
-}
-
-var result = new System.Collections.Generic.Dictionary<string, object?>
-{
-    ["model"] = "784-512-256-10 relu, softmax cross-entropy (soft targets), Adam, fp32",
-    ["requested_backend"] = backend.ToString(),
+    "throughput" when cpuAccelerator => throw new ArgumentException("--cpu-accelerator is for --mode kernels or agreement: throughput on the simulator means nothing."),
+    "throughput" when steps < 200 => throw new ArgumentException("--steps must be at least 200."),
+    "throughput" => Throughput.Run(backend, steps, warmup, inferenceReps),
+    "kernels" => KernelTimes.Run(batches, reps, cpuAccelerator),
+    "agreement" => Agreement.Run(agreementBatch, cpuAccelerator),
+    _ => throw new ArgumentException($"Unknown --mode '{mode}'. Use throughput, kernels or agreement."),
 };
-
-foreach (int batch in new[] { 256, 4096 })
-{
-    var x = Features(batch);
-    var y = SoftTargets(batch);
-    long started = Stopwatch.GetTimestamp();
-    using var trainer = FashionMlp.CreateTrainer(new TrainerOptions { Backend = backend, BatchSize = batch, Optimizer = Optimizer.Adam(1e-3f) });
-    trainer.TrainStep(x, y, batch);
-    double firstStep = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    for (int s = 1; s < warmup; s++) trainer.TrainStep(x, y, batch);
-    started = Stopwatch.GetTimestamp();
-    for (int s = 0; s < steps; s++) trainer.TrainStep(x, y, batch);
-    double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-    result["backend"] = trainer.Backend.ToString();
-    result["device"] = trainer.DeviceName ?? "CPU backend";
-    result["launches_per_step"] = trainer.LaunchesPerStep;
-    result[$"train_batch{batch}_samples_per_s"] = Math.Round(steps * (double)batch / seconds);
-    result[$"train_batch{batch}_ms_per_step"] = Math.Round(seconds * 1e3 / steps, 4);
-    result[$"first_step_ms_batch{batch}"] = Math.Round(firstStep, 1); // trainer creation, device setup, kernel compilation, one step
-}
-
-{
-    const int batch = 65536;
-    var x = Features(batch);
-    var p = new float[batch * FashionMlp.ClassCount];
-    using var trainer = FashionMlp.CreateTrainer(new TrainerOptions { Backend = backend, BatchSize = batch });
-    trainer.PredictProbabilities(x, p, batch); // warm-up: compiles the forward and softmax kernels
-    long started = Stopwatch.GetTimestamp();
-    for (int r = 0; r < inferenceReps; r++) trainer.PredictProbabilities(x, p, batch); // each call copies the probabilities back: synchronised
-    double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-    result["inference_batch65536_samples_per_s"] = Math.Round(inferenceReps * (double)batch / seconds);
-}
-
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));

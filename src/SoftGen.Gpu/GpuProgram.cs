@@ -40,7 +40,20 @@ public abstract unsafe class GpuProgram : DeviceProgram
         _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
         _minLargeTileGroups = MinGroupsPerMultiprocessor * Math.Max(a.NumMultiprocessors, 1);
         _tiles = GpuTesting.RequestedTiles;
+        _profile = LaunchProfile.Requested;
     }
+
+    private readonly LaunchProfile? _profile; // null unless made inside LaunchProfile.Use
+
+    /// <summary>
+    /// Called by the generated code after each launch, with the launch's name and its GEMM FLOPs (0 for none): a no-op
+    /// unless the program records a <see cref="LaunchProfile"/>, where it waits for the launch and records its time.
+    /// </summary>
+    protected void AfterLaunch(string launch, long gemmFlops = 0) => _profile?.Record(launch, isCopy: false, gemmFlops, Stream);
+
+    private void AfterCopy(string copy) => _profile?.Record(copy, isCopy: true, 0, Stream);
+
+    private void StartProfile() => _profile?.Start(Stream);
 
     /// <summary>The tile rule's threshold: 64 x 64 tiles need this many groups per multiprocessor (the generator's GpuGemm states it too).</summary>
     public const int MinGroupsPerMultiprocessor = 2;
@@ -125,11 +138,14 @@ public abstract unsafe class GpuProgram : DeviceProgram
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
+        StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         CopyIn(_targets.View, targets, rows * _classes);
+        AfterCopy("CopyBatchIn");
         LaunchForward(rows, training: true, step);
         LaunchLossAndBackward(rows, step);
         _loss.View.CopyToCPU(Stream, ref *_lossHost, 1);
+        AfterCopy("CopyLossOut");
         Stream.Synchronize();
         return *_lossHost;
     }
@@ -137,17 +153,22 @@ public abstract unsafe class GpuProgram : DeviceProgram
     public override void ApplyOptimizer(long step)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        StartProfile();
         _optimizer.Apply(Stream, _parameters.View, _gradients.View, step);
+        AfterLaunch("Optimizer");
     }
 
     public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
+        StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
+        AfterCopy("CopyInputsIn");
         LaunchForward(rows, training: false, step: 0);
         LaunchProbabilities(rows);
         CopyOut(_output.View, probabilities, rows * _classes);
+        AfterCopy("CopyProbabilitiesOut");
         Stream.Synchronize();
     }
 
@@ -155,9 +176,12 @@ public abstract unsafe class GpuProgram : DeviceProgram
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
+        StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
+        AfterCopy("CopyInputsIn");
         LaunchForward(rows, training: false, step: 0);
         CopyOut(LaunchLogits(rows), logits, rows * _classes);
+        AfterCopy("CopyLogitsOut");
         Stream.Synchronize();
     }
 

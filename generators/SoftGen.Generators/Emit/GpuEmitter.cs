@@ -83,6 +83,7 @@ internal static class GpuEmitter
         w.Line("// Copies per step: the batch in, the loss (one float) out. Prediction: " + l + " forward kernels and a "
             + (spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy ? "sigmoid" : "softmax") + " kernel"
             + (spec.PerPixel ? " (logits: a kernel that writes them NCHW)." : "."));
+        w.Line("// After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.");
         w.Line("// Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major");
         w.Line("// (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.");
         if (layers.Any(x => x.Kind == LayerKind.Dense))
@@ -311,18 +312,22 @@ internal static class GpuEmitter
                         string args = x + ", Parameters, " + z + ", _a" + l.Index + ", rows);";
                         w.Line("if (UseLargeTiles(rowTiles * " + Tiles(l.Out) + ")) _forward" + l.Index + "(Stream, new Config(rowTiles * " + Tiles(l.Out) + ", Threads), " + args);
                         w.Line("else _forward" + l.Index + "Small(Stream, new Config(smallRowTiles * " + GemmShape.Small.Tiles(l.Out) + ", Threads), " + args);
+                        w.Line(AfterLaunch("Forward" + l.Index, "2L * rows * " + l.In + " * " + l.Out));
                         break;
                     }
                     case LayerKind.Conv2D:
                         w.Line("_forward" + l.Index + "(Stream, new Config(" + Tiles("rows * " + l.Output.Pixels) + " * " + Tiles(l.Out) + ", Threads), "
                             + x + ", Parameters, " + z + ", _a" + l.Index + ", rows);");
+                        w.Line(AfterLaunch("Forward" + l.Index, "2L * rows * " + l.Output.Pixels + " * " + l.Taps * l.Input.Channels + " * " + l.Out));
                         break;
                     case LayerKind.Dropout:
                         w.Line("_forward" + l.Index + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), " + x + ", _a" + l.Index
                             + ", rows, global::SoftGen.Cpu.DropoutKernels.Key(_seed, step, layer: " + l.Index + "), training ? 1 : 0);");
+                        w.Line(AfterLaunch("Forward" + l.Index));
                         break;
                     default:
                         w.Line("_forward" + l.Index + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Output.Real) + ", Threads), " + x + ", _a" + l.Index + ", rows);");
+                        w.Line(AfterLaunch("Forward" + l.Index));
                         break;
                 }
             }
@@ -335,10 +340,15 @@ internal static class GpuEmitter
             {
                 w.Line("int headGroups = global::System.Math.Min(" + GpuHeadEmitter.MaxPixelGroups + ", " + GpuTensors.Groups("rows * " + last.Output.Pixels) + ");");
                 w.Line("_head(Stream, new Config(headGroups, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", _lossPartials, rows);");
+                w.Line(AfterLaunch("Head"));
                 w.Line("_headSum(Stream, new Config(1, Threads), _lossPartials, Loss, rows, headGroups);");
+                w.Line(AfterLaunch("HeadSum"));
             }
             else
+            {
                 w.Line("_head(Stream, new Config(1, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", Loss, rows);");
+                w.Line(AfterLaunch("Head"));
+            }
             for (int i = count - 1; i >= first; i--)
             {
                 var l = layers[i];
@@ -354,6 +364,7 @@ internal static class GpuEmitter
                         string args = x + ", " + zPrev + ", Parameters, _dz" + i + ", Gradients, " + dzPrev + ", rows, ";
                         w.Line("if (UseLargeTiles(" + large.Groups + ")) _backward" + i + "(Stream, new Config(" + large.Groups + ", Threads), " + args + large.WeightTiles + ");");
                         w.Line("else _backward" + i + "Small(Stream, new Config(" + small.Groups + ", Threads), " + args + small.WeightTiles + ");");
+                        w.Line(AfterLaunch("Backward" + i, "2L * rows * (" + (l.In + 1) + " * " + l.Out + (i > first ? " + " + l.Out + " * " + l.In : "") + ")"));
                         break;
                     }
                     case LayerKind.Conv2D:
@@ -362,34 +373,50 @@ internal static class GpuEmitter
                         w.Line("int slices" + i + " = " + GpuConvEmitter.Slices(l) + ";");
                         var grid = weightTiles + " * slices" + i + (i == first ? "" : " + " + Tiles("rows * " + l.Input.Pixels) + " * " + Tiles(l.Input.Channels));
                         w.Line("_backward" + i + "(Stream, new Config(" + grid + ", Threads), " + x + ", " + zPrev + ", Parameters, _dz" + i + ", _partials" + i + ", " + dzPrev + ", rows, slices" + i + ");");
+                        w.Line(AfterLaunch("Backward" + i, "2L * rows * (" + l.Output.Pixels + " * " + (l.Taps * l.Input.Channels + 1) + " * " + l.Out
+                            + (i > first ? " + " + l.Input.Pixels + " * " + l.Out * l.Taps + " * " + l.Input.Channels : "") + ")"));
                         w.Line("_sumWeights" + i + "(Stream, new Config(" + GpuTensors.Groups(Describe.Int((l.Taps * l.Input.Channels + 1) * l.Out)) + ", Threads), _partials" + i + ", Gradients, slices" + i + ");");
+                        w.Line(AfterLaunch("SumWeights" + i));
                         break;
                     }
                     case LayerKind.Dropout:
                         w.Line("_backward" + i + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", " + zPrev + ", " + x + ", " + dzPrev
                             + ", rows, global::SoftGen.Cpu.DropoutKernels.Key(_seed, step, layer: " + i + "));");
+                        w.Line(AfterLaunch("Backward" + i));
                         break;
                     default:
                         w.Line("_backward" + i + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", _a" + i + ", " + zPrev + ", " + x + ", " + dzPrev + ", rows);");
+                        w.Line(AfterLaunch("Backward" + i));
                         break;
                 }
             }
         }
         w.Line();
         string items = spec.PerPixel ? "rows * " + last.Output.Pixels : "rows";
-        w.Line("protected override void LaunchProbabilities(int rows) =>");
-        w.Line("    _probabilities(Stream, new Config(" + GpuTensors.Groups(items) + ", Threads), _a" + last.Index + ", Output, rows);");
+        using (w.Block("protected override void LaunchProbabilities(int rows)"))
+        {
+            w.Line("_probabilities(Stream, new Config(" + GpuTensors.Groups(items) + ", Threads), _a" + last.Index + ", Output, rows);");
+            w.Line(AfterLaunch("Probabilities"));
+        }
         w.Line();
         if (spec.PerPixel)
         {
             using (w.Block("protected override View LaunchLogits(int rows)"))
             {
                 w.Line("_logitsNchw(Stream, new Config(" + GpuTensors.Groups("rows * " + last.Output.Real) + ", Threads), _a" + last.Index + ", Output, rows);");
+                w.Line(AfterLaunch("LogitsNchw"));
                 w.Line("return Output;");
             }
             w.Line();
         }
     }
+
+    /// <summary>
+    /// The profiling hook after a launch (GpuProgram.AfterLaunch, a no-op unless profiling): the launch's name and its
+    /// GEMM FLOPs as an expression in rows, 2 x the multiply-adds (a Conv2D's input gradient counted over every tap).
+    /// </summary>
+    private static string AfterLaunch(string name, string? gemmFlops = null) =>
+        "AfterLaunch(\"" + name + "\"" + (gemmFlops is null ? "" : ", gemmFlops: " + gemmFlops) + ");";
 
     // ---- Dense kernels ----
 

@@ -9,6 +9,7 @@
 //                        extra input row of ones) and, in the same launch, dA_prev = dZ W times act'(prev);
 //   1 optimizer kernel     over the flat parameter buffer and flat moment buffers (SoftGen.Gpu)
 // Copies per step: the batch in, the loss (one float) out. Prediction: 2 forward kernels and a softmax kernel.
+// After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.
 // Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
 // (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
 // Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
@@ -103,22 +104,30 @@ namespace Classify
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 if (UseLargeTiles(rowTiles * 2)) _forward0(Stream, new Config(rowTiles * 2, Threads), Inputs, Parameters, _a0, _a0, rows);
                 else _forward0Small(Stream, new Config(smallRowTiles * 4, Threads), Inputs, Parameters, _a0, _a0, rows);
+                AfterLaunch("Forward0", gemmFlops: 2L * rows * 64 * 128);
                 if (UseLargeTiles(rowTiles * 1)) _forward1(Stream, new Config(rowTiles * 1, Threads), _a0, Parameters, _a1, _a1, rows);
                 else _forward1Small(Stream, new Config(smallRowTiles * 1, Threads), _a0, Parameters, _a1, _a1, rows);
+                AfterLaunch("Forward1", gemmFlops: 2L * rows * 128 * 10);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 _head(Stream, new Config(1, Threads), _a1, Targets, _dz1, Loss, rows);
+                AfterLaunch("Head");
                 if (UseLargeTiles(3 + rowTiles * 2)) _backward1(Stream, new Config(3 + rowTiles * 2, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 3);
                 else _backward1Small(Stream, new Config(5 + smallRowTiles * 4, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 5);
+                AfterLaunch("Backward1", gemmFlops: 2L * rows * (129 * 10 + 10 * 128));
                 if (UseLargeTiles(4)) _backward0(Stream, new Config(4, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 4);
                 else _backward0Small(Stream, new Config(12, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 12);
+                AfterLaunch("Backward0", gemmFlops: 2L * rows * (65 * 128));
             }
 
-            protected override void LaunchProbabilities(int rows) =>
+            protected override void LaunchProbabilities(int rows)
+            {
                 _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a1, Output, rows);
+                AfterLaunch("Probabilities");
+            }
 
             /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0), [rows, 64] -> [rows, 128]; Wt at 0 ([64, 128]), b at 8192.</summary>
             private static void Forward0(View x, View p, View z, View a, int rows)

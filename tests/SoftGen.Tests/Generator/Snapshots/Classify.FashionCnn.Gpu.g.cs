@@ -11,6 +11,7 @@
 //                        256 output pixels, and a second launch per Conv2D adds the slices in order
 //   1 optimizer kernel     over the flat parameter buffer and flat moment buffers (SoftGen.Gpu)
 // Copies per step: the batch in, the loss (one float) out. Prediction: 6 forward kernels and a softmax kernel.
+// After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.
 // Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
 // (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
 // Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
@@ -147,35 +148,53 @@ namespace Classify
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 _forward0(Stream, new Config((rows * 784 + Tile - 1) / Tile * 1, Threads), Inputs, Parameters, _a0, _a0, rows);
+                AfterLaunch("Forward0", gemmFlops: 2L * rows * 784 * 9 * 32);
                 _forward1(Stream, new Config((rows * 6272 + Threads - 1) / Threads, Threads), _a0, _a1, rows);
+                AfterLaunch("Forward1");
                 _forward2(Stream, new Config((rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, Parameters, _a2, _a2, rows);
+                AfterLaunch("Forward2", gemmFlops: 2L * rows * 196 * 288 * 64);
                 _forward3(Stream, new Config((rows * 3136 + Threads - 1) / Threads, Threads), _a2, _a3, rows);
+                AfterLaunch("Forward3");
                 if (UseLargeTiles(rowTiles * 2)) _forward4(Stream, new Config(rowTiles * 2, Threads), _a3, Parameters, _a4, _a4, rows);
                 else _forward4Small(Stream, new Config(smallRowTiles * 4, Threads), _a3, Parameters, _a4, _a4, rows);
+                AfterLaunch("Forward4", gemmFlops: 2L * rows * 3136 * 128);
                 if (UseLargeTiles(rowTiles * 1)) _forward5(Stream, new Config(rowTiles * 1, Threads), _a4, Parameters, _a5, _a5, rows);
                 else _forward5Small(Stream, new Config(smallRowTiles * 1, Threads), _a4, Parameters, _a5, _a5, rows);
+                AfterLaunch("Forward5", gemmFlops: 2L * rows * 128 * 10);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 _head(Stream, new Config(1, Threads), _a5, Targets, _dz5, Loss, rows);
+                AfterLaunch("Head");
                 if (UseLargeTiles(3 + rowTiles * 2)) _backward5(Stream, new Config(3 + rowTiles * 2, Threads), _a4, _a4, Parameters, _dz5, Gradients, _dz4, rows, 3);
                 else _backward5Small(Stream, new Config(5 + smallRowTiles * 4, Threads), _a4, _a4, Parameters, _dz5, Gradients, _dz4, rows, 5);
+                AfterLaunch("Backward5", gemmFlops: 2L * rows * (129 * 10 + 10 * 128));
                 if (UseLargeTiles(100 + rowTiles * 49)) _backward4(Stream, new Config(100 + rowTiles * 49, Threads), _a3, _a3, Parameters, _dz4, Gradients, _dz3, rows, 100);
                 else _backward4Small(Stream, new Config(396 + smallRowTiles * 98, Threads), _a3, _a3, Parameters, _dz4, Gradients, _dz3, rows, 396);
+                AfterLaunch("Backward4", gemmFlops: 2L * rows * (3137 * 128 + 128 * 3136));
                 _backward3(Stream, new Config((rows * 12544 + Threads - 1) / Threads, Threads), _dz3, _a3, _a2, _a2, _dz2, rows);
+                AfterLaunch("Backward3");
                 int slices2 = global::System.Math.Min(64, (rows * 196 + 255) / 256);
                 _backward2(Stream, new Config(5 * slices2 + (rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, _a1, Parameters, _dz2, _partials2, _dz1, rows, slices2);
+                AfterLaunch("Backward2", gemmFlops: 2L * rows * (196 * 289 * 64 + 196 * 576 * 32));
                 _sumWeights2(Stream, new Config((18496 + Threads - 1) / Threads, Threads), _partials2, Gradients, slices2);
+                AfterLaunch("SumWeights2");
                 _backward1(Stream, new Config((rows * 25088 + Threads - 1) / Threads, Threads), _dz1, _a1, _a0, _a0, _dz0, rows);
+                AfterLaunch("Backward1");
                 int slices0 = global::System.Math.Min(64, (rows * 784 + 255) / 256);
                 _backward0(Stream, new Config(1 * slices0, Threads), Inputs, Inputs, Parameters, _dz0, _partials0, _dz0, rows, slices0);
+                AfterLaunch("Backward0", gemmFlops: 2L * rows * (784 * 10 * 32));
                 _sumWeights0(Stream, new Config((320 + Threads - 1) / Threads, Threads), _partials0, Gradients, slices0);
+                AfterLaunch("SumWeights0");
             }
 
-            protected override void LaunchProbabilities(int rows) =>
+            protected override void LaunchProbabilities(int rows)
+            {
                 _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a5, Output, rows);
+                AfterLaunch("Probabilities");
+            }
 
             /// <summary>
             /// Layer 0 forward: A0 = relu(conv(X, W0) + b0), 3x3 kernel, stride 1, padding 1, [rows, 1x28x28] -> [rows, 32x28x28].

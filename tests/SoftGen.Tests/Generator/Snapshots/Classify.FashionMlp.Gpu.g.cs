@@ -9,6 +9,7 @@
 //                        extra input row of ones) and, in the same launch, dA_prev = dZ W times act'(prev);
 //   1 optimizer kernel     over the flat parameter buffer and flat moment buffers (SoftGen.Gpu)
 // Copies per step: the batch in, the loss (one float) out. Prediction: 3 forward kernels and a softmax kernel.
+// After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.
 // Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
 // (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
 // Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
@@ -117,26 +118,36 @@ namespace Classify
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 if (UseLargeTiles(rowTiles * 8)) _forward0(Stream, new Config(rowTiles * 8, Threads), Inputs, Parameters, _a0, _a0, rows);
                 else _forward0Small(Stream, new Config(smallRowTiles * 16, Threads), Inputs, Parameters, _a0, _a0, rows);
+                AfterLaunch("Forward0", gemmFlops: 2L * rows * 784 * 512);
                 if (UseLargeTiles(rowTiles * 4)) _forward1(Stream, new Config(rowTiles * 4, Threads), _a0, Parameters, _a1, _a1, rows);
                 else _forward1Small(Stream, new Config(smallRowTiles * 8, Threads), _a0, Parameters, _a1, _a1, rows);
+                AfterLaunch("Forward1", gemmFlops: 2L * rows * 512 * 256);
                 if (UseLargeTiles(rowTiles * 1)) _forward2(Stream, new Config(rowTiles * 1, Threads), _a1, Parameters, _a2, _a2, rows);
                 else _forward2Small(Stream, new Config(smallRowTiles * 1, Threads), _a1, Parameters, _a2, _a2, rows);
+                AfterLaunch("Forward2", gemmFlops: 2L * rows * 256 * 10);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
                 _head(Stream, new Config(1, Threads), _a2, Targets, _dz2, Loss, rows);
+                AfterLaunch("Head");
                 if (UseLargeTiles(5 + rowTiles * 4)) _backward2(Stream, new Config(5 + rowTiles * 4, Threads), _a1, _a1, Parameters, _dz2, Gradients, _dz1, rows, 5);
                 else _backward2Small(Stream, new Config(9 + smallRowTiles * 8, Threads), _a1, _a1, Parameters, _dz2, Gradients, _dz1, rows, 9);
+                AfterLaunch("Backward2", gemmFlops: 2L * rows * (257 * 10 + 10 * 256));
                 if (UseLargeTiles(36 + rowTiles * 8)) _backward1(Stream, new Config(36 + rowTiles * 8, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 36);
                 else _backward1Small(Stream, new Config(136 + smallRowTiles * 16, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 136);
+                AfterLaunch("Backward1", gemmFlops: 2L * rows * (513 * 256 + 256 * 512));
                 if (UseLargeTiles(104)) _backward0(Stream, new Config(104, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 104);
                 else _backward0Small(Stream, new Config(400, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 400);
+                AfterLaunch("Backward0", gemmFlops: 2L * rows * (785 * 512));
             }
 
-            protected override void LaunchProbabilities(int rows) =>
+            protected override void LaunchProbabilities(int rows)
+            {
                 _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a2, Output, rows);
+                AfterLaunch("Probabilities");
+            }
 
             /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0), [rows, 784] -> [rows, 512]; Wt at 0 ([784, 512]), b at 401408.</summary>
             private static void Forward0(View x, View p, View z, View a, int rows)

@@ -5,28 +5,12 @@ namespace SoftGen.Calibration;
 /// <summary>Probabilities from logits at a temperature, row by row in double; the destination may be the logits themselves.</summary>
 internal static class Tempered
 {
-    /// <summary>softmax(z / T) over each row of <paramref name="classes"/> logits (max subtracted first).</summary>
-    public static void Softmax(ReadOnlySpan<float> logits, int classes, float temperature, Span<float> destination)
-    {
-        double inverse = 1.0 / temperature;
-        for (int start = 0; start < logits.Length; start += classes)
-        {
-            var z = logits.Slice(start, classes);
-            var p = destination.Slice(start, classes);
-            double max = z[0];
-            for (int c = 1; c < classes; c++) max = Math.Max(max, z[c]);
-            double sum = 0;
-            for (int c = 0; c < classes; c++) sum += Math.Exp((z[c] - max) * inverse);
-            double scale = 1.0 / sum;
-            for (int c = 0; c < classes; c++) p[c] = (float)(Math.Exp((z[c] - max) * inverse) * scale);
-        }
-    }
-
     /// <summary>
-    /// softmax(z / T) over the classes at each pixel of NCHW rows [classes, pixels] (a pixel's classes lie
-    /// <paramref name="pixels"/> apart), max subtracted first.
+    /// softmax(z / T) over each row's <paramref name="classes"/> logits (max subtracted first). Rows of a per-pixel model
+    /// are NCHW, [classes, pixels]: the softmax then runs over the classes at each pixel, which lie
+    /// <paramref name="pixels"/> apart.
     /// </summary>
-    public static void PixelSoftmax(ReadOnlySpan<float> logits, int classes, int pixels, float temperature, Span<float> destination)
+    public static void Softmax(ReadOnlySpan<float> logits, int classes, float temperature, Span<float> destination, int pixels = 1)
     {
         double inverse = 1.0 / temperature;
         int length = classes * pixels;

@@ -76,8 +76,7 @@ public abstract unsafe partial class TrainerBase : IClassifier
     /// <summary>Turns logits into probabilities at <paramref name="temperature"/>, in place.</summary>
     private void ApplyTemperature(Span<float> logits, float temperature)
     {
-        if (!_model.TargetsAreDistributions) Tempered.Sigmoid(logits, temperature, logits); // per element, any layout
-        else if (_model.OutputPixels > 1) Tempered.PixelSoftmax(logits, _model.Classes, _model.OutputPixels, temperature, logits);
-        else Tempered.Softmax(logits, _model.Classes, temperature, logits);
+        if (_model.TargetsAreDistributions) Tempered.Softmax(logits, _model.Classes, temperature, logits, _model.OutputPixels);
+        else Tempered.Sigmoid(logits, temperature, logits); // per element, any layout
     }
 }

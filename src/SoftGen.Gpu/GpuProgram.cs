@@ -160,12 +160,7 @@ public abstract unsafe class GpuProgram : DeviceProgram
 
     public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckRows(rows);
-        StartProfile();
-        CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
-        AfterCopy("CopyInputsIn");
-        LaunchForward(rows, training: false, step: 0);
+        PredictionForward(inputs, rows);
         LaunchProbabilities(rows);
         CopyOut(_output.View, probabilities, rows * _classes);
         AfterCopy("CopyProbabilitiesOut");
@@ -174,15 +169,21 @@ public abstract unsafe class GpuProgram : DeviceProgram
 
     public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows)
     {
+        PredictionForward(inputs, rows);
+        CopyOut(LaunchLogits(rows), logits, rows * _classes);
+        AfterCopy("CopyLogitsOut");
+        Stream.Synchronize();
+    }
+
+    /// <summary>Prediction's start: the inputs in and the forward launches, without dropout.</summary>
+    private void PredictionForward(FloatBuffer inputs, int rows)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
         StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         AfterCopy("CopyInputsIn");
         LaunchForward(rows, training: false, step: 0);
-        CopyOut(LaunchLogits(rows), logits, rows * _classes);
-        AfterCopy("CopyLogitsOut");
-        Stream.Synchronize();
     }
 
     public override void Synchronize() => Stream.Synchronize();

@@ -43,37 +43,7 @@ internal sealed class GpuOptimizer : IDisposable
         var o = _optimizer;
         if (_sgd is not null) { _sgd(stream, _length, parameters, gradients, -o.LearningRate); return; }
         if (_momentum is not null) { _momentum(stream, _length, parameters, gradients, _moment1!.View, -o.LearningRate, o.Momentum); return; }
-        double bias1 = 1.0 - Power(o.Beta1, step);
-        double bias2 = 1.0 - Power(o.Beta2, step);
-        var s = new AdamScalars
-        {
-            OneMinusBeta1 = (float)(1.0 - o.Beta1),
-            Beta2 = o.Beta2,
-            OneMinusBeta2 = (float)(1.0 - o.Beta2),
-            NegativeStepSize = (float)-(o.LearningRate / bias1),
-            Bias2Sqrt = (float)Math.Sqrt(bias2),
-            Epsilon = o.Epsilon,
-            Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - (double)o.LearningRate * o.WeightDecay) : 1f,
-        };
-        _adam!(stream, _length, parameters, gradients, _moment1!.View, _moment2!.View, s);
-    }
-
-    /// <summary>x^n by squaring, as the CPU backend computes it.</summary>
-    private static double Power(double x, long n)
-    {
-        double result = 1.0;
-        while (n > 0)
-        {
-            if ((n & 1) != 0) result *= x;
-            x *= x;
-            n >>= 1;
-        }
-        return result;
-    }
-
-    internal struct AdamScalars
-    {
-        public float OneMinusBeta1, Beta2, OneMinusBeta2, NegativeStepSize, Bias2Sqrt, Epsilon, Decay;
+        _adam!(stream, _length, parameters, gradients, _moment1!.View, _moment2!.View, AdamScalars.For(o, step));
     }
 
     // p += -lr g

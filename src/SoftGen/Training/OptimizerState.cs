@@ -61,18 +61,7 @@ internal sealed unsafe class OptimizerState
             Momentum = o.Momentum,
         };
         if (o.Kind is OptimizerKind.Adam or OptimizerKind.AdamW)
-        {
-            double bias1 = 1.0 - Power(o.Beta1, step);
-            double bias2 = 1.0 - Power(o.Beta2, step);
-            job.OneMinusBeta1 = (float)(1.0 - o.Beta1);
-            job.Beta2 = o.Beta2;
-            job.OneMinusBeta2 = (float)(1.0 - o.Beta2);
-            job.NegativeStepSize = (float)-(o.LearningRate / bias1);
-            job.Bias2Sqrt = (float)Math.Sqrt(bias2);
-            job.Epsilon = o.Epsilon;
-            // PyTorch: param.mul_(1 - lr * weight_decay), the factor computed in double; Adam multiplies by exactly 1.
-            job.Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - (double)o.LearningRate * o.WeightDecay) : 1f;
-        }
+            job.Adam = AdamScalars.For(o, step);
 
         if (length >= ParallelThreshold && pool.ThreadCount > 1) pool.For(length, Grain, &Run, &job);
         else Run(&job, 0, length);
@@ -83,7 +72,7 @@ internal sealed unsafe class OptimizerState
         public OptimizerKind Kind;
         public float* P, G, M, V;
         public float NegativeLearningRate, Momentum;
-        public float OneMinusBeta1, Beta2, OneMinusBeta2, NegativeStepSize, Bias2Sqrt, Epsilon, Decay;
+        public AdamScalars Adam;
     }
 
     private static void Run(void* state, int start, int end)
@@ -100,23 +89,10 @@ internal sealed unsafe class OptimizerState
                 SgdMomentum(j->P + start, j->G + start, j->M + start, n, j->NegativeLearningRate, j->Momentum);
                 break;
             default:
-                Adam(j->P + start, j->G + start, j->M + start, j->V + start, n, j->OneMinusBeta1, j->Beta2, j->OneMinusBeta2,
-                    j->NegativeStepSize, j->Bias2Sqrt, j->Epsilon, j->Decay);
+                Adam(j->P + start, j->G + start, j->M + start, j->V + start, n, j->Adam.OneMinusBeta1, j->Adam.Beta2, j->Adam.OneMinusBeta2,
+                    j->Adam.NegativeStepSize, j->Adam.Bias2Sqrt, j->Adam.Epsilon, j->Adam.Decay);
                 break;
         }
-    }
-
-    /// <summary>x^n by squaring: exact IEEE products in a fixed order, unlike Math.Pow, whose last bit may vary by platform.</summary>
-    internal static double Power(double x, long n)
-    {
-        double result = 1.0;
-        while (n > 0)
-        {
-            if ((n & 1) != 0) result *= x;
-            x *= x;
-            n >>= 1;
-        }
-        return result;
     }
 
     // p += -lr g

@@ -51,8 +51,8 @@ public sealed unsafe class OptimizerKernelTests
                     continue;
                 }
                 float decay = kind == OptimizerKind.AdamW ? (float)(1.0 - (double)optimizer.LearningRate * optimizer.WeightDecay) : 1f;
-                float step = (float)-(optimizer.LearningRate / (1.0 - OptimizerState.Power(optimizer.Beta1, t)));
-                float bias2Sqrt = (float)Math.Sqrt(1.0 - OptimizerState.Power(optimizer.Beta2, t));
+                float step = (float)-(optimizer.LearningRate / (1.0 - AdamScalars.Power(optimizer.Beta1, t)));
+                float bias2Sqrt = (float)Math.Sqrt(1.0 - AdamScalars.Power(optimizer.Beta2, t));
                 rm[k] += (float)(1.0 - optimizer.Beta1) * (gk - rm[k]);
                 rv[k] = rv[k] * optimizer.Beta2 + (float)(1.0 - optimizer.Beta2) * gk * gk;
                 float denom = MathF.Sqrt(rv[k]) / bias2Sqrt + optimizer.Epsilon;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace SoftGen.Cpu;
 
@@ -6,8 +7,9 @@ namespace SoftGen.Cpu;
 /// The loss heads of a per-pixel (Conv2D) output: the logits are channels-last [rows, Height, Width, ChannelStride]
 /// with Channels classes per pixel; targets, probabilities and the logits handed out are PyTorch's NCHW
 /// [rows, Channels, Height, Width]. Softmax cross-entropy and KL normalise over the classes at each pixel and average
-/// over rows and pixels; sigmoid cross-entropy averages over every element. Same numerics as <see cref="HeadKernels"/>:
-/// exponentials of arguments at most 0, logarithms and sums in double.
+/// over rows and pixels; sigmoid cross-entropy averages over every element. Each pixel is one row of
+/// <see cref="HeadKernels"/>' row math (exponentials of arguments at most 0, logarithms and sums in double), its targets
+/// and probabilities read and written a plane (Height x Width floats) apart.
 /// </summary>
 public static unsafe class ConvHeadKernels
 {
@@ -27,26 +29,8 @@ public static unsafe class ConvHeadKernels
         double total = 0;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
-            {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float* y = targets + (nint)r * classes * pixels + p;
-                float* g = dLogits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float max = float.NegativeInfinity;
-                for (int c = 0; c < classes; c++)
-                    max = MathF.Max(max, z[c] * invT);
-                double sum = 0;
-                for (int c = 0; c < classes; c++)
-                    sum += g[c] = MathF.Exp(z[c] * invT - max);
-                double logSum = max + Math.Log(sum);
-                for (int c = 0; c < classes; c++)
-                {
-                    float target = keep * y[(nint)c * pixels] + spread;
-                    if (target != 0f)
-                        total -= target * (z[c] * invT - logSum);
-                    g[c] = gradScale * (float)(g[c] / sum - target);
-                }
-                new Span<float>(g + classes, TShape.ChannelStride - classes).Clear();
-            }
+                total = HeadKernels.SoftmaxCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, invT, keep, spread, gradScale, total);
         return (float)(temperature * temperature * total / ((double)rows * pixels));
     }
 
@@ -62,26 +46,8 @@ public static unsafe class ConvHeadKernels
         double total = 0;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
-            {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float* y = targets + (nint)r * classes * pixels + p;
-                float* g = dLogits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float max = float.NegativeInfinity;
-                for (int c = 0; c < classes; c++)
-                    max = MathF.Max(max, z[c]);
-                double sum = 0;
-                for (int c = 0; c < classes; c++)
-                    sum += g[c] = MathF.Exp(z[c] - max);
-                double logSum = max + Math.Log(sum);
-                for (int c = 0; c < classes; c++)
-                {
-                    float target = y[(nint)c * pixels];
-                    if (target != 0f)
-                        total += target * (Math.Log(target) - (z[c] - logSum));
-                    g[c] = gradScale * (float)(g[c] / sum - target);
-                }
-                new Span<float>(g + classes, TShape.ChannelStride - classes).Clear();
-            }
+                total = HeadKernels.KLDivergenceRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, gradScale, total);
         return (float)(total / ((double)rows * pixels));
     }
 
@@ -98,20 +64,8 @@ public static unsafe class ConvHeadKernels
         double total = 0;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
-            {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float* y = targets + (nint)r * classes * pixels + p;
-                float* g = dLogits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                for (int c = 0; c < classes; c++)
-                {
-                    float target = y[(nint)c * pixels];
-                    float e = MathF.Exp(-MathF.Abs(z[c]));
-                    total += Math.Max(z[c], 0.0) - (double)z[c] * target + Log1P(e);
-                    float q = z[c] >= 0f ? 1f / (1f + e) : e / (1f + e);
-                    g[c] = gradScale * (q - target);
-                }
-                new Span<float>(g + classes, TShape.ChannelStride - classes).Clear();
-            }
+                total = HeadKernels.SigmoidCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, gradScale, total);
         return (float)(total / count);
     }
 
@@ -119,49 +73,33 @@ public static unsafe class ConvHeadKernels
     public static void Softmax<TShape>(float* logits, float* probabilities, int rows) where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
-        int classes = TShape.Channels, pixels = TShape.Height * TShape.Width;
+        int pixels = TShape.Height * TShape.Width;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
-            {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                float* q = probabilities + (nint)r * classes * pixels + p;
-                float max = float.NegativeInfinity;
-                for (int c = 0; c < classes; c++)
-                    max = MathF.Max(max, z[c]);
-                double sum = 0;
-                for (int c = 0; c < classes; c++)
-                    sum += q[(nint)c * pixels] = MathF.Exp(z[c] - max);
-                float scale = (float)(1 / sum);
-                for (int c = 0; c < classes; c++)
-                    q[(nint)c * pixels] *= scale;
-            }
+                HeadKernels.SoftmaxRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(probabilities, r, p), pixels, TShape.Channels);
     }
 
     /// <summary>probabilities[r, c, y, x] = sigmoid of the logit.</summary>
     public static void Sigmoid<TShape>(float* logits, float* probabilities, int rows) where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
-        int classes = TShape.Channels, pixels = TShape.Height * TShape.Width;
+        int pixels = TShape.Height * TShape.Width;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
-            {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                for (int c = 0; c < classes; c++)
-                    probabilities[((nint)r * classes + c) * pixels + p] = VectorMath.Sigmoid(z[c]);
-            }
+                HeadKernels.SigmoidRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(probabilities, r, p), pixels, TShape.Channels);
     }
 
     /// <summary>logitsOut[r, c, y, x]: the logits in NCHW, without the padding channels.</summary>
     public static void CopyLogits<TShape>(float* logits, float* logitsOut, int rows) where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
-        int classes = TShape.Channels, pixels = TShape.Height * TShape.Width;
+        int pixels = TShape.Height * TShape.Width;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
             {
-                float* z = logits + ((nint)r * pixels + p) * TShape.ChannelStride;
-                for (int c = 0; c < classes; c++)
-                    logitsOut[((nint)r * classes + c) * pixels + p] = z[c];
+                float* z = ChannelsLast<TShape>(logits, r, p), q = Nchw<TShape>(logitsOut, r, p);
+                for (int c = 0; c < TShape.Channels; c++)
+                    q[(nint)c * pixels] = z[c];
             }
     }
 
@@ -192,9 +130,13 @@ public static unsafe class ConvHeadKernels
     public static void CopyLogits<TShape>(FloatBuffer logits, FloatBuffer logitsOut, int rows) where TShape : struct, ISpatialShape
         => CopyLogits<TShape>(logits.Pointer, logitsOut.Pointer, rows);
 
-    private static double Log1P(double x)
-    {
-        double u = 1 + x;
-        return u == 1 ? x : Math.Log(u) * x / (u - 1);
-    }
+    /// <summary>The channels-last logits (or their gradient) at pixel p of image r.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* ChannelsLast<TShape>(float* tensor, int r, int p) where TShape : struct, ISpatialShape
+        => tensor + ((nint)r * TShape.Height * TShape.Width + p) * TShape.ChannelStride;
+
+    /// <summary>Class 0 of pixel p of image r in an NCHW tensor (targets, probabilities); class c is pixels further on per c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Nchw<TShape>(float* nchw, int r, int p) where TShape : struct, ISpatialShape
+        => nchw + (nint)r * TShape.Channels * TShape.Height * TShape.Width + p;
 }

@@ -137,15 +137,7 @@ public static unsafe partial class ConvKernels
             ComputeBand<TConv, TPool, TAct>(padded, s->Wt, s->Bias, band, null, a);
             float* y = s->Y + (nint)b * windows * ocs;
             for (int px = 0; px < windows; px++)
-                for (int c = 0; c < ocs; c += 16)
-                {
-                    float* first = a + (nint)px * size * ocs + c;
-                    var max = Vector512.Load(first);
-                    for (int dy = 0; dy < size; dy++)
-                        for (int dx = 0; dx < size; dx++)
-                            max = Vector512.Max(max, Vector512.Load(first + ((nint)dy * TConv.OutWidth + dx) * ocs));
-                    max.Store(y + (nint)px * ocs + c);
-                }
+                PoolWindow.Reduce<MaxReduction, SquareWindow<TPool>>(a + (nint)px * size * ocs, y + (nint)px * ocs);
         }
     }
 
@@ -200,21 +192,9 @@ public static unsafe partial class ConvKernels
     {
         int size = TPool.Size, ocs = TConv.OutChannelStride, windows = TConv.OutWidth / size;
         for (int px = 0; px < windows; px++)
-            for (int c = 0; c < ocs; c += 16)
-            {
-                var max = Vector512.Load(y + (nint)px * ocs + c);
-                var g = Vector512.Load(dy + (nint)px * ocs + c);
-                var taken = Vector512<float>.Zero;
-                for (int ddy = 0; ddy < size; ddy++)
-                    for (int ddx = 0; ddx < size; ddx++)
-                    {
-                        nint at = ((nint)ddy * TConv.OutWidth + px * size + ddx) * ocs + c;
-                        var value = Vector512.Load(a + at);
-                        var hit = Vector512.AndNot(Vector512.Equals(value, max), taken);
-                        taken |= hit;
-                        var pre = TAct.NeedsPreActivation ? Vector512.Load(z + at) : default;
-                        ((g & hit) * TAct.Derivative(pre, value)).Store(dz + at);
-                    }
-            }
+        {
+            nint window = (nint)px * size * ocs;
+            PoolWindow.RouteMax<TAct, SquareWindow<TPool>>(y + (nint)px * ocs, dy + (nint)px * ocs, a + window, z + window, dz + window);
+        }
     }
 }

@@ -12,7 +12,7 @@ namespace SoftGen.Cpu;
 /// sums run in double. rows &lt;= 0 gives a loss of 0. The <see cref="FloatBuffer"/> overloads are for generated code,
 /// which has no unsafe context.
 /// </remarks>
-public static unsafe class HeadKernels
+public static unsafe partial class HeadKernels
 {
     /// <summary>
     /// T^2 * mean_r( -sum_c y'_c log softmax(z_r / T)_c ), y' = (1 - e) y + e / C.
@@ -31,29 +31,8 @@ public static unsafe class HeadKernels
         float gradScale = temperature / rows;
         double total = 0;
         for (int r = 0; r < rows; r++)
-        {
-            float* z = logits + (nint)r * TShape.OutStride;
-            float* y = targets + (nint)r * classes;
-            float* g = dLogits + (nint)r * TShape.OutStride;
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < classes; c++)
-                max = MathF.Max(max, z[c] * invT);
-            // g holds exp(z / T - max) until the sum is known.
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-                sum += g[c] = MathF.Exp(z[c] * invT - max);
-            double logSum = max + Math.Log(sum);
-            double loss = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                float target = keep * y[c] + spread;
-                if (target != 0f)
-                    loss -= target * (z[c] * invT - logSum);
-                g[c] = gradScale * (float)(g[c] / sum - target);
-            }
-            new Span<float>(g + classes, TShape.OutStride - classes).Clear();
-            total += loss;
-        }
+            total += SoftmaxCrossEntropyRow(logits + (nint)r * TShape.OutStride, targets + (nint)r * classes, 1,
+                dLogits + (nint)r * TShape.OutStride, classes, TShape.OutStride, invT, keep, spread, gradScale, 0);
         return (float)(temperature * temperature * total / rows);
     }
 
@@ -68,25 +47,8 @@ public static unsafe class HeadKernels
         float gradScale = 1f / rows;
         double total = 0;
         for (int r = 0; r < rows; r++)
-        {
-            float* z = logits + (nint)r * TShape.OutStride;
-            float* y = targets + (nint)r * classes;
-            float* g = dLogits + (nint)r * TShape.OutStride;
-            float max = RowMax(z, classes);
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-                sum += g[c] = MathF.Exp(z[c] - max);
-            double logSum = max + Math.Log(sum);
-            double loss = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                if (y[c] != 0f)
-                    loss += y[c] * (Math.Log(y[c]) - (z[c] - logSum));
-                g[c] = gradScale * (float)(g[c] / sum - y[c]);
-            }
-            new Span<float>(g + classes, TShape.OutStride - classes).Clear();
-            total += loss;
-        }
+            total += KLDivergenceRow(logits + (nint)r * TShape.OutStride, targets + (nint)r * classes, 1,
+                dLogits + (nint)r * TShape.OutStride, classes, TShape.OutStride, gradScale, 0);
         return (float)(total / rows);
     }
 
@@ -101,19 +63,8 @@ public static unsafe class HeadKernels
         float gradScale = 1f / ((float)rows * classes);
         double total = 0;
         for (int r = 0; r < rows; r++)
-        {
-            float* z = logits + (nint)r * TShape.OutStride;
-            float* y = targets + (nint)r * classes;
-            float* g = dLogits + (nint)r * TShape.OutStride;
-            for (int c = 0; c < classes; c++)
-            {
-                float e = MathF.Exp(-MathF.Abs(z[c]));
-                total += Math.Max(z[c], 0.0) - (double)z[c] * y[c] + Log1P(e);
-                float p = z[c] >= 0f ? 1f / (1f + e) : e / (1f + e);
-                g[c] = gradScale * (p - y[c]);
-            }
-            new Span<float>(g + classes, TShape.OutStride - classes).Clear();
-        }
+            total = SigmoidCrossEntropyRow(logits + (nint)r * TShape.OutStride, targets + (nint)r * classes, 1,
+                dLogits + (nint)r * TShape.OutStride, classes, TShape.OutStride, gradScale, total);
         return (float)(total / ((double)rows * classes));
     }
 
@@ -122,19 +73,8 @@ public static unsafe class HeadKernels
         where TShape : struct, IDenseShape
     {
         DenseShape.Validate<TShape>();
-        int classes = TShape.Out;
         for (int r = 0; r < rows; r++)
-        {
-            float* z = logits + (nint)r * TShape.OutStride;
-            float* p = probabilities + (nint)r * classes;
-            float max = RowMax(z, classes);
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-                sum += p[c] = MathF.Exp(z[c] - max);
-            float scale = (float)(1 / sum);
-            for (int c = 0; c < classes; c++)
-                p[c] *= scale;
-        }
+            SoftmaxRow(logits + (nint)r * TShape.OutStride, probabilities + (nint)r * TShape.Out, 1, TShape.Out);
     }
 
     /// <summary>probabilities[r, c] = sigmoid(z_rc), dense [rows, Out].</summary>
@@ -142,14 +82,8 @@ public static unsafe class HeadKernels
         where TShape : struct, IDenseShape
     {
         DenseShape.Validate<TShape>();
-        int classes = TShape.Out;
         for (int r = 0; r < rows; r++)
-        {
-            float* z = logits + (nint)r * TShape.OutStride;
-            float* p = probabilities + (nint)r * classes;
-            for (int c = 0; c < classes; c++)
-                p[c] = VectorMath.Sigmoid(z[c]);
-        }
+            SigmoidRow(logits + (nint)r * TShape.OutStride, probabilities + (nint)r * TShape.Out, 1, TShape.Out);
     }
 
     /// <summary>logitsOut[r, c] = z[r, c]: the logits, dense [rows, Out], without the padding columns.</summary>
@@ -191,19 +125,4 @@ public static unsafe class HeadKernels
     public static void CopyLogits<TShape>(FloatBuffer logits, FloatBuffer logitsOut, int rows)
         where TShape : struct, IDenseShape
         => CopyLogits<TShape>(logits.Pointer, logitsOut.Pointer, rows);
-
-    private static float RowMax(float* z, int count)
-    {
-        float max = float.NegativeInfinity;
-        for (int c = 0; c < count; c++)
-            max = MathF.Max(max, z[c]);
-        return max;
-    }
-
-    /// <summary>log(1 + x) without the cancellation of Math.Log(1 + x) for small x (Goldberg's correction).</summary>
-    private static double Log1P(double x)
-    {
-        double u = 1 + x;
-        return u == 1 ? x : Math.Log(u) * x / (u - 1);
-    }
 }

@@ -22,7 +22,7 @@ public static unsafe class PoolKernels
     {
         SpatialShape.ValidatePool<TShape>();
         var args = new Args { X = x, Y = y };
-        pool.For(Math.Max(rows, 0), 1, &MaxForwardRows<TShape>, &args);
+        pool.For(Math.Max(rows, 0), 1, &ForwardRows<TShape, MaxReduction>, &args);
     }
 
     /// <summary>
@@ -33,7 +33,7 @@ public static unsafe class PoolKernels
         where TShape : struct, IPoolShape where TPrevAct : struct, IActivation
     {
         SpatialShape.ValidatePool<TShape>();
-        var args = new Args { X = prevA, Y = y, DY = dy, PrevZ = prevZ, PrevA = prevA, DX = dxPrev };
+        var args = new Args { Y = y, DY = dy, PrevZ = prevZ, PrevA = prevA, DX = dxPrev };
         pool.For(Math.Max(rows, 0), 1, &MaxBackwardRows<TShape, TPrevAct>, &args);
     }
 
@@ -42,7 +42,7 @@ public static unsafe class PoolKernels
     {
         SpatialShape.ValidatePool<TShape>();
         var args = new Args { X = x, Y = y };
-        pool.For(Math.Max(rows, 0), 1, &AverageForwardRows<TShape>, &args);
+        pool.For(Math.Max(rows, 0), 1, &ForwardRows<TShape, MeanReduction>, &args);
     }
 
     /// <summary>Each window's gradient divided evenly over its Size^2 inputs.</summary>
@@ -99,9 +99,6 @@ public static unsafe class PoolKernels
         => GlobalAverageBackward<TShape, TPrevAct>(pool, dy.Pointer, prevZ.Pointer, prevA.Pointer, dxPrev.Pointer, rows);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Vectorized<T>() where T : struct, ISpatialShape => T.ChannelStride % 16 == 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint Offset<T>(int r, int y, int x) where T : struct, ISpatialShape
         => (((nint)r * T.Height + y) * T.Width + x) * T.ChannelStride;
 
@@ -109,112 +106,28 @@ public static unsafe class PoolKernels
     private static nint OutOffset<T>(int r, int y, int x) where T : struct, IPoolShape
         => (((nint)r * (T.Height / T.Size) + y) * (T.Width / T.Size) + x) * T.ChannelStride;
 
-    private static void MaxForwardRows<T>(void* state, int start, int end) where T : struct, IPoolShape
+    /// <summary>Max and average forward: every output pixel TReduce of its Size x Size window.</summary>
+    private static void ForwardRows<T, TReduce>(void* state, int start, int end) where T : struct, IPoolShape where TReduce : struct, IPoolReduction
     {
         var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size, cs = T.ChannelStride;
+        int oh = T.Height / T.Size, ow = T.Width / T.Size;
         for (int r = start; r < end; r++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
-                {
-                    float* y = s->Y + OutOffset<T>(r, oy, ox);
-                    float* first = s->X + Offset<T>(r, oy * T.Size, ox * T.Size);
-                    if (Vectorized<T>())
-                        for (int c = 0; c < cs; c += 16)
-                        {
-                            var max = Vector512.Load(first + c);
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                    max = Vector512.Max(max, Vector512.Load(first + ((nint)dy * T.Width + dx) * cs + c));
-                            max.Store(y + c);
-                        }
-                    else
-                        for (int c = 0; c < cs; c++)
-                        {
-                            float max = first[c];
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                    max = MathF.Max(max, first[((nint)dy * T.Width + dx) * cs + c]);
-                            y[c] = max;
-                        }
-                }
+                    PoolWindow.Reduce<TReduce, SquareWindow<T>>(s->X + Offset<T>(r, oy * T.Size, ox * T.Size), s->Y + OutOffset<T>(r, oy, ox));
     }
 
     private static void MaxBackwardRows<T, TPrevAct>(void* state, int start, int end) where T : struct, IPoolShape where TPrevAct : struct, IActivation
     {
         var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size, cs = T.ChannelStride;
+        int oh = T.Height / T.Size, ow = T.Width / T.Size;
         for (int r = start; r < end; r++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                 {
                     nint output = OutOffset<T>(r, oy, ox);
                     nint first = Offset<T>(r, oy * T.Size, ox * T.Size);
-                    if (Vectorized<T>())
-                        for (int c = 0; c < cs; c += 16)
-                        {
-                            var y = Vector512.Load(s->Y + output + c);
-                            var g = Vector512.Load(s->DY + output + c);
-                            var taken = Vector512<float>.Zero;
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                {
-                                    nint at = first + ((nint)dy * T.Width + dx) * cs + c;
-                                    var a = Vector512.Load(s->PrevA + at);
-                                    var hit = Vector512.AndNot(Vector512.Equals(a, y), taken);
-                                    taken |= hit;
-                                    var z = TPrevAct.NeedsPreActivation ? Vector512.Load(s->PrevZ + at) : default;
-                                    ((g & hit) * TPrevAct.Derivative(z, a)).Store(s->DX + at);
-                                }
-                        }
-                    else
-                        for (int c = 0; c < cs; c++)
-                        {
-                            float y = s->Y[output + c], g = s->DY[output + c];
-                            bool taken = false;
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                {
-                                    nint at = first + ((nint)dy * T.Width + dx) * cs + c;
-                                    float a = s->PrevA[at];
-                                    bool hit = !taken && a == y;
-                                    taken |= hit;
-                                    float z = TPrevAct.NeedsPreActivation ? s->PrevZ[at] : 0f;
-                                    s->DX[at] = (hit ? g : 0f) * TPrevAct.Derivative(z, a);
-                                }
-                        }
-                }
-    }
-
-    private static void AverageForwardRows<T>(void* state, int start, int end) where T : struct, IPoolShape
-    {
-        var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size, cs = T.ChannelStride;
-        float scale = 1f / (T.Size * T.Size);
-        for (int r = start; r < end; r++)
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    float* y = s->Y + OutOffset<T>(r, oy, ox);
-                    float* first = s->X + Offset<T>(r, oy * T.Size, ox * T.Size);
-                    if (Vectorized<T>())
-                        for (int c = 0; c < cs; c += 16)
-                        {
-                            var sum = Vector512<float>.Zero;
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                    sum += Vector512.Load(first + ((nint)dy * T.Width + dx) * cs + c);
-                            (sum * scale).Store(y + c);
-                        }
-                    else
-                        for (int c = 0; c < cs; c++)
-                        {
-                            float sum = 0f;
-                            for (int dy = 0; dy < T.Size; dy++)
-                                for (int dx = 0; dx < T.Size; dx++)
-                                    sum += first[((nint)dy * T.Width + dx) * cs + c];
-                            y[c] = sum * scale;
-                        }
+                    PoolWindow.RouteMax<TPrevAct, SquareWindow<T>>(s->Y + output, s->DY + output, s->PrevA + first, s->PrevZ + first, s->DX + first);
                 }
     }
 
@@ -238,20 +151,8 @@ public static unsafe class PoolKernels
     private static void GlobalForwardRows<T>(void* state, int start, int end) where T : struct, ISpatialShape
     {
         var s = (Args*)state;
-        int cs = T.ChannelStride, pixels = T.Height * T.Width;
-        float scale = 1f / pixels;
         for (int r = start; r < end; r++)
-        {
-            float* image = s->X + (nint)r * pixels * cs;
-            float* y = s->Y + (nint)r * cs;
-            for (int c = 0; c < cs; c++)
-            {
-                float sum = 0f;
-                for (int p = 0; p < pixels; p++)
-                    sum += image[(nint)p * cs + c];
-                y[c] = sum * scale;
-            }
-        }
+            PoolWindow.Reduce<MeanReduction, WholeImage<T>>(s->X + (nint)r * T.Height * T.Width * T.ChannelStride, s->Y + (nint)r * T.ChannelStride);
     }
 
     private static void GlobalBackwardRows<T, TPrevAct>(void* state, int start, int end) where T : struct, ISpatialShape where TPrevAct : struct, IActivation

@@ -24,14 +24,12 @@ public sealed class ClassificationMetrics
     /// <summary>Guo et al.'s bin count for the ECE.</summary>
     public const int DefaultBins = 15;
 
-    private const double Floor = 1e-30;
-
     private readonly long[] _binCount;
     private readonly double[] _binConfidence;
     private readonly double[] _binCorrect;
     private readonly long[] _confusion;
     private long _count, _correct, _topK;
-    private double _nll, _kl, _brier;
+    private ProbabilityScores _scores;
 
     /// <param name="classes">Columns of each row.</param>
     /// <param name="bins">Equal-width confidence bins for the ECE and the reliability diagram.</param>
@@ -59,9 +57,9 @@ public sealed class ClassificationMetrics
 
     public double Accuracy => Mean(_correct);
     public double TopKAccuracy => Mean(_topK);
-    public double NegativeLogLikelihood => Mean(_nll);
-    public double KLDivergence => Mean(_kl);
-    public double BrierScore => Mean(_brier);
+    public double NegativeLogLikelihood => Mean(_scores.NegativeLogLikelihood);
+    public double KLDivergence => Mean(_scores.KLDivergence);
+    public double BrierScore => Mean(_scores.Brier);
 
     public double ExpectedCalibrationError
     {
@@ -111,7 +109,7 @@ public sealed class ClassificationMetrics
 
     private void AddRow(ReadOnlySpan<float> p, ReadOnlySpan<float> y)
     {
-        int predicted = ArgMax(p), actual = ArgMax(y);
+        int predicted = Training.Metrics.ArgMax(p), actual = Training.Metrics.ArgMax(y);
         bool correct = predicted == actual;
         _count++;
         if (correct) _correct++;
@@ -123,17 +121,7 @@ public sealed class ClassificationMetrics
             if (p[c] > truth || (p[c] == truth && c < actual)) rank++;
         if (rank < TopK) _topK++;
 
-        for (int c = 0; c < p.Length; c++)
-        {
-            double pc = p[c], yc = y[c], d = pc - yc;
-            _brier += d * d;
-            if (yc > 0)
-            {
-                double logP = Math.Log(Math.Max(pc, Floor));
-                _nll -= yc * logP;
-                _kl += yc * (Math.Log(yc) - logP);
-            }
-        }
+        _scores.AddDistribution(p, y);
 
         double confidence = p[predicted];
         int bin = Math.Clamp((int)Math.Ceiling(confidence * Bins) - 1, 0, Bins - 1);
@@ -143,14 +131,6 @@ public sealed class ClassificationMetrics
     }
 
     private double Mean(double sum) => _count == 0 ? double.NaN : sum / _count;
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int c = 1; c < values.Length; c++)
-            if (values[c] > values[best]) best = c;
-        return best;
-    }
 
     private void Check(ReadOnlySpan<float> values, string what, string paramName)
     {

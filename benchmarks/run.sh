@@ -12,40 +12,27 @@
 #
 # Needs the .NET 10 SDK, Fashion-MNIST (apt-get install dataset-fashion-mnist) and, for the reference, Debian's
 # PyTorch with OpenBLAS (apt-get install python3-torch libopenblas0-pthread; without OpenBLAS torch falls back to the
-# reference BLAS). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for PyTorch so that OpenBLAS picks its own
-# kernel for this processor.
+# reference BLAS). Before PyTorch runs, a short GEMM is timed under each OpenBLAS core type this processor can run,
+# and PyTorch runs with the fastest (see benchmarks/common.sh); the choice and the figures go into every JSON result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/common.sh
 
 mode=compare
-runs=1
-out=
-args=()
-while [ $# -gt 0 ]; do
+value_options=(--batch --hidden --threads --repeats --epochs --infer-batch --data)
+script_option() {
   case "$1" in
-    --gemm) mode=gemm; shift ;;
-    --sweep) mode=sweep; shift ;;
-    --runs|--out)
-      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
-      if [ "$1" = --runs ]; then runs=$2; else out=$2; fi
-      shift 2 ;;
-    --batch|--hidden|--threads|--repeats|--epochs|--infer-batch|--data)
-      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
-      args+=("$1" "$2"); shift 2 ;;
-    *) echo "run.sh: unknown argument '$1' (see the comment at the top of benchmarks/run.sh)" >&2; exit 2 ;;
+    --gemm) mode=gemm ;;
+    --sweep) mode=sweep ;;
+    *) return 1 ;;
   esac
-done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs needs a positive integer, not '$runs'" >&2; exit 2; }
-if [ -z "$out" ]; then
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' EXIT
-else
-  mkdir -p "$out"
-fi
+}
+parse_arguments run.sh "$@"
 
 dotnet build benchmarks/SoftGen.Benchmarks -c Release -nologo -v q >/dev/null
 softgen() { dotnet benchmarks/SoftGen.Benchmarks/bin/Release/net10.0/SoftGen.Benchmarks.dll "$@"; }
-pytorch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/pytorch_mlp.py "$@"; }
+# shellcheck disable=SC2086  # peer_env's words are meant to split
+pytorch() { env $peer_env /usr/bin/python3 benchmarks/pytorch_mlp.py "$@"; }
 
 if [ "$mode" = gemm ]; then
   gemm_args=()
@@ -79,6 +66,7 @@ compare() { # $1: label, rest: arguments for both programs; each run writes $out
   for ((run = 1; run <= runs; run++)); do
     softgen --mode train "$@" > "$out/$label.$run.softgen.json"
     pytorch "$@" > "$out/$label.$run.pytorch.json"
+    record_openblas "$out/$label.$run.softgen.json" "$out/$label.$run.pytorch.json"
   done
 }
 
@@ -107,8 +95,13 @@ r = load(labels[0], "softgen")[0]["result"]
 print(f"\n{r['threads']} threads; best of {runs} run(s) x {len(r['train_samples_per_second_runs'])} timed epochs (training) and "
       f"{len(r['infer_samples_per_second_runs'])} passes (inference, batch {r['infer_batch']}); accuracy after {r['accuracy_epochs']} epochs of the first run; "
       f"1-minute load average when the runs started: {min(loads):.2f} to {max(loads):.2f}")
+o = load(labels[0], "pytorch")[0]["openblas"]
+print(f"PyTorch on OpenBLAS core type {o['coretype']} (kernel {o['kernel']}), the fastest at the probe GEMM: "
+      + ", ".join(f"{c} {f['gflops']} GFLOP/s" for c, f in o["candidates"].items()))
 PY
 }
+
+choose_openblas_coretype
 
 if [ "$mode" = compare ]; then
   compare main "${args[@]}"

@@ -12,40 +12,29 @@
 #                faster inference there); SoftGen is unchanged (it is channels-last inside already)
 #
 # Needs the .NET 10 SDK, Fashion-MNIST (apt-get install dataset-fashion-mnist) and Debian's PyTorch
-# (apt-get install python3-torch); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for PyTorch.
+# (apt-get install python3-torch libopenblas0-pthread). Before PyTorch runs, a short GEMM is timed under each OpenBLAS
+# core type this processor can run, and PyTorch runs with the fastest (see benchmarks/common.sh); the choice and the
+# figures go into every JSON result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/common.sh
 
 mode=compare
-runs=1
-out=
-args=()
 torch_args=()
-while [ $# -gt 0 ]; do
+value_options=(--batch --threads --steps --infer-batch --passes --data)
+script_option() {
   case "$1" in
-    --phases) mode=phases; shift ;;
-    --torch-channels-last) torch_args+=(--channels-last); shift ;;
-    --runs|--out)
-      [ $# -ge 2 ] || { echo "run_cnn.sh: $1 needs a value" >&2; exit 2; }
-      if [ "$1" = --runs ]; then runs=$2; else out=$2; fi
-      shift 2 ;;
-    --batch|--threads|--steps|--infer-batch|--passes|--data)
-      [ $# -ge 2 ] || { echo "run_cnn.sh: $1 needs a value" >&2; exit 2; }
-      args+=("$1" "$2"); shift 2 ;;
-    *) echo "run_cnn.sh: unknown argument '$1' (see the comment at the top of benchmarks/run_cnn.sh)" >&2; exit 2 ;;
+    --phases) mode=phases ;;
+    --torch-channels-last) torch_args+=(--channels-last) ;;
+    *) return 1 ;;
   esac
-done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "run_cnn.sh: --runs needs a positive integer, not '$runs'" >&2; exit 2; }
-if [ -z "$out" ]; then
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' EXIT
-else
-  mkdir -p "$out"
-fi
+}
+parse_arguments run_cnn.sh "$@"
 
 dotnet build benchmarks/SoftGen.CnnBenchmark -c Release -nologo -v q >/dev/null
 softgen() { dotnet benchmarks/SoftGen.CnnBenchmark/bin/Release/net10.0/SoftGen.CnnBenchmark.dll "$@"; }
-pytorch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/pytorch_cnn.py "$@"; }
+# shellcheck disable=SC2086  # peer_env's words are meant to split
+pytorch() { env $peer_env /usr/bin/python3 benchmarks/pytorch_cnn.py "$@"; }
 
 if [ "$mode" = phases ]; then
   softgen --mode phases "${args[@]}" > "$out/phases.json"
@@ -64,9 +53,11 @@ PY
   exit 0
 fi
 
+choose_openblas_coretype
 for ((run = 1; run <= runs; run++)); do
   softgen --mode train "${args[@]}" > "$out/cnn.$run.softgen.json"
   pytorch "${args[@]}" "${torch_args[@]}" > "$out/cnn.$run.pytorch.json"
+  record_openblas "$out/cnn.$run.softgen.json" "$out/cnn.$run.pytorch.json"
   echo "== SoftGen, run $run"; cat "$out/cnn.$run.softgen.json"
   echo "== PyTorch, run $run"; cat "$out/cnn.$run.pytorch.json"
 done
@@ -91,4 +82,7 @@ for r in range(runs):
     print(f"  run {r + 1:>2}: {s[r]['train_samples_per_second']:>7,.0f} / {s[r]['infer_samples_per_second']:>7,.0f} ({load(s[r])}), "
           f"{t[r]['train_samples_per_second']:>7,.0f} / {t[r]['infer_samples_per_second']:>7,.0f} ({load(t[r])})")
 print(f"\nbest of {runs} run(s); SoftGen bytes allocated per step: {max(r['bytes_allocated_per_step'] for r in s)}")
+o = t[0]["openblas"]
+print(f"PyTorch on OpenBLAS core type {o['coretype']} (kernel {o['kernel']}), the fastest at the probe GEMM: "
+      + ", ".join(f"{c} {f['gflops']} GFLOP/s" for c, f in o["candidates"].items()))
 PY

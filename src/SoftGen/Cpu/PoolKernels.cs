@@ -8,7 +8,9 @@ namespace SoftGen.Cpu;
 /// Max, average and global average pooling over channels-last images (see <see cref="ISpatialShape"/>), forward and
 /// backward, each parallel over the rows of the batch. Windows do not overlap (stride = size), so every input value
 /// belongs to exactly one window and each backward writes every input gradient once. The backward passes fuse the
-/// derivative of the activation before the pool: dZprev = dXpool * TPrevAct.Derivative(prevZ, prevA).
+/// derivative of the activation before the pool: dZprev = dXpool * TPrevAct.Derivative(prevZ, prevA). Each window is
+/// one <see cref="PoolWindow"/> call (max, mean and global mean forward are one loop nest with the reduction as a type
+/// argument).
 /// </summary>
 public static unsafe class PoolKernels
 {

@@ -19,12 +19,7 @@ internal struct ProbabilityScores
     public void AddDistribution(ReadOnlySpan<float> p, ReadOnlySpan<float> y)
     {
         for (int c = 0; c < p.Length; c++)
-        {
-            double pc = p[c], yc = y[c];
-            double d = pc - yc;
-            Brier += d * d;
-            AddLogTerms(pc, yc);
-        }
+            AddClass(p[c], y[c]);
     }
 
     /// <summary>One row of sigmoid outputs: each class is its own Bernoulli prediction, p against y and 1 - p against 1 - y.</summary>
@@ -32,12 +27,17 @@ internal struct ProbabilityScores
     {
         for (int c = 0; c < p.Length; c++)
         {
-            double pc = p[c], yc = y[c];
-            double d = pc - yc;
-            Brier += d * d;
-            AddLogTerms(pc, yc);
-            AddLogTerms(1.0 - pc, 1.0 - yc);
+            AddClass(p[c], y[c]);
+            AddLogTerms(1.0 - p[c], 1.0 - y[c]);
         }
+    }
+
+    /// <summary>The Brier, NLL and KL terms of one class with probability p and target y.</summary>
+    private void AddClass(double p, double y)
+    {
+        double d = p - y;
+        Brier += d * d;
+        AddLogTerms(p, y);
     }
 
     /// <summary>The NLL and KL terms of one outcome with probability p and target weight y.</summary>

@@ -108,7 +108,11 @@ public static unsafe class PoolKernels
     private static nint OutOffset<T>(int r, int y, int x) where T : struct, IPoolShape
         => (((nint)r * (T.Height / T.Size) + y) * (T.Width / T.Size) + x) * T.ChannelStride;
 
+    // The three row loops below call PoolWindow once per window. Tier-0 code does not inline that call, and a method
+    // runs in tier 0 until call counting promotes it, so a pool timed over a few passes (the CNN benchmark's --phases)
+    // would mostly time tier-0 code; these are compiled fully optimized at their first call instead.
     /// <summary>Max and average forward: every output pixel TReduce of its Size x Size window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows<T, TReduce>(void* state, int start, int end) where T : struct, IPoolShape where TReduce : struct, IPoolReduction
     {
         var s = (Args*)state;
@@ -119,6 +123,7 @@ public static unsafe class PoolKernels
                     PoolWindow.Reduce<TReduce, SquareWindow<T>>(s->X + Offset<T>(r, oy * T.Size, ox * T.Size), s->Y + OutOffset<T>(r, oy, ox));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackwardRows<T, TPrevAct>(void* state, int start, int end) where T : struct, IPoolShape where TPrevAct : struct, IActivation
     {
         var s = (Args*)state;
@@ -150,6 +155,7 @@ public static unsafe class PoolKernels
                 }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GlobalForwardRows<T>(void* state, int start, int end) where T : struct, ISpatialShape
     {
         var s = (Args*)state;

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using SoftGen.Generators.Model;
 using static SoftGen.Generators.Emit.GpuGemm;
@@ -18,8 +19,11 @@ internal static class GpuConvEmitter
     /// <summary>Output pixels per slice of the dW reduction: 16 k-steps of the tile.</summary>
     public const int SliceLength = 256;
 
-    /// <summary>Conv2D backward(x, zPrev, p, dz, partials, dzPrev, rows, slices).</summary>
-    public static readonly string[] BackwardTypes = { "View", "View", "View", "View", "View", "View", "int", "int" };
+    /// <summary>Conv2D backward(x, [zPrev,] p, dz, partials, [dzPrev,] rows, slices): Z_prev for a GELU before, dZ_prev unless the first layer with parameters.</summary>
+    public static string[] BackwardTypes(ActivationKind previous, bool inputGradient) =>
+        Enumerable.Repeat("View", 4 + (inputGradient ? 1 : 0) + (UsesZPrev(previous, inputGradient) ? 1 : 0)).Concat(new[] { "int", "int" }).ToArray();
+
+    private static bool UsesZPrev(ActivationKind previous, bool inputGradient) => inputGradient && Describe.NeedsPreActivation(previous);
 
     /// <summary>SumWeights(partials, g, slices).</summary>
     public static readonly string[] SumTypes = { "View", "View", "int" };
@@ -53,12 +57,12 @@ internal static class GpuConvEmitter
         w.Line("/// An implicit GEMM: Z [rows x " + l.Output.Pixels + " pixels, " + n + "] = patches [.., " + Depth(l) + "] Wt [" + Depth(l) + ", " + n
             + "]; Wt at " + l.WeightOffset + " ([" + l.Taps + " x " + l.Input.ChannelStride + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".");
         w.Line("/// </summary>");
-        using (w.Block("private static void Forward" + i + "(View x, View p, View z, View a, int rows)"))
+        using (w.Block("private static void Forward" + i + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, " + (GpuTensors.KeepsZ(l) ? "global::ILGPU.ArrayView<float> z, " : "") + "global::ILGPU.ArrayView<float> a, int rows)"))
         {
             w.Line("const int K = " + Depth(l) + ", N = " + n + ", NTiles = " + Tiles(n) + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset
                 + ", WStride = " + l.OutStride + ", OutPixels = " + l.Output.Pixels + ";");
             w.Line("int pixels = rows * OutPixels;");
-            w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter");
+            w.Line("int tile = global::ILGPU.Grid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter");
             WriteTileSetup(w);
             w.Line("const int OutWidth = " + l.Output.Width + ", InChannels = " + l.Input.Channels + ", Kernel = " + l.Kernel + ", Stride = " + l.Stride + ", Padding = " + l.Padding + ";");
             w.Line("// The " + Loads + " output pixels this thread stages, decomposed once: their row, and the corner of their kernel window.");
@@ -92,7 +96,7 @@ internal static class GpuConvEmitter
         var input = l.Input;
         w.Line("/// <summary>Layer " + l.Index + "'s input at (row r, pixel iy, ix, channel c), 0 in the padding: a value of the patch matrix.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("private static float Patch" + l.Index + "(View x, int r, int iy, int ix, int c)"))
+        using (w.Block("private static float Patch" + l.Index + "(global::ILGPU.ArrayView<float> x, int r, int iy, int ix, int c)"))
         {
             var value = "x[" + GpuTensors.InputAt(l, "r", "iy * " + input.Width + " + ix", "c") + "]";
             w.Line(l.Padding == 0
@@ -113,16 +117,17 @@ internal static class GpuConvEmitter
             w.Line("/// The other groups: dZ_prev = (the transposed convolution of dZ with W) * act'(layer " + (i - 1) + "), an implicit GEMM [rows x "
                 + l.Input.Pixels + " input pixels, " + l.Taps + " x " + n + "] x [" + l.Taps + " x " + n + ", " + l.Input.Channels + "].");
         w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + i + "(View x, View zPrev, View p, View dz, View partials, View dzPrev, int rows, int slices)"))
+        using (w.Block("private static void Backward" + i + "(global::ILGPU.ArrayView<float> x, " + (UsesZPrev(prevAct, inputGradient) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> partials, "
+            + (inputGradient ? "global::ILGPU.ArrayView<float> dzPrev, " : "") + "int rows, int slices)"))
         {
             w.Line("const int K = " + depth + ", N = " + n + ", WeightTiles = " + WeightTiles(l) + ";");
             WriteTileSetup(w);
-            w.Line("int tile = KGrid.IdxX;");
+            w.Line("int tile = global::ILGPU.Grid.IdxX;");
             using (w.Block("if (tile < WeightTiles * slices)"))
             {
                 w.Line("const int NTiles = " + Tiles(n) + ";");
                 w.Line("int slice = tile / WeightTiles, pixels = rows * " + l.Output.Pixels + ";");
-                w.Line("int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = KMath.Min(begin + chunk, pixels);");
+                w.Line("int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = global::ILGPU.Algorithms.XMath.Min(begin + chunk, pixels);");
                 w.Line("tile -= slice * WeightTiles;");
                 w.Line("int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n");
                 w.Line("const int OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ", InChannels = " + l.Input.Channels + ", Kernel = " + l.Kernel
@@ -188,10 +193,10 @@ internal static class GpuConvEmitter
     private static void WriteSum(SourceWriter w, LayerPlan l)
     {
         w.Line("/// <summary>Layer " + l.Index + "'s weight gradients: the slices' partials added in order; the rows of the padding channels stay 0.</summary>");
-        using (w.Block("private static void SumWeights" + l.Index + "(View partials, View g, int slices)"))
+        using (w.Block("private static void SumWeights" + l.Index + "(global::ILGPU.ArrayView<float> partials, global::ILGPU.ArrayView<float> g, int slices)"))
         {
             w.Line("const int K = " + Depth(l) + ", N = " + l.Out + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
-            w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (e >= (K + 1) * N) return;");
             w.Line("int r = e / N, c = e - r * N;");
             w.Line("float sum = 0f;");
@@ -207,7 +212,7 @@ internal static class GpuConvEmitter
             + (l.Stride > 1 ? " / " + l.Stride : "") + " of row r (the input pixel plus the padding less the kernel position), 0 where there is none"
             + (l.Stride > 1 ? " (the border, or between the steps of the stride)" : " (the border)") + ".</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("private static float Gather" + l.Index + "(View dz, int r, int ty, int tx, int f)"))
+        using (w.Block("private static float Gather" + l.Index + "(global::ILGPU.ArrayView<float> dz, int r, int ty, int tx, int f)"))
         {
             w.Line("const int Stride = " + l.Stride + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width
                 + ", OutHeight = " + l.Output.Height + ", OutStride = " + l.OutStride + ";");

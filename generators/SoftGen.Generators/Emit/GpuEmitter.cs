@@ -96,27 +96,15 @@ internal static class GpuEmitter
         w.Line("#nullable enable");
         w.Line("#pragma warning disable CS1591");
         w.Line();
-        w.Line("using KGroup = global::ILGPU.Group;");
-        w.Line("using KGrid = global::ILGPU.Grid;");
-        w.Line("using KShared = global::ILGPU.SharedMemory;");
-        w.Line("using KMath = global::ILGPU.Algorithms.XMath;");
-        w.Line("using View = global::ILGPU.ArrayView<float>;");
-        w.Line("using View4 = global::ILGPU.ArrayView<global::SoftGen.Gpu.Float4>;");
-        w.Line("using Stream = global::ILGPU.Runtime.AcceleratorStream;");
-        w.Line("using Config = global::ILGPU.KernelConfig;");
-        w.Line();
     }
 
     /// <summary>The header's account of the Dense GEMMs' two tile shapes, the rule between them, and each launch's groups.</summary>
     private static void WriteTileRule(SourceWriter w, IReadOnlyList<LayerPlan> layers, int first)
     {
         GemmShape large = GemmShape.Large, small = GemmShape.Small;
-        w.Line("// Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):");
-        w.Line("//   " + large.Text + " tiles (16 x 16 threads, k-steps of " + large.Step + ") when they make at least " + GpuGemm.MinGroupsPerMultiprocessor
-            + " groups per multiprocessor of the device,");
-        w.Line("//   else " + small.Text + " tiles, four times the groups: 4 slices of 8 x 8 threads, each slice taking " + small.StepsPerSlice + " of every "
-            + small.Step + " k-steps; slices 1-3");
-        w.Line("//   hand their sums to slice 0 through shared memory, which adds them in a fixed order and stores (no extra launch).");
+        w.Line("// Dense GEMMs (SoftGen.Gpu.Kernels.DenseForward and DenseBackward) come in two shapes, and each launch picks one");
+        w.Line("// from its groups (GpuProgram.UseLargeTiles): " + large.Text + " tiles when they make at least GpuProgram.MinGroupsPerMultiprocessor groups");
+        w.Line("// per multiprocessor of the device, else " + small.Text + " tiles, four times the groups, each k-tile split over " + small.Slices + " slices of the group.");
         w.Line("//   Groups per launch (a backward launch: dW's tiles, then dZ_prev's):");
         w.Line("//     " + "".PadRight(20) + large.Text.PadRight(36) + small.Text);
         foreach (var l in layers.Where(x => x.Kind == LayerKind.Dense))
@@ -132,41 +120,53 @@ internal static class GpuEmitter
         }
     }
 
-    /// <summary>A kernel of the program: the method, its launcher field, and its parameter types after the config.</summary>
+    /// <summary>A kernel of the program: the method, its launcher field, and its parameter types after the config ("View": a float view).</summary>
     private sealed record Kernel(string Method, string[] Types)
     {
         public string Field => "_" + char.ToLowerInvariant(Method[0]) + Method.Substring(1);
+
+        /// <summary>The parameter types as the program writes them.</summary>
+        public string TypeList => string.Join(", ", Types.Select(t => t == "View" ? FloatView : t));
     }
+
+    /// <summary>
+    /// The float view type. The file names every type by its global:: name: a file-scope alias (using View = ...) would
+    /// lose to a user's type of the same name in the model's namespace (see GeneratedCodeNamespaceTests).
+    /// </summary>
+    public const string FloatView = "global::ILGPU.ArrayView<float>";
 
     /// <summary>Each Dense GEMM comes in both shapes; the launch picks one (see the file header).</summary>
     private static readonly GemmShape[] DenseShapes = { GemmShape.Large, GemmShape.Small };
 
-    private static readonly string[] GemmForward = { "View", "View", "View", "View", "int" };
-    private static readonly string[] GemmBackward = { "View", "View", "View", "View", "View", "View", "int", "int" }; // Dense
+    private static readonly string[] GemmForward = { "View", "View", "View", "View", "int" }; // x, p, z, a (Conv2D keeping Z; Dense keeping Z)
+    private static readonly string[] GemmForwardNoZ = { "View", "View", "View", "int" }; // x, p, a
 
-    private static IEnumerable<Kernel> KernelsOf(LayerPlan l, int first)
+    /// <summary>The forward GEMM's buffers: Z only where the backward pass needs it.</summary>
+    private static string[] ForwardTypes(LayerPlan l) => GpuTensors.KeepsZ(l) ? GemmForward : GemmForwardNoZ;
+
+    private static IEnumerable<Kernel> KernelsOf(LayerPlan l, ActivationKind previous, int first)
     {
         switch (l.Kind)
         {
             case LayerKind.Dense:
                 foreach (var shape in DenseShapes)
                 {
-                    yield return new Kernel("Forward" + l.Index + shape.Suffix, GemmForward);
-                    yield return new Kernel("Backward" + l.Index + shape.Suffix, GemmBackward);
+                    yield return new Kernel("Forward" + l.Index + shape.Suffix, ForwardTypes(l));
+                    yield return new Kernel("Backward" + l.Index + shape.Suffix, GpuDenseEmitter.BackwardTypes(l, previous, l.Index > first));
                 }
                 break;
             case LayerKind.Conv2D:
-                yield return new Kernel("Forward" + l.Index, GemmForward);
-                yield return new Kernel("Backward" + l.Index, GpuConvEmitter.BackwardTypes);
+                yield return new Kernel("Forward" + l.Index, ForwardTypes(l));
+                yield return new Kernel("Backward" + l.Index, GpuConvEmitter.BackwardTypes(previous, l.Index > first));
                 yield return new Kernel("SumWeights" + l.Index, GpuConvEmitter.SumTypes);
                 break;
             case LayerKind.Dropout:
                 yield return new Kernel("Forward" + l.Index, GpuDropoutEmitter.ForwardTypes);
-                if (l.Index > first) yield return new Kernel("Backward" + l.Index, GpuDropoutEmitter.BackwardTypes);
+                if (l.Index > first) yield return new Kernel("Backward" + l.Index, GpuDropoutEmitter.BackwardTypes(previous));
                 break;
             default:
                 yield return new Kernel("Forward" + l.Index, GpuPoolEmitter.ForwardTypes);
-                if (l.Index > first) yield return new Kernel("Backward" + l.Index, GpuPoolEmitter.BackwardTypes);
+                if (l.Index > first) yield return new Kernel("Backward" + l.Index, GpuPoolEmitter.BackwardTypes(previous));
                 break;
         }
     }
@@ -175,7 +175,7 @@ internal static class GpuEmitter
     {
         int count = layers.Count, first = GpuTensors.FirstWithParameters(layers);
         var last = layers[count - 1];
-        var kernels = layers.SelectMany(l => KernelsOf(l, first)).ToList();
+        var kernels = layers.SelectMany(l => KernelsOf(l, PreviousActivation(layers, l.Index, first), first)).ToList();
         kernels.Add(new Kernel("Head", new[] { "View", "View", "View", "View", "int" }));
         if (spec.PerPixel) kernels.Add(new Kernel("HeadSum", new[] { "View", "View", "int", "int" }));
         kernels.Add(new Kernel("Probabilities", new[] { "View", "View", "int" }));
@@ -207,16 +207,16 @@ internal static class GpuEmitter
                   + "// gradient before the activation, from the first layer with parameters on; Z where GELU's derivative needs it.");
             foreach (var l in layers)
             {
-                w.Line("private readonly View _a" + l.Index + ";" + (l.Index == count - 1 ? " // the logits" : ""));
-                if (l.Index >= first) w.Line("private readonly View _dz" + l.Index + ";" + (l.Index == count - 1 ? " // dLogits" : ""));
-                if (GpuTensors.KeepsZ(l)) w.Line("private readonly View _z" + l.Index + ";");
-                if (l.Kind == LayerKind.Conv2D) w.Line("private readonly View _partials" + l.Index + "; // dW by slice of the pixels, [slices, "
+                w.Line("private readonly global::ILGPU.ArrayView<float> _a" + l.Index + ";" + (l.Index == count - 1 ? " // the logits" : ""));
+                if (l.Index >= first) w.Line("private readonly global::ILGPU.ArrayView<float> _dz" + l.Index + ";" + (l.Index == count - 1 ? " // dLogits" : ""));
+                if (GpuTensors.KeepsZ(l)) w.Line("private readonly global::ILGPU.ArrayView<float> _z" + l.Index + ";");
+                if (l.Kind == LayerKind.Conv2D) w.Line("private readonly global::ILGPU.ArrayView<float> _partials" + l.Index + "; // dW by slice of the pixels, [slices, "
                     + (l.Taps * l.Input.Channels + 1) + ", " + l.Out + "]");
             }
-            if (spec.PerPixel) w.Line("private readonly View _lossPartials; // the per-pixel head's sum per group");
+            if (spec.PerPixel) w.Line("private readonly global::ILGPU.ArrayView<float> _lossPartials; // the per-pixel head's sum per group");
             if (spec.HasDropout) w.Line("private readonly int _seed; // with the step and the layer index, picks the dropout masks");
             foreach (var k in kernels)
-                w.Line("private readonly global::System.Action<Stream, Config, " + string.Join(", ", k.Types) + "> " + k.Field + ";");
+                w.Line("private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, " + k.TypeList + "> " + k.Field + ";");
             w.Line();
 
             using (w.Block("private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)"))
@@ -232,13 +232,13 @@ internal static class GpuEmitter
                 if (spec.PerPixel) w.Line("_lossPartials = AllocateBuffer(" + GpuHeadEmitter.MaxPixelGroups + ").View;");
                 if (spec.HasDropout) w.Line("_seed = options.Seed;");
                 foreach (var k in kernels)
-                    w.Line(k.Field + " = global::ILGPU.Runtime.KernelLoaders.LoadKernel<" + string.Join(", ", k.Types) + ">(Accelerator, " + k.Method + ");");
+                    w.Line(k.Field + " = global::ILGPU.Runtime.KernelLoaders.LoadKernel<" + k.TypeList + ">(Accelerator, " + k.Method + ");");
             }
             w.Line();
             w.Line("/// <summary>Launches per training step.</summary>");
             w.Line("public override int LaunchesPerStep => " + LaunchesPerStep(spec, layers) + ";");
             w.Line();
-            w.Line("protected override View Logits => _a" + last.Index + ";");
+            w.Line("protected override global::ILGPU.ArrayView<float> Logits => _a" + last.Index + ";");
             w.Line();
 
             WriteLaunches(w, spec, layers, first);
@@ -248,9 +248,11 @@ internal static class GpuEmitter
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
-                        WriteForward(w, l, GemmShape.Large);
+                        GpuDenseEmitter.WriteLayerConstants(w, l);
                         w.Line();
-                        WriteForward(w, l, GemmShape.Small);
+                        GpuDenseEmitter.WriteForward(w, l, GemmShape.Large);
+                        w.Line();
+                        GpuDenseEmitter.WriteForward(w, l, GemmShape.Small);
                         break;
                     case LayerKind.Conv2D: GpuConvEmitter.WriteForward(w, l); break;
                     case LayerKind.Dropout: GpuDropoutEmitter.WriteForward(w, l); break;
@@ -275,13 +277,13 @@ internal static class GpuEmitter
             for (int i = count - 1; i >= first; i--)
             {
                 var l = layers[i];
-                var previous = i > first ? GpuTensors.ActivationOf(layers[i - 1]) : ActivationKind.None;
+                var previous = PreviousActivation(layers, i, first);
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
-                        WriteBackward(w, l, previous, i > first, GemmShape.Large);
+                        GpuDenseEmitter.WriteBackward(w, l, previous, i > first, GemmShape.Large);
                         w.Line();
-                        WriteBackward(w, l, previous, i > first, GemmShape.Small);
+                        GpuDenseEmitter.WriteBackward(w, l, previous, i > first, GemmShape.Small);
                         break;
                     case LayerKind.Conv2D: GpuConvEmitter.WriteBackward(w, l, layers[System.Math.Max(i - 1, 0)], i > first); break;
                     case LayerKind.Dropout: GpuDropoutEmitter.WriteBackward(w, l, previous); break;
@@ -289,7 +291,6 @@ internal static class GpuEmitter
                 }
                 w.Line();
             }
-            GpuMath.WriteMath(w, spec.HasDropout);
         }
     }
 
@@ -304,29 +305,28 @@ internal static class GpuEmitter
             foreach (var l in layers)
             {
                 var x = GpuTensors.Source(l);
-                var z = GpuTensors.KeepsZ(l) ? "_z" + l.Index : "_a" + l.Index;
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
                     {
-                        string args = x + ", Parameters, " + z + ", _a" + l.Index + ", rows);";
-                        w.Line("if (UseLargeTiles(rowTiles * " + Tiles(l.Out) + ")) _forward" + l.Index + "(Stream, new Config(rowTiles * " + Tiles(l.Out) + ", Threads), " + args);
-                        w.Line("else _forward" + l.Index + "Small(Stream, new Config(smallRowTiles * " + GemmShape.Small.Tiles(l.Out) + ", Threads), " + args);
+                        string args = x + ", Parameters, " + (GpuTensors.KeepsZ(l) ? "_z" + l.Index + ", " : "") + "_a" + l.Index + ", rows);";
+                        w.Line("if (UseLargeTiles(rowTiles * " + Tiles(l.Out) + ")) _forward" + l.Index + "(Stream, new global::ILGPU.KernelConfig(rowTiles * " + Tiles(l.Out) + ", Threads), " + args);
+                        w.Line("else _forward" + l.Index + "Small(Stream, new global::ILGPU.KernelConfig(smallRowTiles * " + GemmShape.Small.Tiles(l.Out) + ", Threads), " + args);
                         w.Line(AfterLaunch("Forward" + l.Index, "2L * rows * " + l.In + " * " + l.Out));
                         break;
                     }
                     case LayerKind.Conv2D:
-                        w.Line("_forward" + l.Index + "(Stream, new Config(" + Tiles("rows * " + l.Output.Pixels) + " * " + Tiles(l.Out) + ", Threads), "
-                            + x + ", Parameters, " + z + ", _a" + l.Index + ", rows);");
+                        w.Line("_forward" + l.Index + "(Stream, new global::ILGPU.KernelConfig(" + Tiles("rows * " + l.Output.Pixels) + " * " + Tiles(l.Out) + ", Threads), "
+                            + x + ", Parameters, " + (GpuTensors.KeepsZ(l) ? "_z" + l.Index + ", " : "") + "_a" + l.Index + ", rows);");
                         w.Line(AfterLaunch("Forward" + l.Index, "2L * rows * " + l.Output.Pixels + " * " + l.Taps * l.Input.Channels + " * " + l.Out));
                         break;
                     case LayerKind.Dropout:
-                        w.Line("_forward" + l.Index + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), " + x + ", _a" + l.Index
+                        w.Line("_forward" + l.Index + "(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), " + x + ", _a" + l.Index
                             + ", rows, global::SoftGen.Cpu.DropoutKernels.Key(_seed, step, layer: " + l.Index + "), training ? 1 : 0);");
                         w.Line(AfterLaunch("Forward" + l.Index));
                         break;
                     default:
-                        w.Line("_forward" + l.Index + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Output.Real) + ", Threads), " + x + ", _a" + l.Index + ", rows);");
+                        w.Line("_forward" + l.Index + "(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups("rows * " + l.Output.Real) + ", Threads), " + x + ", _a" + l.Index + ", rows);");
                         w.Line(AfterLaunch("Forward" + l.Index));
                         break;
                 }
@@ -339,31 +339,32 @@ internal static class GpuEmitter
             if (spec.PerPixel)
             {
                 w.Line("int headGroups = global::System.Math.Min(" + GpuHeadEmitter.MaxPixelGroups + ", " + GpuTensors.Groups("rows * " + last.Output.Pixels) + ");");
-                w.Line("_head(Stream, new Config(headGroups, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", _lossPartials, rows);");
+                w.Line("_head(Stream, new global::ILGPU.KernelConfig(headGroups, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", _lossPartials, rows);");
                 w.Line(AfterLaunch("Head"));
-                w.Line("_headSum(Stream, new Config(1, Threads), _lossPartials, Loss, rows, headGroups);");
+                w.Line("_headSum(Stream, new global::ILGPU.KernelConfig(1, Threads), _lossPartials, Loss, rows, headGroups);");
                 w.Line(AfterLaunch("HeadSum"));
             }
             else
             {
-                w.Line("_head(Stream, new Config(1, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", Loss, rows);");
+                w.Line("_head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", Loss, rows);");
                 w.Line(AfterLaunch("Head"));
             }
             for (int i = count - 1; i >= first; i--)
             {
                 var l = layers[i];
                 var x = GpuTensors.Source(l);
-                var zPrev = i > 0 && GpuTensors.KeepsZ(layers[i - 1]) ? "_z" + (i - 1) : x;
-                var dzPrev = i > first ? "_dz" + (i - 1) : "_dz" + i; // the latter unused: nothing before needs a gradient
+                // Z_prev where the previous layer's act' needs it (GELU), dZ_prev from the layer after the first with parameters on.
+                var zPrev = i > first && GpuTensors.KeepsZ(layers[i - 1]) ? "_z" + (i - 1) + ", " : "";
+                var dzPrev = i > first ? ", _dz" + (i - 1) : "";
                 switch (l.Kind)
                 {
                     case LayerKind.Dense:
                     {
                         var large = DenseBackwardGroups(l, i > first, GemmShape.Large, "rowTiles");
                         var small = DenseBackwardGroups(l, i > first, GemmShape.Small, "smallRowTiles");
-                        string args = x + ", " + zPrev + ", Parameters, _dz" + i + ", Gradients, " + dzPrev + ", rows, ";
-                        w.Line("if (UseLargeTiles(" + large.Groups + ")) _backward" + i + "(Stream, new Config(" + large.Groups + ", Threads), " + args + large.WeightTiles + ");");
-                        w.Line("else _backward" + i + "Small(Stream, new Config(" + small.Groups + ", Threads), " + args + small.WeightTiles + ");");
+                        string args = i > first ? x + ", " + zPrev + "Parameters, _dz" + i + ", Gradients" + dzPrev + ", rows, " : x + ", _dz" + i + ", Gradients, rows";
+                        w.Line("if (UseLargeTiles(" + large.Groups + ")) _backward" + i + "(Stream, new global::ILGPU.KernelConfig(" + large.Groups + ", Threads), " + args + (i > first ? large.WeightTiles : "") + ");");
+                        w.Line("else _backward" + i + "Small(Stream, new global::ILGPU.KernelConfig(" + small.Groups + ", Threads), " + args + (i > first ? small.WeightTiles : "") + ");");
                         w.Line(AfterLaunch("Backward" + i, "2L * rows * (" + (l.In + 1) + " * " + l.Out + (i > first ? " + " + l.Out + " * " + l.In : "") + ")"));
                         break;
                     }
@@ -372,20 +373,20 @@ internal static class GpuEmitter
                         int weightTiles = GpuConvEmitter.WeightTiles(l);
                         w.Line("int slices" + i + " = " + GpuConvEmitter.Slices(l) + ";");
                         var grid = weightTiles + " * slices" + i + (i == first ? "" : " + " + Tiles("rows * " + l.Input.Pixels) + " * " + Tiles(l.Input.Channels));
-                        w.Line("_backward" + i + "(Stream, new Config(" + grid + ", Threads), " + x + ", " + zPrev + ", Parameters, _dz" + i + ", _partials" + i + ", " + dzPrev + ", rows, slices" + i + ");");
+                        w.Line("_backward" + i + "(Stream, new global::ILGPU.KernelConfig(" + grid + ", Threads), " + x + ", " + zPrev + "Parameters, _dz" + i + ", _partials" + i + dzPrev + ", rows, slices" + i + ");");
                         w.Line(AfterLaunch("Backward" + i, "2L * rows * (" + l.Output.Pixels + " * " + (l.Taps * l.Input.Channels + 1) + " * " + l.Out
                             + (i > first ? " + " + l.Input.Pixels + " * " + l.Out * l.Taps + " * " + l.Input.Channels : "") + ")"));
-                        w.Line("_sumWeights" + i + "(Stream, new Config(" + GpuTensors.Groups(Describe.Int((l.Taps * l.Input.Channels + 1) * l.Out)) + ", Threads), _partials" + i + ", Gradients, slices" + i + ");");
+                        w.Line("_sumWeights" + i + "(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups(Describe.Int((l.Taps * l.Input.Channels + 1) * l.Out)) + ", Threads), _partials" + i + ", Gradients, slices" + i + ");");
                         w.Line(AfterLaunch("SumWeights" + i));
                         break;
                     }
                     case LayerKind.Dropout:
-                        w.Line("_backward" + i + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", " + zPrev + ", " + x + ", " + dzPrev
+                        w.Line("_backward" + i + "(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", " + zPrev + x + dzPrev
                             + ", rows, global::SoftGen.Cpu.DropoutKernels.Key(_seed, step, layer: " + i + "));");
                         w.Line(AfterLaunch("Backward" + i));
                         break;
                     default:
-                        w.Line("_backward" + i + "(Stream, new Config(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", _a" + i + ", " + zPrev + ", " + x + ", " + dzPrev + ", rows);");
+                        w.Line("_backward" + i + "(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups("rows * " + l.Input.Real) + ", Threads), _dz" + i + ", _a" + i + ", " + zPrev + x + dzPrev + ", rows);");
                         w.Line(AfterLaunch("Backward" + i));
                         break;
                 }
@@ -395,15 +396,15 @@ internal static class GpuEmitter
         string items = spec.PerPixel ? "rows * " + last.Output.Pixels : "rows";
         using (w.Block("protected override void LaunchProbabilities(int rows)"))
         {
-            w.Line("_probabilities(Stream, new Config(" + GpuTensors.Groups(items) + ", Threads), _a" + last.Index + ", Output, rows);");
+            w.Line("_probabilities(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups(items) + ", Threads), _a" + last.Index + ", Output, rows);");
             w.Line(AfterLaunch("Probabilities"));
         }
         w.Line();
         if (spec.PerPixel)
         {
-            using (w.Block("protected override View LaunchLogits(int rows)"))
+            using (w.Block("protected override global::ILGPU.ArrayView<float> LaunchLogits(int rows)"))
             {
-                w.Line("_logitsNchw(Stream, new Config(" + GpuTensors.Groups("rows * " + last.Output.Real) + ", Threads), _a" + last.Index + ", Output, rows);");
+                w.Line("_logitsNchw(Stream, new global::ILGPU.KernelConfig(" + GpuTensors.Groups("rows * " + last.Output.Real) + ", Threads), _a" + last.Index + ", Output, rows);");
                 w.Line(AfterLaunch("LogitsNchw"));
                 w.Line("return Output;");
             }
@@ -427,83 +428,7 @@ internal static class GpuEmitter
         return (weightTiles, inputGradient ? weightTiles + " + " + rowTiles + " * " + shape.Tiles(l.In) : Describe.Int(weightTiles));
     }
 
-    private static void WriteForward(SourceWriter w, LayerPlan l, GemmShape shape)
-    {
-        int k = l.In, n = l.Out;
-        w.Line("/// <summary>Layer " + l.Index + " forward in " + shape.Text + " tiles: " + CpuPassEmitter.Formula(l) + ", [rows, " + k + "] -> [rows, " + n + "]"
-            + (l.Input.Spatial ? " (the stored image: weight rows follow its [pixel, channel stride] storage)" : "") + "; Wt at "
-            + l.WeightOffset + " ([" + k + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".</summary>");
-        using (w.Block("private static void Forward" + l.Index + shape.Suffix + "(View x, View p, View z, View a, int rows)"))
-        {
-            w.Line("const int K = " + k + ", N = " + n + ", NTiles = " + shape.Tiles(n) + ", WOffset = " + l.WeightOffset + ", BOffset = " + l.BiasOffset + ", WStride = " + l.OutStride + ";");
-            w.Line("int tile = KGrid.IdxX, row0 = tile / NTiles * " + shape.TileName + ", col0 = tile % NTiles * " + shape.TileName + ";");
-            WriteTileSetup(w, shape);
-            using (w.Block("for (int k0 = 0; k0 < K; k0 += " + shape.Step + ")"))
-            {
-                w.Line("// A = X[row0.., k0..]: " + shape.Step + " consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.");
-                WriteLoadAlongK(w, "As", "row0", "rows", "k0", "K", (r, kk) => "x[" + r + " * K + " + kk + "]", shape);
-                WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "K", (kk, c) => "p[WOffset + " + kk + " * WStride + " + c + "]", shape);
-                WriteMicroKernel(w, shape);
-            }
-            w.Line("// Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).");
-            WriteEpilogue(w, shape, "row0", "rows", "col0", "N", (r, c, acc) =>
-            {
-                var lines = new List<string> { "float zv = " + acc + " + p[BOffset + " + c + "];" };
-                if (l.Activation == ActivationKind.Gelu) lines.Add("z[" + r + " * N + " + c + "] = zv;");
-                lines.Add("a[" + r + " * N + " + c + "] = " + GpuMath.Apply(l.Activation, "zv") + ";");
-                return lines;
-            });
-        }
-    }
-
-    private static void WriteBackward(SourceWriter w, LayerPlan l, ActivationKind previous, bool inputGradient, GemmShape shape)
-    {
-        int k = l.In, n = l.Out;
-        w.Line("/// <summary>");
-        w.Line("/// Layer " + l.Index + " backward in " + shape.Text + " tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [" + (k + 1) + ", " + n + "], where row " + k
-            + " of X^T is all ones, so that it gives db (stored right after Wt).");
-        if (inputGradient)
-            w.Line("/// The other groups: dZ_prev = (dZ W) * act'(layer " + (l.Index - 1) + "), [rows, " + n + "] x [" + n + ", " + k + "].");
-        w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + l.Index + shape.Suffix + "(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)"))
-        {
-            w.Line("const int K = " + k + ", N = " + n + ", WOffset = " + l.WeightOffset + ", WStride = " + l.OutStride + ";");
-            WriteTileSetup(w, shape);
-            w.Line("int tile = KGrid.IdxX;");
-            using (w.Block("if (tile < weightTiles)"))
-            {
-                w.Line("const int NTiles = " + shape.Tiles(n) + ";");
-                w.Line("int row0 = tile / NTiles * " + shape.TileName + ", col0 = tile % NTiles * " + shape.TileName + "; // row: input index i (K = bias), column: output n");
-                using (w.Block("for (int k0 = 0; k0 < rows; k0 += " + shape.Step + ")"))
-                {
-                    w.Line("// A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].");
-                    WriteLoadAlongTile(w, "As", "row0", "K + 1", "k0", "rows", (kk, c) => "(" + c + " == K ? 1f : x[" + kk + " * K + " + c + "])", shape);
-                    WriteLoadAlongTile(w, "Bs", "col0", "N", "k0", "rows", (kk, c) => "dz[" + kk + " * N + " + c + "]", shape);
-                    WriteMicroKernel(w, shape);
-                }
-                WriteEpilogue(w, shape, "row0", "K + 1", "col0", "N", (r, c, acc) => new List<string> { "g[WOffset + " + r + " * WStride + " + c + "] = " + acc + ";" });
-            }
-            if (inputGradient)
-            {
-                using (w.Block("else"))
-                {
-                    w.Line("const int ITiles = " + shape.Tiles(k) + ";");
-                    w.Line("tile -= weightTiles;");
-                    w.Line("int row0 = tile / ITiles * " + shape.TileName + ", col0 = tile % ITiles * " + shape.TileName + "; // row: batch row, column: input index i");
-                    using (w.Block("for (int k0 = 0; k0 < N; k0 += " + shape.Step + ")"))
-                    {
-                        w.Line("// A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.");
-                        WriteLoadAlongK(w, "As", "row0", "rows", "k0", "N", (r, kk) => "dz[" + r + " * N + " + kk + "]", shape);
-                        WriteLoadAlongK(w, "Bs", "col0", "K", "k0", "N", (c, kk) => "p[WOffset + " + c + " * WStride + " + kk + "]", shape);
-                        WriteMicroKernel(w, shape);
-                    }
-                    w.Line("// Epilogue: times the derivative of layer " + (l.Index - 1) + "'s activation (" + Describe.ActivationName(previous) + ").");
-                    WriteEpilogue(w, shape, "row0", "rows", "col0", "K", (r, c, acc) => new List<string>
-                    {
-                        "dzPrev[" + r + " * K + " + c + "] = " + acc + GpuMath.TimesDerivative(previous, "zPrev[" + r + " * K + " + c + "]", "x[" + r + " * K + " + c + "]") + ";",
-                    });
-                }
-            }
-        }
-    }
+    /// <summary>The activation whose derivative layer <paramref name="index"/>'s backward pass applies to dZ_prev (none before layer f).</summary>
+    private static ActivationKind PreviousActivation(IReadOnlyList<LayerPlan> layers, int index, int first) =>
+        index > first ? GpuTensors.ActivationOf(layers[index - 1]) : ActivationKind.None;
 }

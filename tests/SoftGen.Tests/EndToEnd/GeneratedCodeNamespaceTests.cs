@@ -11,6 +11,9 @@ namespace SoftGen.Tests.EndToEnd;
 /// has (or whose parents have) a member called Training or Cpu, <c>Training.TrainerBase</c> binds to that member
 /// and the trainer does not compile. MyApp.Training next to MyApp.Models is an ordinary layout (this test project
 /// itself has SoftGen.Tests.Training, which is why the end-to-end models live in namespace EndToEndModels).
+/// The GPU program ({Model}.Gpu.g.cs, emitted when the project references SoftGen.Gpu) writes every type by its
+/// global:: name for the same reason; the GPU cases put user types named like ILGPU's and the old aliases' types next
+/// to the model.
 /// </summary>
 public sealed class GeneratedCodeNamespaceTests
 {
@@ -43,6 +46,47 @@ public sealed class GeneratedCodeNamespaceTests
         var (diagnostics, sources, errors) = GeneratorHarness.Run(source);
         Assert.Empty(diagnostics);
         Assert.Single(sources);
+        Assert.Empty(errors.Select(e => e.ToString()));
+    }
+
+    private const string ImageModel = """
+        [SoftModel(Channels = 1, Height = 8, Width = 8)]
+        [Conv2D(4, 3, Activation.Gelu, Padding = 1)]
+        [MaxPool2D(2)]
+        [Dropout(0.25f)]
+        [Dense(5, Activation.Gelu)]
+        [Dense(3)]
+        [SoftmaxCrossEntropy]
+        public partial class ImageNet;
+        """;
+
+    private static readonly string[] CapturingNames =
+        ["View", "View4", "Stream", "Config", "KMath", "KGroup", "KGrid", "KShared", "Group", "Grid", "SharedMemory", "XMath", "ArrayView", "KernelConfig",
+         "AcceleratorStream", "Float4", "KernelMath", "Gpu", "ILGPU", "Kernels", "DenseForward", "Action", "System"];
+
+    [Fact]
+    public void The_GPU_program_compiles_next_to_user_types_named_like_its_types()
+    {
+        var userTypes = string.Concat(CapturingNames.Select(n => "    internal sealed class " + n + " { }\n"));
+        var source = "using SoftGen;\nnamespace MyApp\n{\n" + userTypes + "}\nnamespace MyApp.Models\n{\n" + Model + "\n" + ImageModel + "\n}\n";
+        var (diagnostics, sources, errors) = GeneratorHarness.Run(source, gpu: true);
+        Assert.Empty(diagnostics);
+        Assert.Equal(4, sources.Length);
+        Assert.Empty(errors.Select(e => e.ToString()));
+    }
+
+    [Theory]
+    [InlineData("MyApp.ILGPU")]
+    [InlineData("MyApp.SoftGen")]
+    [InlineData("MyApp.Models.Gpu")]
+    public void The_GPU_program_compiles_next_to_a_namespace_named_like_its_namespaces(string sibling)
+    {
+        var source = "using SoftGen;\n"
+            + "namespace " + sibling + " { internal static class Helpers { } }\n"
+            + "namespace MyApp.Models\n{\n" + Model + "\n" + ImageModel + "\n}\n";
+        var (diagnostics, sources, errors) = GeneratorHarness.Run(source, gpu: true);
+        Assert.Empty(diagnostics);
+        Assert.Equal(4, sources.Length);
         Assert.Empty(errors.Select(e => e.ToString()));
     }
 }

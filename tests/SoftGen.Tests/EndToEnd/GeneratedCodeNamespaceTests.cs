@@ -5,15 +5,14 @@ using Xunit;
 namespace SoftGen.Tests.EndToEnd;
 
 /// <summary>
-/// The generated trainer must compile wherever a user declares a model. Its file refers to the runtime through the
-/// file-scope aliases <c>using Cpu = global::SoftGen.Cpu;</c> and <c>using Training = global::SoftGen.Training;</c>;
-/// but C# looks a simple name up in the enclosing namespaces before the file's aliases, so in a namespace that
-/// has (or whose parents have) a member called Training or Cpu, <c>Training.TrainerBase</c> binds to that member
-/// and the trainer does not compile. MyApp.Training next to MyApp.Models is an ordinary layout (this test project
-/// itself has SoftGen.Tests.Training, which is why the end-to-end models live in namespace EndToEndModels).
-/// The GPU program ({Model}.Gpu.g.cs, emitted when the project references SoftGen.Gpu) writes every type by its
-/// global:: name for the same reason; the GPU cases put user types named like ILGPU's and the old aliases' types next
-/// to the model.
+/// The generated files must compile wherever a user declares a model. C# looks a simple name up in the enclosing
+/// types and namespaces before a file's using aliases, so a generated file that wrote <c>Training.TrainerBase</c>
+/// through <c>using Training = global::SoftGen.Training;</c>, or <c>View</c> through
+/// <c>using View = global::ILGPU.ArrayView&lt;float&gt;;</c>, would bind to a user's MyApp.Training or MyApp.View
+/// instead and not compile (MyApp.Training next to MyApp.Models is an ordinary layout; this test project itself has
+/// SoftGen.Tests.Training, which is why the end-to-end models live in namespace EndToEndModels). Both the trainer
+/// ({Model}.g.cs) and the GPU program ({Model}.Gpu.g.cs, emitted when the project references SoftGen.Gpu) therefore
+/// write every runtime type by its global:: name; these tests put such names next to a model.
 /// </summary>
 public sealed class GeneratedCodeNamespaceTests
 {

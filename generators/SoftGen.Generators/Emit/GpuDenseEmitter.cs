@@ -11,6 +11,7 @@ namespace SoftGen.Generators.Emit;
 internal static class GpuDenseEmitter
 {
     private const string Kernels = "global::SoftGen.Gpu.Kernels.";
+    private const string View = GpuEmitter.FloatView;
 
     /// <summary>The runtime struct of <paramref name="activation"/> (SoftGen.Gpu.Kernels.IGpuActivation).</summary>
     public static string ActivationType(ActivationKind activation) =>
@@ -44,8 +45,8 @@ internal static class GpuDenseEmitter
         bool keepsZ = GpuTensors.KeepsZ(l);
         string kernel = (shape == GemmShape.Large ? "Large" : "Small") + (keepsZ ? "KeepingZ" : "");
         w.Line("/// <summary>Layer " + l.Index + " forward in " + shape.Text + " tiles: " + CpuPassEmitter.Formula(l) + (keepsZ ? ", keeping Z" + l.Index : "") + ".</summary>");
-        w.Line("private static void Forward" + l.Index + shape.Suffix + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, " + (keepsZ ? "global::ILGPU.ArrayView<float> z, " : "") + "global::ILGPU.ArrayView<float> a, int rows) => "
-            + Kernels + "DenseForward." + kernel + "<" + LayerType(l) + ", " + ActivationType(l.Activation) + ">(x, p, " + (keepsZ ? "z, " : "") + "a, rows);");
+        w.Line("private static void Forward" + l.Index + shape.Suffix + "(" + View + " x, " + View + " p, " + (keepsZ ? View + " z, " : "") + View + " a, int rows) =>");
+        w.Line("    " + Kernels + "DenseForward." + kernel + "<" + LayerType(l) + ", " + ActivationType(l.Activation) + ">(x, p, " + (keepsZ ? "z, " : "") + "a, rows);");
     }
 
     public static void WriteBackward(SourceWriter w, LayerPlan l, ActivationKind previous, bool inputGradient, GemmShape shape)
@@ -56,19 +57,20 @@ internal static class GpuDenseEmitter
         if (!inputGradient)
         {
             w.Line(head + " (nothing before layer " + l.Index + " needs a gradient).</summary>");
-            w.Line(name + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) => " + call + "Weights<" + LayerType(l) + ">(x, dz, g, rows);");
+            w.Line(name + "(" + View + " x, " + View + " dz, " + View + " g, int rows) =>");
+            w.Line("    " + call + "Weights<" + LayerType(l) + ">(x, dz, g, rows);");
         }
         else if (Describe.NeedsPreActivation(previous))
         {
             w.Line(head + ", dZ" + (l.Index - 1) + " = dZ" + l.Index + " W" + l.Index + " * " + Describe.ActivationFunction(previous) + "'(Z" + (l.Index - 1) + ").</summary>");
-            w.Line(name + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> zPrev, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>");
+            w.Line(name + "(" + View + " x, " + View + " zPrev, " + View + " p, " + View + " dz, " + View + " g, " + View + " dzPrev, int rows, int weightTiles) =>");
             w.Line("    " + call + "AfterGelu<" + LayerType(l) + ">(x, zPrev, p, dz, g, dzPrev, rows, weightTiles);");
         }
         else
         {
             w.Line(head + ", dZ" + (l.Index - 1) + " = dZ" + l.Index + " W" + l.Index
                 + (previous == ActivationKind.None ? "" : " * " + Describe.ActivationFunction(previous) + "'(A" + (l.Index - 1) + ")") + ".</summary>");
-            w.Line(name + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>");
+            w.Line(name + "(" + View + " x, " + View + " p, " + View + " dz, " + View + " g, " + View + " dzPrev, int rows, int weightTiles) =>");
             w.Line("    " + call + "<" + LayerType(l) + ", " + ActivationType(previous) + ">(x, p, dz, g, dzPrev, rows, weightTiles);");
         }
     }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace SoftGen.Gpu.Kernels;
 
 /// <summary>A thread's 4 x 4 block of a GEMM's output, in registers: C[i, j] is Cij.</summary>
-public struct Accumulator4x4
+internal struct Accumulator4x4
 {
     public float C00, C01, C02, C03, C10, C11, C12, C13, C20, C21, C22, C23, C30, C31, C32, C33;
 

@@ -130,10 +130,12 @@ namespace Classify
             }
 
             /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0).</summary>
-            private static void Forward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+            private static void Forward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 0 forward in 32x32 tiles: A0 = relu(X W0^T + b0).</summary>
-            private static void Forward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+            private static void Forward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 1's sizes: [rows, 128] -> [rows, 10]; Wt at 8320 ([128, 16]), b at 10368.</summary>
             private readonly struct Layer1 : global::SoftGen.Gpu.Kernels.IDenseLayer
@@ -146,10 +148,12 @@ namespace Classify
             }
 
             /// <summary>Layer 1 forward in 64x64 tiles: A1 = A0 W1^T + b1.</summary>
-            private static void Forward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
+            private static void Forward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>Layer 1 forward in 32x32 tiles: A1 = A0 W1^T + b1.</summary>
-            private static void Forward1Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
+            private static void Forward1Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
@@ -225,10 +229,12 @@ namespace Classify
                 global::SoftGen.Gpu.Kernels.DenseBackward.Small<Layer1, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
             /// <summary>Layer 0 backward in 64x64 tiles: dW0 and db0 (nothing before layer 0 needs a gradient).</summary>
-            private static void Backward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) => global::SoftGen.Gpu.Kernels.DenseBackward.LargeWeights<Layer0>(x, dz, g, rows);
+            private static void Backward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.LargeWeights<Layer0>(x, dz, g, rows);
 
             /// <summary>Layer 0 backward in 32x32 tiles: dW0 and db0 (nothing before layer 0 needs a gradient).</summary>
-            private static void Backward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) => global::SoftGen.Gpu.Kernels.DenseBackward.SmallWeights<Layer0>(x, dz, g, rows);
+            private static void Backward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.SmallWeights<Layer0>(x, dz, g, rows);
 
         }
     }

@@ -273,10 +273,12 @@ namespace Classify
             }
 
             /// <summary>Layer 4 forward in 64x64 tiles: A4 = relu(A3 W4^T + b4).</summary>
-            private static void Forward4(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+            private static void Forward4(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 4 forward in 32x32 tiles: A4 = relu(A3 W4^T + b4).</summary>
-            private static void Forward4Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+            private static void Forward4Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 5's sizes: [rows, 128] -> [rows, 10]; Wt at 420352 ([128, 16]), b at 422400.</summary>
             private readonly struct Layer5 : global::SoftGen.Gpu.Kernels.IDenseLayer
@@ -289,10 +291,12 @@ namespace Classify
             }
 
             /// <summary>Layer 5 forward in 64x64 tiles: A5 = A4 W5^T + b5.</summary>
-            private static void Forward5(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
+            private static void Forward5(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>Layer 5 forward in 32x32 tiles: A5 = A4 W5^T + b5.</summary>
-            private static void Forward5Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) => global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
+            private static void Forward5Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits

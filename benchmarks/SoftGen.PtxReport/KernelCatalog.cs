@@ -21,9 +21,10 @@ internal static class KernelCatalog
     private const BindingFlags Statics = BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly;
 
     /// <summary>
-    /// The kernels of <paramref name="model"/>'s generated GpuTrainingProgram, in declaration order. The generated class
-    /// loads them with KernelLoaders.LoadKernel and a KernelConfig (explicitly grouped); its other static methods
-    /// are the program's factory and scalar math helpers, which return a value.
+    /// The kernels of <paramref name="model"/>'s generated GpuTrainingProgram, in declaration order: its own kernels and
+    /// its one-line bindings of SoftGen.Gpu.Kernels' GEMMs to the model's layers, each compiled with the runtime kernel
+    /// inlined. The generated class loads them with KernelLoaders.LoadKernel and a KernelConfig (explicitly grouped);
+    /// its other static methods (the program's factory, helpers) return a value.
     /// </summary>
     public static IReadOnlyList<KernelSource> GeneratedKernels(Type model)
     {

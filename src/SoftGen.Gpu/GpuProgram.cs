@@ -55,7 +55,7 @@ public abstract unsafe class GpuProgram : DeviceProgram
 
     private void StartProfile() => _profile?.Start(Stream);
 
-    /// <summary>The tile rule's threshold: 64 x 64 tiles need this many groups per multiprocessor (the generator's GpuGemm states it too).</summary>
+    /// <summary>The tile rule's threshold: 64 x 64 tiles need this many groups per multiprocessor (the generated file's header names it).</summary>
     public const int MinGroupsPerMultiprocessor = 2;
 
     private readonly int _minLargeTileGroups;

@@ -12,8 +12,10 @@ internal static class GpuDropoutEmitter
     /// <summary>Forward(x, a, rows, key, training).</summary>
     public static readonly string[] ForwardTypes = { "View", "View", "int", "ulong", "int" };
 
-    /// <summary>Backward(dy, zPrev, aPrev, dzPrev, rows, key).</summary>
-    public static readonly string[] BackwardTypes = { "View", "View", "View", "View", "int", "ulong" };
+    /// <summary>Backward(dy, [zPrev,] aPrev, dzPrev, rows, key): Z_prev for a GELU before.</summary>
+    public static string[] BackwardTypes(ActivationKind previous) => Describe.NeedsPreActivation(previous)
+        ? new[] { "View", "View", "View", "View", "int", "ulong" }
+        : new[] { "View", "View", "View", "int", "ulong" };
 
     private static void WriteConstants(SourceWriter w, LayerPlan l)
     {
@@ -21,7 +23,7 @@ internal static class GpuDropoutEmitter
         int threshold = (int)System.Math.Round(l.Rate * (double)(1 << 24));
         w.Line("const int C = " + l.Input.Channels + ", Pixels = " + l.Input.Pixels + ", Threshold = " + threshold + "; // dropped when the draw is below rate * 2^24");
         w.Line("const float Scale = " + Describe.Float(1f / (1f - l.Rate)) + "; // 1 / (1 - rate)");
-        w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX; // k: the value's index among the batch's real values");
+        w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX; // k: the value's index among the batch's real values");
         w.Line("if (e >= rows * Pixels * C) return;");
         w.Line("int c = e % C, q = e / C, r = q / Pixels, p = q - r * Pixels;");
     }
@@ -30,10 +32,10 @@ internal static class GpuDropoutEmitter
     {
         w.Line("/// <summary>Layer " + l.Index + " forward: dropout, rate " + Describe.Float(l.Rate).TrimEnd('f') + ", [rows, " + l.Input.Text
             + "]; one thread per value. training = 0: the input passes through.</summary>");
-        using (w.Block("private static void Forward" + l.Index + "(View x, View a, int rows, ulong key, int training)"))
+        using (w.Block("private static void Forward" + l.Index + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows, ulong key, int training)"))
         {
             WriteConstants(w, l);
-            w.Line("float mask = training == 0 ? 1f : Draw(key, (ulong)e) >= Threshold ? Scale : 0f;");
+            w.Line("float mask = training == 0 ? 1f : " + GpuMath.KernelMath + "Draw(key, (ulong)e) >= Threshold ? Scale : 0f;");
             w.Line("a[" + GpuTensors.OutputAt(l, "r", "p", "c") + "] = x[" + GpuTensors.InputAt(l, "r", "p", "c") + "] * mask;");
         }
     }
@@ -42,11 +44,11 @@ internal static class GpuDropoutEmitter
     {
         w.Line("/// <summary>Layer " + l.Index + " backward: dZ_prev = dY * mask (drawn again) * act'(layer " + (l.Index - 1) + ", "
             + Describe.ActivationName(previous) + ").</summary>");
-        using (w.Block("private static void Backward" + l.Index + "(View dy, View zPrev, View aPrev, View dzPrev, int rows, ulong key)"))
+        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, " + (Describe.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows, ulong key)"))
         {
             WriteConstants(w, l);
             w.Line("int at = " + GpuTensors.OutputAt(l, "r", "p", "c") + ";");
-            w.Line("float mask = Draw(key, (ulong)e) >= Threshold ? Scale : 0f;");
+            w.Line("float mask = " + GpuMath.KernelMath + "Draw(key, (ulong)e) >= Threshold ? Scale : 0f;");
             w.Line("dzPrev[at] = dy[at] * mask" + GpuMath.TimesDerivative(previous, "zPrev[at]", "aPrev[at]") + ";");
         }
     }

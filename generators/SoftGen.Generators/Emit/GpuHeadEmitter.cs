@@ -37,12 +37,12 @@ internal static class GpuHeadEmitter
             w.Line("/// and reduces the losses in shared memory to the mean in loss[0].");
         }
         w.Line("/// </summary>");
-        using (w.Block("private static void Head(View z, View y, View dz, View " + (perPixel ? "partials" : "loss") + ", int rows)"))
+        using (w.Block("private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> " + (perPixel ? "partials" : "loss") + ", int rows)"))
         {
             w.Line(perPixel ? "const int C = " + classes + ", P = " + pixels + ", S = " + stride + ";" : "const int C = " + classes + ";");
-            w.Line("int t = KGroup.IdxX;");
+            w.Line("int t = global::ILGPU.Group.IdxX;");
             w.Line("float sum = 0f;");
-            string loop = perPixel ? "for (int i = KGrid.IdxX * Threads + t; i < " + items + "; i += KGrid.DimX * Threads)" : "for (int i = t; i < " + items + "; i += Threads)";
+            string loop = perPixel ? "for (int i = global::ILGPU.Grid.IdxX * Threads + t; i < " + items + "; i += global::ILGPU.Grid.DimX * Threads)" : "for (int i = t; i < " + items + "; i += Threads)";
             // Where item i's class c sits: the logits (and dLogits) and the target.
             string zAt = "o + c", yAt = perPixel ? "yo + c * P" : "o + c";
             void Item()
@@ -67,28 +67,28 @@ internal static class GpuHeadEmitter
                     {
                         Item();
                         w.Line("float max = float.NegativeInfinity;");
-                        w.Line("for (int c = 0; c < C; c++) max = KMath.Max(max, z[" + zAt + "] * InvT);");
+                        w.Line("for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[" + zAt + "] * InvT);");
                         w.Line("float s = 0f;");
-                        w.Line("for (int c = 0; c < C; c++) s += KMath.Exp(z[" + zAt + "] * InvT - max);");
-                        w.Line("float logSum = max + KMath.Log(s), itemLoss = 0f;");
+                        w.Line("for (int c = 0; c < C; c++) s += global::ILGPU.Algorithms.XMath.Exp(z[" + zAt + "] * InvT - max);");
+                        w.Line("float logSum = max + global::ILGPU.Algorithms.XMath.Log(s), itemLoss = 0f;");
                         using (w.Block("for (int c = 0; c < C; c++)"))
                         {
                             w.Line("float logP = z[" + zAt + "] * InvT - logSum;");
                             if (kl)
                             {
                                 w.Line("float target = y[" + yAt + "];");
-                                w.Line("if (target != 0f) itemLoss += target * (KMath.Log(target) - logP); // 0 log 0 = 0");
+                                w.Line("if (target != 0f) itemLoss += target * (global::ILGPU.Algorithms.XMath.Log(target) - logP); // 0 log 0 = 0");
                             }
                             else
                             {
                                 w.Line("float target = Keep * y[" + yAt + "] + Spread;");
                                 w.Line("if (target != 0f) itemLoss -= target * logP;");
                             }
-                            w.Line("dz[" + zAt + "] = gradScale * (KMath.Exp(logP) - target);");
+                            w.Line("dz[" + zAt + "] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);");
                         }
                         w.Line("sum += itemLoss;");
                     }
-                    WriteReduction(w, perPixel ? "partials[KGrid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
+                    WriteReduction(w, perPixel ? "partials[global::ILGPU.Grid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
                     break;
                 }
                 default:
@@ -99,13 +99,13 @@ internal static class GpuHeadEmitter
                         Item();
                         using (w.Block("for (int c = 0; c < C; c++)"))
                         {
-                            w.Line("float zc = z[" + zAt + "], target = y[" + yAt + "], e = KMath.Exp(-KMath.Abs(zc));");
-                            w.Line("sum += KMath.Max(zc, 0f) - zc * target + Log1P(e); // stable BCE with logits: max(z, 0) - z y + log(1 + e^-|z|)");
+                            w.Line("float zc = z[" + zAt + "], target = y[" + yAt + "], e = global::ILGPU.Algorithms.XMath.Exp(-global::ILGPU.Algorithms.XMath.Abs(zc));");
+                            w.Line("sum += global::ILGPU.Algorithms.XMath.Max(zc, 0f) - zc * target + " + GpuMath.KernelMath + "Log1P(e); // stable BCE with logits: max(z, 0) - z y + log(1 + e^-|z|)");
                             w.Line("float prob = zc >= 0f ? 1f / (1f + e) : e / (1f + e);");
                             w.Line("dz[" + zAt + "] = gradScale * (prob - target);");
                         }
                     }
-                    WriteReduction(w, perPixel ? "partials[KGrid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
+                    WriteReduction(w, perPixel ? "partials[global::ILGPU.Grid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
                     break;
             }
         }
@@ -127,12 +127,12 @@ internal static class GpuHeadEmitter
     public static void WriteHeadSum(SourceWriter w, ModelSpec spec, LayerPlan last)
     {
         w.Line("/// <summary>The mean loss in loss[0]: the head groups' sums added (in a fixed order) and scaled.</summary>");
-        using (w.Block("private static void HeadSum(View partials, View loss, int rows, int groups)"))
+        using (w.Block("private static void HeadSum(global::ILGPU.ArrayView<float> partials, global::ILGPU.ArrayView<float> loss, int rows, int groups)"))
         {
             w.Line(spec.Loss.Kind == LossKindSpec.SigmoidCrossEntropy
                 ? "const int C = " + spec.Classes + ", P = " + last.Output.Pixels + ";"
                 : "const int P = " + last.Output.Pixels + ";");
-            w.Line("int t = KGroup.IdxX;");
+            w.Line("int t = global::ILGPU.Group.IdxX;");
             w.Line("float sum = t < groups ? partials[t] : 0f; // at most " + MaxPixelGroups + " groups");
             WriteReduction(w, "loss[0] = partial[0] * (" + Scale(spec) + ");");
         }
@@ -140,13 +140,13 @@ internal static class GpuHeadEmitter
 
     private static void WriteReduction(SourceWriter w, string store)
     {
-        w.Line("var partial = KShared.Allocate<float>(Threads);");
+        w.Line("var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);");
         w.Line("partial[t] = sum;");
-        w.Line("KGroup.Barrier();");
+        w.Line("global::ILGPU.Group.Barrier();");
         for (int s = GpuGemm.Threads / 2; s > 0; s /= 2)
         {
             w.Line("if (t < " + s + ") partial[t] += partial[t + " + s + "];");
-            w.Line("KGroup.Barrier();");
+            w.Line("global::ILGPU.Group.Barrier();");
         }
         w.Line("if (t == 0) " + store);
     }
@@ -159,24 +159,24 @@ internal static class GpuHeadEmitter
         w.Line("/// <summary>Probabilities for prediction: " + (softmax ? "softmax" : "sigmoid") + " over the " + spec.Classes + " logits of each "
             + (perPixel ? "pixel (temperature 1), one thread per pixel, written NCHW [rows, " + spec.Classes + ", " + pixels + "]." : "row (temperature 1), one thread per row.")
             + "</summary>");
-        using (w.Block("private static void Probabilities(View z, View p, int rows)"))
+        using (w.Block("private static void Probabilities(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> p, int rows)"))
         {
             w.Line(perPixel ? "const int C = " + spec.Classes + ", P = " + pixels + ", S = " + stride + ";" : "const int C = " + spec.Classes + ";");
-            w.Line("int i = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("int i = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (i >= rows" + (perPixel ? " * P" : "") + ") return;");
             string zAt = "o + c", pAt = perPixel ? "po + c * P" : "o + c";
             w.Line(perPixel ? "int o = i * S, po = i / P * (C * P) + i % P;" : "int o = i * C;");
             if (softmax)
             {
                 w.Line("float max = float.NegativeInfinity;");
-                w.Line("for (int c = 0; c < C; c++) max = KMath.Max(max, z[" + zAt + "]);");
+                w.Line("for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[" + zAt + "]);");
                 w.Line("float s = 0f;");
-                w.Line("for (int c = 0; c < C; c++) { float e = KMath.Exp(z[" + zAt + "] - max); p[" + pAt + "] = e; s += e; }");
+                w.Line("for (int c = 0; c < C; c++) { float e = global::ILGPU.Algorithms.XMath.Exp(z[" + zAt + "] - max); p[" + pAt + "] = e; s += e; }");
                 w.Line("float scale = 1f / s;");
                 w.Line("for (int c = 0; c < C; c++) p[" + pAt + "] *= scale;");
             }
             else
-                w.Line("for (int c = 0; c < C; c++) p[" + pAt + "] = Sigmoid(z[" + zAt + "]);");
+                w.Line("for (int c = 0; c < C; c++) p[" + pAt + "] = " + GpuMath.KernelMath + "Sigmoid(z[" + zAt + "]);");
         }
     }
 
@@ -185,10 +185,10 @@ internal static class GpuHeadEmitter
     {
         int pixels = last.Output.Pixels, stride = GpuTensors.Stride(last.Output);
         w.Line("/// <summary>The logits [rows, " + pixels + ", " + stride + "] to NCHW [rows, " + spec.Classes + ", " + pixels + "], one thread per value.</summary>");
-        using (w.Block("private static void LogitsNchw(View z, View output, int rows)"))
+        using (w.Block("private static void LogitsNchw(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> output, int rows)"))
         {
             w.Line("const int C = " + spec.Classes + ", P = " + pixels + ", S = " + stride + ";");
-            w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (e >= rows * C * P) return;");
             w.Line("int p = e % P, c = e / P % C, r = e / (C * P);");
             w.Line("output[e] = z[(r * P + p) * S + c];");

@@ -12,20 +12,22 @@ internal static class GpuPoolEmitter
     /// <summary>Forward(x, a, rows).</summary>
     public static readonly string[] ForwardTypes = { "View", "View", "int" };
 
-    /// <summary>Backward(dy, y, zPrev, aPrev, dzPrev, rows): dy is the gradient of this layer's output y.</summary>
-    public static readonly string[] BackwardTypes = { "View", "View", "View", "View", "View", "int" };
+    /// <summary>Backward(dy, y, [zPrev,] aPrev, dzPrev, rows): dy is the gradient of this layer's output y; Z_prev for a GELU before.</summary>
+    public static string[] BackwardTypes(ActivationKind previous) => Describe.NeedsPreActivation(previous)
+        ? new[] { "View", "View", "View", "View", "View", "int" }
+        : new[] { "View", "View", "View", "View", "int" };
 
     public static void WriteForward(SourceWriter w, LayerPlan l)
     {
         w.Line("/// <summary>Layer " + l.Index + " forward: " + CpuPassEmitter.Formula(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text
             + "]; one thread per output value.</summary>");
-        using (w.Block("private static void Forward" + l.Index + "(View x, View a, int rows)"))
+        using (w.Block("private static void Forward" + l.Index + "(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows)"))
         {
             if (l.Kind == LayerKind.GlobalAveragePool)
             {
                 w.Line("const int C = " + l.Input.Channels + ", Pixels = " + l.Input.Pixels + ";");
                 w.Line("const float Scale = " + Describe.Float(1f / l.Input.Pixels) + "; // 1 / pixels");
-                w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+                w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
                 w.Line("if (e >= rows * C) return;");
                 w.Line("int c = e % C, r = e / C;");
                 w.Line("float sum = 0f;");
@@ -37,7 +39,7 @@ internal static class GpuPoolEmitter
             w.Line("const int C = " + l.Input.Channels + ", Size = " + l.Kernel + ", InWidth = " + l.Input.Width + ", OutPixels = " + l.Output.Pixels
                 + ", OutWidth = " + l.Output.Width + ";");
             if (!max) w.Line("const float Scale = " + Describe.Float(1f / l.Taps) + "; // 1 / window size");
-            w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (e >= rows * OutPixels * C) return;");
             w.Line("int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;");
             w.Line("int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel");
@@ -45,7 +47,7 @@ internal static class GpuPoolEmitter
             w.Line("for (int wy = 0; wy < Size; wy++)");
             w.Line("    for (int wx = 0; wx < Size; wx++)");
             var at = "x[" + GpuTensors.InputAt(l, "r", "corner + wy * InWidth + wx", "c") + "]";
-            w.Line(max ? "        v = KMath.Max(v, " + at + ");" : "        v += " + at + ";");
+            w.Line(max ? "        v = global::ILGPU.Algorithms.XMath.Max(v, " + at + ");" : "        v += " + at + ";");
             w.Line("a[" + GpuTensors.OutputAt(l, "r", "o", "c") + "] = v" + (max ? "" : " * Scale") + ";");
         }
     }
@@ -63,10 +65,10 @@ internal static class GpuPoolEmitter
         } + ";");
         w.Line("/// dZ_prev = that * act'(layer " + (l.Index - 1) + ", " + Describe.ActivationName(previous) + ").");
         w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + l.Index + "(View dy, View y, View zPrev, View aPrev, View dzPrev, int rows)"))
+        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> y, " + (Describe.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows)"))
         {
             w.Line("const int C = " + input.Channels + ", InPixels = " + input.Pixels + ", ChannelStride = " + stride + ";");
-            w.Line("int e = KGrid.IdxX * Threads + KGroup.IdxX;");
+            w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (e >= rows * InPixels * C) return;");
             w.Line("int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel");
             string gradient;

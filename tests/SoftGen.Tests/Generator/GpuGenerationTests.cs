@@ -40,9 +40,19 @@ public class GpuGenerationTests
     {
         var (_, sources, _) = GeneratorHarness.Run("using SoftGen;\n" + string.Format(Model, "public"), gpu: true);
         var gpu = sources.Single(s => s.HintName == "M.Gpu.g.cs").SourceText.ToString();
-        Assert.Contains("at least " + SoftGen.Gpu.GpuProgram.MinGroupsPerMultiprocessor + " groups per multiprocessor", gpu);
+        Assert.Contains("at least GpuProgram.MinGroupsPerMultiprocessor groups", gpu);
         Assert.Contains("if (UseLargeTiles(rowTiles * 1)) _forward0(", gpu);
         Assert.Contains("else _forward0Small(", gpu);
+    }
+
+    [Fact]
+    public void The_launch_grids_use_the_runtime_kernels_tile_sizes()
+    {
+        // The generator cannot reference SoftGen.Gpu, so it states the Dense GEMMs' tile sizes for the grids itself.
+        var (_, sources, _) = GeneratorHarness.Run("using SoftGen;\n" + string.Format(Model, "public"), gpu: true);
+        var gpu = sources.Single(s => s.HintName == "M.Gpu.g.cs").SourceText.ToString();
+        Assert.Contains("private const int Tile = " + SoftGen.Gpu.Kernels.GemmTiles.LargeTile + ", SmallTile = " + SoftGen.Gpu.Kernels.GemmTiles.SmallTile + ";", gpu);
+        Assert.Contains("private const int Threads = " + SoftGen.Gpu.Kernels.GemmTiles.Threads + ";", gpu);
     }
 
     [Fact]

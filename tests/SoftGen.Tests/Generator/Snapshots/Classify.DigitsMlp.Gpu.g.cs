@@ -12,10 +12,9 @@
 // After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.
 // Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
 // (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
-// Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
-//   64x64 tiles (16 x 16 threads, k-steps of 16) when they make at least 2 groups per multiprocessor of the device,
-//   else 32x32 tiles, four times the groups: 4 slices of 8 x 8 threads, each slice taking 8 of every 32 k-steps; slices 1-3
-//   hand their sums to slice 0 through shared memory, which adds them in a fixed order and stores (no extra launch).
+// Dense GEMMs (SoftGen.Gpu.Kernels.DenseForward and DenseBackward) come in two shapes, and each launch picks one
+// from its groups (GpuProgram.UseLargeTiles): 64x64 tiles when they make at least GpuProgram.MinGroupsPerMultiprocessor groups
+// per multiprocessor of the device, else 32x32 tiles, four times the groups, each k-tile split over 4 slices of the group.
 //   Groups per launch (a backward launch: dW's tiles, then dZ_prev's):
 //                         64x64                               32x32
 //     layer 0 forward     ceil(rows / 64) x 2                 ceil(rows / 32) x 4
@@ -24,15 +23,6 @@
 //     layer 1 backward    3 + ceil(rows / 64) x 2             5 + ceil(rows / 32) x 4
 #nullable enable
 #pragma warning disable CS1591
-
-using KGroup = global::ILGPU.Group;
-using KGrid = global::ILGPU.Grid;
-using KShared = global::ILGPU.SharedMemory;
-using KMath = global::ILGPU.Algorithms.XMath;
-using View = global::ILGPU.ArrayView<float>;
-using View4 = global::ILGPU.ArrayView<global::SoftGen.Gpu.Float4>;
-using Stream = global::ILGPU.Runtime.AcceleratorStream;
-using Config = global::ILGPU.KernelConfig;
 
 namespace Classify
 {
@@ -61,20 +51,20 @@ namespace Classify
             }
 
             // Layer outputs A [BatchCapacity, out], dense; dZ for the backward pass; Z where GELU's derivative needs it.
-            private readonly View _a0;
-            private readonly View _dz0;
-            private readonly View _a1; // the logits
-            private readonly View _dz1; // dLogits
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward0;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward0;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward0Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward0Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward1;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward1;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward1Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward1Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _head;
-            private readonly global::System.Action<Stream, Config, View, View, int> _probabilities;
+            private readonly global::ILGPU.ArrayView<float> _a0;
+            private readonly global::ILGPU.ArrayView<float> _dz0;
+            private readonly global::ILGPU.ArrayView<float> _a1; // the logits
+            private readonly global::ILGPU.ArrayView<float> _dz1; // dLogits
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward0;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _backward0;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward0Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _backward0Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward1;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward1;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward1Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward1Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _head;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _probabilities;
 
             private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)
             {
@@ -82,747 +72,97 @@ namespace Classify
                 _dz0 = AllocateBuffer((long)BatchCapacity * 128).View;
                 _a1 = AllocateBuffer((long)BatchCapacity * 10).View;
                 _dz1 = AllocateBuffer((long)BatchCapacity * 10).View;
-                _forward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward0);
-                _backward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward0);
-                _forward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward0Small);
-                _backward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward0Small);
-                _forward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward1);
-                _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward1);
-                _forward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward1Small);
-                _backward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward1Small);
-                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Head);
-                _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, Probabilities);
+                _forward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward0);
+                _backward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Backward0);
+                _forward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward0Small);
+                _backward0Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Backward0Small);
+                _forward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward1);
+                _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward1);
+                _forward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward1Small);
+                _backward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward1Small);
+                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Head);
+                _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Probabilities);
             }
 
             /// <summary>Launches per training step.</summary>
             public override int LaunchesPerStep => 6;
 
-            protected override View Logits => _a1;
+            protected override global::ILGPU.ArrayView<float> Logits => _a1;
 
             protected override void LaunchForward(int rows, bool training, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                if (UseLargeTiles(rowTiles * 2)) _forward0(Stream, new Config(rowTiles * 2, Threads), Inputs, Parameters, _a0, _a0, rows);
-                else _forward0Small(Stream, new Config(smallRowTiles * 4, Threads), Inputs, Parameters, _a0, _a0, rows);
+                if (UseLargeTiles(rowTiles * 2)) _forward0(Stream, new global::ILGPU.KernelConfig(rowTiles * 2, Threads), Inputs, Parameters, _a0, rows);
+                else _forward0Small(Stream, new global::ILGPU.KernelConfig(smallRowTiles * 4, Threads), Inputs, Parameters, _a0, rows);
                 AfterLaunch("Forward0", gemmFlops: 2L * rows * 64 * 128);
-                if (UseLargeTiles(rowTiles * 1)) _forward1(Stream, new Config(rowTiles * 1, Threads), _a0, Parameters, _a1, _a1, rows);
-                else _forward1Small(Stream, new Config(smallRowTiles * 1, Threads), _a0, Parameters, _a1, _a1, rows);
+                if (UseLargeTiles(rowTiles * 1)) _forward1(Stream, new global::ILGPU.KernelConfig(rowTiles * 1, Threads), _a0, Parameters, _a1, rows);
+                else _forward1Small(Stream, new global::ILGPU.KernelConfig(smallRowTiles * 1, Threads), _a0, Parameters, _a1, rows);
                 AfterLaunch("Forward1", gemmFlops: 2L * rows * 128 * 10);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _head(Stream, new Config(1, Threads), _a1, Targets, _dz1, Loss, rows);
+                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a1, Targets, _dz1, Loss, rows);
                 AfterLaunch("Head");
-                if (UseLargeTiles(3 + rowTiles * 2)) _backward1(Stream, new Config(3 + rowTiles * 2, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 3);
-                else _backward1Small(Stream, new Config(5 + smallRowTiles * 4, Threads), _a0, _a0, Parameters, _dz1, Gradients, _dz0, rows, 5);
+                if (UseLargeTiles(3 + rowTiles * 2)) _backward1(Stream, new global::ILGPU.KernelConfig(3 + rowTiles * 2, Threads), _a0, Parameters, _dz1, Gradients, _dz0, rows, 3);
+                else _backward1Small(Stream, new global::ILGPU.KernelConfig(5 + smallRowTiles * 4, Threads), _a0, Parameters, _dz1, Gradients, _dz0, rows, 5);
                 AfterLaunch("Backward1", gemmFlops: 2L * rows * (129 * 10 + 10 * 128));
-                if (UseLargeTiles(4)) _backward0(Stream, new Config(4, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 4);
-                else _backward0Small(Stream, new Config(12, Threads), Inputs, Inputs, Parameters, _dz0, Gradients, _dz0, rows, 12);
+                if (UseLargeTiles(4)) _backward0(Stream, new global::ILGPU.KernelConfig(4, Threads), Inputs, _dz0, Gradients, rows);
+                else _backward0Small(Stream, new global::ILGPU.KernelConfig(12, Threads), Inputs, _dz0, Gradients, rows);
                 AfterLaunch("Backward0", gemmFlops: 2L * rows * (65 * 128));
             }
 
             protected override void LaunchProbabilities(int rows)
             {
-                _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a1, Output, rows);
+                _probabilities(Stream, new global::ILGPU.KernelConfig((rows + Threads - 1) / Threads, Threads), _a1, Output, rows);
                 AfterLaunch("Probabilities");
             }
 
-            /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0), [rows, 64] -> [rows, 128]; Wt at 0 ([64, 128]), b at 8192.</summary>
-            private static void Forward0(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 0's sizes: [rows, 64] -> [rows, 128]; Wt at 0 ([64, 128]), b at 8192.</summary>
+            private readonly struct Layer0 : global::SoftGen.Gpu.Kernels.IDenseLayer
             {
-                const int K = 64, N = 128, NTiles = 2, WOffset = 0, BOffset = 8192, WStride = 128;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = X[row0.., k0..]: 16 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                if (row0 + tr + 0 < rows)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 1 < rows)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 2 < rows)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 3 < rows)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
+                public int In => 64;
+                public int Out => 128;
+                public int WeightOffset => 0;
+                public int WeightStride => 128;
+                public int BiasOffset => 8192;
             }
 
-            /// <summary>Layer 0 forward in 32x32 tiles: A0 = relu(X W0^T + b0), [rows, 64] -> [rows, 128]; Wt at 0 ([64, 128]), b at 8192.</summary>
-            private static void Forward0Small(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 0 forward in 64x64 tiles: A0 = relu(X W0^T + b0).</summary>
+            private static void Forward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+
+            /// <summary>Layer 0 forward in 32x32 tiles: A0 = relu(X W0^T + b0).</summary>
+            private static void Forward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+
+            /// <summary>Layer 1's sizes: [rows, 128] -> [rows, 10]; Wt at 8320 ([128, 16]), b at 10368.</summary>
+            private readonly struct Layer1 : global::SoftGen.Gpu.Kernels.IDenseLayer
             {
-                const int K = 64, N = 128, NTiles = 4, WOffset = 0, BOffset = 8192, WStride = 128;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 32)
-                {
-                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(sliceSteps + 0 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 36 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 72 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 108 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 144 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 180 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 216 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 252 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                if (slice > 0)
-                {
-                    int o = (slice - 1) * 1024 + t % 64;
-                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                }
-                KGroup.Barrier();
-                if (slice == 0)
-                {
-                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                }
+                public int In => 128;
+                public int Out => 10;
+                public int WeightOffset => 8320;
+                public int WeightStride => 16;
+                public int BiasOffset => 10368;
             }
 
-            /// <summary>Layer 1 forward in 64x64 tiles: A1 = A0 W1^T + b1, [rows, 128] -> [rows, 10]; Wt at 8320 ([128, 16]), b at 10368.</summary>
-            private static void Forward1(View x, View p, View z, View a, int rows)
-            {
-                const int K = 128, N = 10, NTiles = 1, WOffset = 8320, BOffset = 10368, WStride = 16;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = X[row0.., k0..]: 16 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                if (row0 + tr + 0 < rows)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 1 < rows)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 2 < rows)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 3 < rows)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-            }
+            /// <summary>Layer 1 forward in 64x64 tiles: A1 = A0 W1^T + b1.</summary>
+            private static void Forward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
-            /// <summary>Layer 1 forward in 32x32 tiles: A1 = A0 W1^T + b1, [rows, 128] -> [rows, 10]; Wt at 8320 ([128, 16]), b at 10368.</summary>
-            private static void Forward1Small(View x, View p, View z, View a, int rows)
-            {
-                const int K = 128, N = 10, NTiles = 1, WOffset = 8320, BOffset = 10368, WStride = 16;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 32)
-                {
-                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(sliceSteps + 0 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 36 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 72 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 108 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 144 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 180 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 216 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 252 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                if (slice > 0)
-                {
-                    int o = (slice - 1) * 1024 + t % 64;
-                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                }
-                KGroup.Barrier();
-                if (slice == 0)
-                {
-                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                }
-            }
+            /// <summary>Layer 1 forward in 32x32 tiles: A1 = A0 W1^T + b1.</summary>
+            private static void Forward1Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer1, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
             /// </summary>
-            private static void Head(View z, View y, View dz, View loss, int rows)
+            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows)
             {
                 const int C = 10;
-                int t = KGroup.IdxX;
+                int t = global::ILGPU.Group.IdxX;
                 float sum = 0f;
                 const float InvT = 1f, Keep = 0.9f, Spread = 0.01f;
                 float gradScale = 1f / rows;
@@ -830,1130 +170,72 @@ namespace Classify
                 {
                     int o = i * C;
                     float max = float.NegativeInfinity;
-                    for (int c = 0; c < C; c++) max = KMath.Max(max, z[o + c] * InvT);
+                    for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c] * InvT);
                     float s = 0f;
-                    for (int c = 0; c < C; c++) s += KMath.Exp(z[o + c] * InvT - max);
-                    float logSum = max + KMath.Log(s), itemLoss = 0f;
+                    for (int c = 0; c < C; c++) s += global::ILGPU.Algorithms.XMath.Exp(z[o + c] * InvT - max);
+                    float logSum = max + global::ILGPU.Algorithms.XMath.Log(s), itemLoss = 0f;
                     for (int c = 0; c < C; c++)
                     {
                         float logP = z[o + c] * InvT - logSum;
                         float target = Keep * y[o + c] + Spread;
                         if (target != 0f) itemLoss -= target * logP;
-                        dz[o + c] = gradScale * (KMath.Exp(logP) - target);
+                        dz[o + c] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
                     }
                     sum += itemLoss;
                 }
-                var partial = KShared.Allocate<float>(Threads);
+                var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);
                 partial[t] = sum;
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 128) partial[t] += partial[t + 128];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 64) partial[t] += partial[t + 64];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 32) partial[t] += partial[t + 32];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 16) partial[t] += partial[t + 16];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 8) partial[t] += partial[t + 8];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 4) partial[t] += partial[t + 4];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 2) partial[t] += partial[t + 2];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 1) partial[t] += partial[t + 1];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t == 0) loss[0] = partial[0] * (1f / rows);
             }
 
             /// <summary>Probabilities for prediction: softmax over the 10 logits of each row (temperature 1), one thread per row.</summary>
-            private static void Probabilities(View z, View p, int rows)
+            private static void Probabilities(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> p, int rows)
             {
                 const int C = 10;
-                int i = KGrid.IdxX * Threads + KGroup.IdxX;
+                int i = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (i >= rows) return;
                 int o = i * C;
                 float max = float.NegativeInfinity;
-                for (int c = 0; c < C; c++) max = KMath.Max(max, z[o + c]);
+                for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c]);
                 float s = 0f;
-                for (int c = 0; c < C; c++) { float e = KMath.Exp(z[o + c] - max); p[o + c] = e; s += e; }
+                for (int c = 0; c < C; c++) { float e = global::ILGPU.Algorithms.XMath.Exp(z[o + c] - max); p[o + c] = e; s += e; }
                 float scale = 1f / s;
                 for (int c = 0; c < C; c++) p[o + c] *= scale;
             }
 
-            /// <summary>
-            /// Layer 1 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [129, 10], where row 128 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 0), [rows, 10] x [10, 128].
-            /// </summary>
-            private static void Backward1(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 128, N = 10, WOffset = 8320, WStride = 16;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 1;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 16)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 2;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 16)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 16 + 0), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 16), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 32), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 32)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 48), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 48)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 0's activation (ReLU).
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                }
-            }
+            /// <summary>Layer 1 backward in 64x64 tiles: dW1 and db1, dZ0 = dZ1 W1 * relu'(A0).</summary>
+            private static void Backward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Large<Layer1, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
-            /// <summary>
-            /// Layer 1 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [129, 10], where row 128 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 0), [rows, 10] x [10, 128].
-            /// </summary>
-            private static void Backward1Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 128, N = 10, WOffset = 8320, WStride = 16;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 1;
-                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 32)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < K + 1)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                        }
-                        if (row0 + tr + 1 < K + 1)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                        }
-                        if (row0 + tr + 2 < K + 1)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                        }
-                        if (row0 + tr + 3 < K + 1)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                        }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 4;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * SmallTile, col0 = tile % ITiles * SmallTile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 32)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 32 + 0), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 8), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 8)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 16), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 24), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 24)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 0's activation (ReLU).
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < rows)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 1 < rows)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 2 < rows)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 3 < rows)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                    }
-                }
-            }
+            /// <summary>Layer 1 backward in 32x32 tiles: dW1 and db1, dZ0 = dZ1 W1 * relu'(A0).</summary>
+            private static void Backward1Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Small<Layer1, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
-            /// <summary>
-            /// Layer 0 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [65, 128], where row 64 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// </summary>
-            private static void Backward0(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 64, N = 128, WOffset = 0, WStride = 128;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 2;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 16)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                    }
-                }
-            }
+            /// <summary>Layer 0 backward in 64x64 tiles: dW0 and db0 (nothing before layer 0 needs a gradient).</summary>
+            private static void Backward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.LargeWeights<Layer0>(x, dz, g, rows);
 
-            /// <summary>
-            /// Layer 0 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [65, 128], where row 64 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// </summary>
-            private static void Backward0Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 64, N = 128, WOffset = 0, WStride = 128;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 4;
-                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 32)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < K + 1)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                        }
-                        if (row0 + tr + 1 < K + 1)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                        }
-                        if (row0 + tr + 2 < K + 1)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                        }
-                        if (row0 + tr + 3 < K + 1)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                        }
-                    }
-                }
-            }
+            /// <summary>Layer 0 backward in 32x32 tiles: dW0 and db0 (nothing before layer 0 needs a gradient).</summary>
+            private static void Backward0Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.SmallWeights<Layer0>(x, dz, g, rows);
 
-            // Scalar math for the kernels, the CPU backend's formulas (SoftGen.Cpu.VectorMath) with XMath's exp.
-            private static float Sigmoid(float z) { float e = KMath.Exp(-KMath.Abs(z)); float r = 1f / (1f + e); return z >= 0f ? r : e * r; }
-
-            /// <summary>
-            /// log(1 + x) for x >= 0 to a few ulps, as SoftGen.Cpu.HeadKernels' Log1P (Goldberg's correction): u = 1 + x drops
-            /// x's low bits, and log(u) x / (u - 1) puts them back; below half an ulp of 1, 1 + x == 1 and the answer is x.
-            /// </summary>
-            private static float Log1P(float x) { float u = 1f + x; return u == 1f ? x : KMath.Log(u) * (x / (u - 1f)); }
-
-            /// <summary>Phi(z) through erfc's Chebyshev fit (Numerical Recipes), as SoftGen.Cpu.VectorMath.NormalCdf.</summary>
-            private static float NormalCdf(float z)
-            {
-                float x = KMath.Abs(z) * 0.707106769f;
-                float t = 1f / (1f + 0.5f * x);
-                float p = 0.17087277f;
-                p = p * t + -0.82215223f;
-                p = p * t + 1.48851587f;
-                p = p * t + -1.13520398f;
-                p = p * t + 0.27886807f;
-                p = p * t + -0.18628806f;
-                p = p * t + 0.09678418f;
-                p = p * t + 0.37409196f;
-                p = p * t + 1.00002368f;
-                p = p * t + -1.26551223f;
-                float halfErfc = 0.5f * t * KMath.Exp(p - x * x);
-                return z >= 0f ? 1f - halfErfc : halfErfc;
-            }
-
-            private static float NormalPdf(float z) => 0.398942292f * KMath.Exp(-0.5f * z * z);
-
-            private static float Gelu(float z) => KMath.Max(z, -20f) * NormalCdf(z);
-
-            private static float GeluDerivative(float z) => NormalCdf(z) + KMath.Clamp(z, -20f, 20f) * NormalPdf(z);
         }
     }
 }

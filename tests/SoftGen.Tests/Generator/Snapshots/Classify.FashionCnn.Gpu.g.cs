@@ -14,10 +14,9 @@
 // After each launch, AfterLaunch(name, its GEMM FLOPs): a no-op unless the program was made to record a LaunchProfile.
 // Each GEMM: 256 threads per group, each accumulating a 4 x 4 block in registers; both shared tiles are k-major
 // (padded against bank conflicts), so a thread reads its 4 A and 4 B values per k as two Float4.
-// Dense GEMMs come in two shapes, and each launch picks one from its row count (GpuProgram.UseLargeTiles):
-//   64x64 tiles (16 x 16 threads, k-steps of 16) when they make at least 2 groups per multiprocessor of the device,
-//   else 32x32 tiles, four times the groups: 4 slices of 8 x 8 threads, each slice taking 8 of every 32 k-steps; slices 1-3
-//   hand their sums to slice 0 through shared memory, which adds them in a fixed order and stores (no extra launch).
+// Dense GEMMs (SoftGen.Gpu.Kernels.DenseForward and DenseBackward) come in two shapes, and each launch picks one
+// from its groups (GpuProgram.UseLargeTiles): 64x64 tiles when they make at least GpuProgram.MinGroupsPerMultiprocessor groups
+// per multiprocessor of the device, else 32x32 tiles, four times the groups, each k-tile split over 4 slices of the group.
 //   Groups per launch (a backward launch: dW's tiles, then dZ_prev's):
 //                         64x64                               32x32
 //     layer 4 forward     ceil(rows / 64) x 2                 ceil(rows / 32) x 4
@@ -28,15 +27,6 @@
 // shared flat parameter buffer's Conv2D weights and the weights of a Dense layer after an image line up with them.
 #nullable enable
 #pragma warning disable CS1591
-
-using KGroup = global::ILGPU.Group;
-using KGrid = global::ILGPU.Grid;
-using KShared = global::ILGPU.SharedMemory;
-using KMath = global::ILGPU.Algorithms.XMath;
-using View = global::ILGPU.ArrayView<float>;
-using View4 = global::ILGPU.ArrayView<global::SoftGen.Gpu.Float4>;
-using Stream = global::ILGPU.Runtime.AcceleratorStream;
-using Config = global::ILGPU.KernelConfig;
 
 namespace Classify
 {
@@ -66,40 +56,40 @@ namespace Classify
 
             // Layer outputs A (flat: [BatchCapacity, width], dense; images: [BatchCapacity, pixels, channel stride]); dZ, the
             // gradient before the activation, from the first layer with parameters on; Z where GELU's derivative needs it.
-            private readonly View _a0;
-            private readonly View _dz0;
-            private readonly View _partials0; // dW by slice of the pixels, [slices, 10, 32]
-            private readonly View _a1;
-            private readonly View _dz1;
-            private readonly View _a2;
-            private readonly View _dz2;
-            private readonly View _partials2; // dW by slice of the pixels, [slices, 289, 64]
-            private readonly View _a3;
-            private readonly View _dz3;
-            private readonly View _a4;
-            private readonly View _dz4;
-            private readonly View _a5; // the logits
-            private readonly View _dz5; // dLogits
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward0;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward0;
-            private readonly global::System.Action<Stream, Config, View, View, int> _sumWeights0;
-            private readonly global::System.Action<Stream, Config, View, View, int> _forward1;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, int> _backward1;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward2;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward2;
-            private readonly global::System.Action<Stream, Config, View, View, int> _sumWeights2;
-            private readonly global::System.Action<Stream, Config, View, View, int> _forward3;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, int> _backward3;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward4;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward4;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward4Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward4Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward5;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward5;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _forward5Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, View, View, int, int> _backward5Small;
-            private readonly global::System.Action<Stream, Config, View, View, View, View, int> _head;
-            private readonly global::System.Action<Stream, Config, View, View, int> _probabilities;
+            private readonly global::ILGPU.ArrayView<float> _a0;
+            private readonly global::ILGPU.ArrayView<float> _dz0;
+            private readonly global::ILGPU.ArrayView<float> _partials0; // dW by slice of the pixels, [slices, 10, 32]
+            private readonly global::ILGPU.ArrayView<float> _a1;
+            private readonly global::ILGPU.ArrayView<float> _dz1;
+            private readonly global::ILGPU.ArrayView<float> _a2;
+            private readonly global::ILGPU.ArrayView<float> _dz2;
+            private readonly global::ILGPU.ArrayView<float> _partials2; // dW by slice of the pixels, [slices, 289, 64]
+            private readonly global::ILGPU.ArrayView<float> _a3;
+            private readonly global::ILGPU.ArrayView<float> _dz3;
+            private readonly global::ILGPU.ArrayView<float> _a4;
+            private readonly global::ILGPU.ArrayView<float> _dz4;
+            private readonly global::ILGPU.ArrayView<float> _a5; // the logits
+            private readonly global::ILGPU.ArrayView<float> _dz5; // dLogits
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward0;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward0;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _sumWeights0;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward1;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _backward1;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward2;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward2;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _sumWeights2;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward3;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _backward3;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward4;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward4;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward4Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward4Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward5;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward5;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward5Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward5Small;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _head;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _probabilities;
 
             private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)
             {
@@ -117,1221 +107,205 @@ namespace Classify
                 _dz4 = AllocateBuffer((long)BatchCapacity * 128).View;
                 _a5 = AllocateBuffer((long)BatchCapacity * 10).View;
                 _dz5 = AllocateBuffer((long)BatchCapacity * 10).View;
-                _forward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward0);
-                _backward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward0);
-                _sumWeights0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, SumWeights0);
-                _forward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, Forward1);
-                _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, int>(Accelerator, Backward1);
-                _forward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward2);
-                _backward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward2);
-                _sumWeights2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, SumWeights2);
-                _forward3 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, Forward3);
-                _backward3 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, int>(Accelerator, Backward3);
-                _forward4 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward4);
-                _backward4 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward4);
-                _forward4Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward4Small);
-                _backward4Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward4Small);
-                _forward5 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward5);
-                _backward5 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward5);
-                _forward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Forward5Small);
-                _backward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, View, View, int, int>(Accelerator, Backward5Small);
-                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, View, View, int>(Accelerator, Head);
-                _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<View, View, int>(Accelerator, Probabilities);
+                _forward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward0);
+                _backward0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward0);
+                _sumWeights0 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, SumWeights0);
+                _forward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward1);
+                _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Backward1);
+                _forward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward2);
+                _backward2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward2);
+                _sumWeights2 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, SumWeights2);
+                _forward3 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward3);
+                _backward3 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Backward3);
+                _forward4 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward4);
+                _backward4 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward4);
+                _forward4Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward4Small);
+                _backward4Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward4Small);
+                _forward5 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward5);
+                _backward5 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward5);
+                _forward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward5Small);
+                _backward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward5Small);
+                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Head);
+                _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Probabilities);
             }
 
             /// <summary>Launches per training step.</summary>
             public override int LaunchesPerStep => 16;
 
-            protected override View Logits => _a5;
+            protected override global::ILGPU.ArrayView<float> Logits => _a5;
 
             protected override void LaunchForward(int rows, bool training, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _forward0(Stream, new Config((rows * 784 + Tile - 1) / Tile * 1, Threads), Inputs, Parameters, _a0, _a0, rows);
+                _forward0(Stream, new global::ILGPU.KernelConfig((rows * 784 + Tile - 1) / Tile * 1, Threads), Inputs, Parameters, _a0, rows);
                 AfterLaunch("Forward0", gemmFlops: 2L * rows * 784 * 9 * 32);
-                _forward1(Stream, new Config((rows * 6272 + Threads - 1) / Threads, Threads), _a0, _a1, rows);
+                _forward1(Stream, new global::ILGPU.KernelConfig((rows * 6272 + Threads - 1) / Threads, Threads), _a0, _a1, rows);
                 AfterLaunch("Forward1");
-                _forward2(Stream, new Config((rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, Parameters, _a2, _a2, rows);
+                _forward2(Stream, new global::ILGPU.KernelConfig((rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, Parameters, _a2, rows);
                 AfterLaunch("Forward2", gemmFlops: 2L * rows * 196 * 288 * 64);
-                _forward3(Stream, new Config((rows * 3136 + Threads - 1) / Threads, Threads), _a2, _a3, rows);
+                _forward3(Stream, new global::ILGPU.KernelConfig((rows * 3136 + Threads - 1) / Threads, Threads), _a2, _a3, rows);
                 AfterLaunch("Forward3");
-                if (UseLargeTiles(rowTiles * 2)) _forward4(Stream, new Config(rowTiles * 2, Threads), _a3, Parameters, _a4, _a4, rows);
-                else _forward4Small(Stream, new Config(smallRowTiles * 4, Threads), _a3, Parameters, _a4, _a4, rows);
+                if (UseLargeTiles(rowTiles * 2)) _forward4(Stream, new global::ILGPU.KernelConfig(rowTiles * 2, Threads), _a3, Parameters, _a4, rows);
+                else _forward4Small(Stream, new global::ILGPU.KernelConfig(smallRowTiles * 4, Threads), _a3, Parameters, _a4, rows);
                 AfterLaunch("Forward4", gemmFlops: 2L * rows * 3136 * 128);
-                if (UseLargeTiles(rowTiles * 1)) _forward5(Stream, new Config(rowTiles * 1, Threads), _a4, Parameters, _a5, _a5, rows);
-                else _forward5Small(Stream, new Config(smallRowTiles * 1, Threads), _a4, Parameters, _a5, _a5, rows);
+                if (UseLargeTiles(rowTiles * 1)) _forward5(Stream, new global::ILGPU.KernelConfig(rowTiles * 1, Threads), _a4, Parameters, _a5, rows);
+                else _forward5Small(Stream, new global::ILGPU.KernelConfig(smallRowTiles * 1, Threads), _a4, Parameters, _a5, rows);
                 AfterLaunch("Forward5", gemmFlops: 2L * rows * 128 * 10);
             }
 
             protected override void LaunchLossAndBackward(int rows, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _head(Stream, new Config(1, Threads), _a5, Targets, _dz5, Loss, rows);
+                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a5, Targets, _dz5, Loss, rows);
                 AfterLaunch("Head");
-                if (UseLargeTiles(3 + rowTiles * 2)) _backward5(Stream, new Config(3 + rowTiles * 2, Threads), _a4, _a4, Parameters, _dz5, Gradients, _dz4, rows, 3);
-                else _backward5Small(Stream, new Config(5 + smallRowTiles * 4, Threads), _a4, _a4, Parameters, _dz5, Gradients, _dz4, rows, 5);
+                if (UseLargeTiles(3 + rowTiles * 2)) _backward5(Stream, new global::ILGPU.KernelConfig(3 + rowTiles * 2, Threads), _a4, Parameters, _dz5, Gradients, _dz4, rows, 3);
+                else _backward5Small(Stream, new global::ILGPU.KernelConfig(5 + smallRowTiles * 4, Threads), _a4, Parameters, _dz5, Gradients, _dz4, rows, 5);
                 AfterLaunch("Backward5", gemmFlops: 2L * rows * (129 * 10 + 10 * 128));
-                if (UseLargeTiles(100 + rowTiles * 49)) _backward4(Stream, new Config(100 + rowTiles * 49, Threads), _a3, _a3, Parameters, _dz4, Gradients, _dz3, rows, 100);
-                else _backward4Small(Stream, new Config(396 + smallRowTiles * 98, Threads), _a3, _a3, Parameters, _dz4, Gradients, _dz3, rows, 396);
+                if (UseLargeTiles(100 + rowTiles * 49)) _backward4(Stream, new global::ILGPU.KernelConfig(100 + rowTiles * 49, Threads), _a3, Parameters, _dz4, Gradients, _dz3, rows, 100);
+                else _backward4Small(Stream, new global::ILGPU.KernelConfig(396 + smallRowTiles * 98, Threads), _a3, Parameters, _dz4, Gradients, _dz3, rows, 396);
                 AfterLaunch("Backward4", gemmFlops: 2L * rows * (3137 * 128 + 128 * 3136));
-                _backward3(Stream, new Config((rows * 12544 + Threads - 1) / Threads, Threads), _dz3, _a3, _a2, _a2, _dz2, rows);
+                _backward3(Stream, new global::ILGPU.KernelConfig((rows * 12544 + Threads - 1) / Threads, Threads), _dz3, _a3, _a2, _dz2, rows);
                 AfterLaunch("Backward3");
                 int slices2 = global::System.Math.Min(64, (rows * 196 + 255) / 256);
-                _backward2(Stream, new Config(5 * slices2 + (rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, _a1, Parameters, _dz2, _partials2, _dz1, rows, slices2);
+                _backward2(Stream, new global::ILGPU.KernelConfig(5 * slices2 + (rows * 196 + Tile - 1) / Tile * 1, Threads), _a1, Parameters, _dz2, _partials2, _dz1, rows, slices2);
                 AfterLaunch("Backward2", gemmFlops: 2L * rows * (196 * 289 * 64 + 196 * 576 * 32));
-                _sumWeights2(Stream, new Config((18496 + Threads - 1) / Threads, Threads), _partials2, Gradients, slices2);
+                _sumWeights2(Stream, new global::ILGPU.KernelConfig((18496 + Threads - 1) / Threads, Threads), _partials2, Gradients, slices2);
                 AfterLaunch("SumWeights2");
-                _backward1(Stream, new Config((rows * 25088 + Threads - 1) / Threads, Threads), _dz1, _a1, _a0, _a0, _dz0, rows);
+                _backward1(Stream, new global::ILGPU.KernelConfig((rows * 25088 + Threads - 1) / Threads, Threads), _dz1, _a1, _a0, _dz0, rows);
                 AfterLaunch("Backward1");
                 int slices0 = global::System.Math.Min(64, (rows * 784 + 255) / 256);
-                _backward0(Stream, new Config(1 * slices0, Threads), Inputs, Inputs, Parameters, _dz0, _partials0, _dz0, rows, slices0);
+                _backward0(Stream, new global::ILGPU.KernelConfig(1 * slices0, Threads), Inputs, _dz0, _partials0, rows, slices0);
                 AfterLaunch("Backward0", gemmFlops: 2L * rows * (784 * 10 * 32));
-                _sumWeights0(Stream, new Config((320 + Threads - 1) / Threads, Threads), _partials0, Gradients, slices0);
+                _sumWeights0(Stream, new global::ILGPU.KernelConfig((320 + Threads - 1) / Threads, Threads), _partials0, Gradients, slices0);
                 AfterLaunch("SumWeights0");
             }
 
             protected override void LaunchProbabilities(int rows)
             {
-                _probabilities(Stream, new Config((rows + Threads - 1) / Threads, Threads), _a5, Output, rows);
+                _probabilities(Stream, new global::ILGPU.KernelConfig((rows + Threads - 1) / Threads, Threads), _a5, Output, rows);
                 AfterLaunch("Probabilities");
             }
 
-            /// <summary>
-            /// Layer 0 forward: A0 = relu(conv(X, W0) + b0), 3x3 kernel, stride 1, padding 1, [rows, 1x28x28] -> [rows, 32x28x28].
-            /// An implicit GEMM: Z [rows x 784 pixels, 32] = patches [.., 9] Wt [9, 32]; Wt at 0 ([9 x 1, 32]), b at 288.
-            /// </summary>
-            private static void Forward0(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 0's geometry: 3x3 kernel, stride 1, padding 1, [rows, 1x28x28] -> [rows, 32x28x28]; Wt at 0 ([9 x 1, 32]), b at 288.</summary>
+            private readonly struct Layer0 : global::SoftGen.Gpu.Kernels.IConvLayer
             {
-                const int K = 9, N = 32, NTiles = 1, WOffset = 0, BOffset = 288, WStride = 32, OutPixels = 784;
-                int pixels = rows * OutPixels;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                const int OutWidth = 28, InChannels = 1, Kernel = 3, Stride = 1, Padding = 1;
-                // The 4 output pixels this thread stages, decomposed once: their row, and the corner of their kernel window.
-                int m0 = row0 + (t / 16 + 0), r0 = m0 / OutPixels, y0 = m0 % OutPixels / OutWidth * Stride - Padding, x0 = m0 % OutWidth * Stride - Padding;
-                int m1 = row0 + (t / 16 + 16), r1 = m1 / OutPixels, y1 = m1 % OutPixels / OutWidth * Stride - Padding, x1 = m1 % OutWidth * Stride - Padding;
-                int m2 = row0 + (t / 16 + 32), r2 = m2 / OutPixels, y2 = m2 % OutPixels / OutWidth * Stride - Padding, x2 = m2 % OutWidth * Stride - Padding;
-                int m3 = row0 + (t / 16 + 48), r3 = m3 / OutPixels, y3 = m3 % OutPixels / OutWidth * Stride - Padding, x3 = m3 % OutWidth * Stride - Padding;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = patches[row0.., k0..], made as loaded (zeros in the padding); B = the rows of Wt for these (position, channel) pairs.
-                    int kk = k0 + t % 16, tap = kk / InChannels, ch = kk - tap * InChannels, ky = tap / Kernel, kx = tap - ky * Kernel;
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < pixels && k < K ? Patch0(x, r0, y0 + ky, x0 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < pixels && k < K ? Patch0(x, r1, y1 + ky, x1 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < pixels && k < K ? Patch0(x, r2, y2 + ky, x2 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < pixels && k < K ? Patch0(x, r3, y3 + ky, x3 + kx, ch) : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation; Z and A [pixels, 32], the padding channels left 0.
-                if (row0 + tr + 0 < pixels)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 1 < pixels)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 2 < pixels)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 3 < pixels)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
+                public int InChannels => 1;
+                public int InStride => 1;
+                public int InHeight => 28;
+                public int InWidth => 28;
+                public bool ReadsNchw => false;
+                public int Kernel => 3;
+                public int Stride => 1;
+                public int Padding => 1;
+                public int OutHeight => 28;
+                public int OutWidth => 28;
+                public int Filters => 32;
+                public int OutStride => 32;
+                public int WeightOffset => 0;
+                public int BiasOffset => 288;
             }
 
-            /// <summary>Layer 0's input at (row r, pixel iy, ix, channel c), 0 in the padding: a value of the patch matrix.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private static float Patch0(View x, int r, int iy, int ix, int c)
-            {
-                return iy >= 0 && iy < 28 && ix >= 0 && ix < 28 ? x[((r * 784 + iy * 28 + ix) * 1 + c)] : 0f;
-            }
+            /// <summary>Layer 0 forward: A0 = relu(conv(X, W0) + b0).</summary>
+            private static void Forward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.Conv2DForward.Run<Layer0, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 1 forward: A1 = max over 2x2 windows of A0, [rows, 32x28x28] -> [rows, 32x14x14]; one thread per output value.</summary>
-            private static void Forward1(View x, View a, int rows)
+            private static void Forward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows)
             {
                 const int C = 32, Size = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
+                int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * OutPixels * C) return;
                 int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;
                 int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel
                 float v = x[((r * 784 + corner) * 32 + c)];
                 for (int wy = 0; wy < Size; wy++)
                     for (int wx = 0; wx < Size; wx++)
-                        v = KMath.Max(v, x[((r * 784 + corner + wy * InWidth + wx) * 32 + c)]);
+                        v = global::ILGPU.Algorithms.XMath.Max(v, x[((r * 784 + corner + wy * InWidth + wx) * 32 + c)]);
                 a[((r * 196 + o) * 32 + c)] = v;
             }
 
-            /// <summary>
-            /// Layer 2 forward: A2 = relu(conv(A1, W2) + b2), 3x3 kernel, stride 1, padding 1, [rows, 32x14x14] -> [rows, 64x14x14].
-            /// An implicit GEMM: Z [rows x 196 pixels, 64] = patches [.., 288] Wt [288, 64]; Wt at 320 ([9 x 32, 64]), b at 18752.
-            /// </summary>
-            private static void Forward2(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 2's geometry: 3x3 kernel, stride 1, padding 1, [rows, 32x14x14] -> [rows, 64x14x14]; Wt at 320 ([9 x 32, 64]), b at 18752.</summary>
+            private readonly struct Layer2 : global::SoftGen.Gpu.Kernels.IConvLayer
             {
-                const int K = 288, N = 64, NTiles = 1, WOffset = 320, BOffset = 18752, WStride = 64, OutPixels = 196;
-                int pixels = rows * OutPixels;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: output pixel, column: filter
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                const int OutWidth = 14, InChannels = 32, Kernel = 3, Stride = 1, Padding = 1;
-                // The 4 output pixels this thread stages, decomposed once: their row, and the corner of their kernel window.
-                int m0 = row0 + (t / 16 + 0), r0 = m0 / OutPixels, y0 = m0 % OutPixels / OutWidth * Stride - Padding, x0 = m0 % OutWidth * Stride - Padding;
-                int m1 = row0 + (t / 16 + 16), r1 = m1 / OutPixels, y1 = m1 % OutPixels / OutWidth * Stride - Padding, x1 = m1 % OutWidth * Stride - Padding;
-                int m2 = row0 + (t / 16 + 32), r2 = m2 / OutPixels, y2 = m2 % OutPixels / OutWidth * Stride - Padding, x2 = m2 % OutWidth * Stride - Padding;
-                int m3 = row0 + (t / 16 + 48), r3 = m3 / OutPixels, y3 = m3 % OutPixels / OutWidth * Stride - Padding, x3 = m3 % OutWidth * Stride - Padding;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = patches[row0.., k0..], made as loaded (zeros in the padding); B = the rows of Wt for these (position, channel) pairs.
-                    int kk = k0 + t % 16, tap = kk / InChannels, ch = kk - tap * InChannels, ky = tap / Kernel, kx = tap - ky * Kernel;
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < pixels && k < K ? Patch2(x, r0, y0 + ky, x0 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < pixels && k < K ? Patch2(x, r1, y1 + ky, x1 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < pixels && k < K ? Patch2(x, r2, y2 + ky, x2 + kx, ch) : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < pixels && k < K ? Patch2(x, r3, y3 + ky, x3 + kx, ch) : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation; Z and A [pixels, 64], the padding channels left 0.
-                if (row0 + tr + 0 < pixels)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 1 < pixels)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 2 < pixels)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 3 < pixels)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * WStride + c] = (zv > 0f ? zv : 0f); } }
-                }
+                public int InChannels => 32;
+                public int InStride => 32;
+                public int InHeight => 14;
+                public int InWidth => 14;
+                public bool ReadsNchw => false;
+                public int Kernel => 3;
+                public int Stride => 1;
+                public int Padding => 1;
+                public int OutHeight => 14;
+                public int OutWidth => 14;
+                public int Filters => 64;
+                public int OutStride => 64;
+                public int WeightOffset => 320;
+                public int BiasOffset => 18752;
             }
 
-            /// <summary>Layer 2's input at (row r, pixel iy, ix, channel c), 0 in the padding: a value of the patch matrix.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private static float Patch2(View x, int r, int iy, int ix, int c)
-            {
-                return iy >= 0 && iy < 14 && ix >= 0 && ix < 14 ? x[((r * 196 + iy * 14 + ix) * 32 + c)] : 0f;
-            }
+            /// <summary>Layer 2 forward: A2 = relu(conv(A1, W2) + b2).</summary>
+            private static void Forward2(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.Conv2DForward.Run<Layer2, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
 
             /// <summary>Layer 3 forward: A3 = max over 2x2 windows of A2, [rows, 64x14x14] -> [rows, 64x7x7]; one thread per output value.</summary>
-            private static void Forward3(View x, View a, int rows)
+            private static void Forward3(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows)
             {
                 const int C = 64, Size = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
+                int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * OutPixels * C) return;
                 int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;
                 int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel
                 float v = x[((r * 196 + corner) * 64 + c)];
                 for (int wy = 0; wy < Size; wy++)
                     for (int wx = 0; wx < Size; wx++)
-                        v = KMath.Max(v, x[((r * 196 + corner + wy * InWidth + wx) * 64 + c)]);
+                        v = global::ILGPU.Algorithms.XMath.Max(v, x[((r * 196 + corner + wy * InWidth + wx) * 64 + c)]);
                 a[((r * 49 + o) * 64 + c)] = v;
             }
 
-            /// <summary>Layer 4 forward in 64x64 tiles: A4 = relu(A3 W4^T + b4), [rows, 3136] -> [rows, 128] (the stored image: weight rows follow its [pixel, channel stride] storage); Wt at 18816 ([3136, 128]), b at 420224.</summary>
-            private static void Forward4(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 4's sizes: [rows, 3136] -> [rows, 128] (the stored image: weight rows follow its [pixel, channel stride] storage); Wt at 18816 ([3136, 128]), b at 420224.</summary>
+            private readonly struct Layer4 : global::SoftGen.Gpu.Kernels.IDenseLayer
             {
-                const int K = 3136, N = 128, NTiles = 2, WOffset = 18816, BOffset = 420224, WStride = 128;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = X[row0.., k0..]: 16 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                if (row0 + tr + 0 < rows)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 1 < rows)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 2 < rows)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
-                if (row0 + tr + 3 < rows)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                }
+                public int In => 3136;
+                public int Out => 128;
+                public int WeightOffset => 18816;
+                public int WeightStride => 128;
+                public int BiasOffset => 420224;
             }
 
-            /// <summary>Layer 4 forward in 32x32 tiles: A4 = relu(A3 W4^T + b4), [rows, 3136] -> [rows, 128] (the stored image: weight rows follow its [pixel, channel stride] storage); Wt at 18816 ([3136, 128]), b at 420224.</summary>
-            private static void Forward4Small(View x, View p, View z, View a, int rows)
+            /// <summary>Layer 4 forward in 64x64 tiles: A4 = relu(A3 W4^T + b4).</summary>
+            private static void Forward4(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+
+            /// <summary>Layer 4 forward in 32x32 tiles: A4 = relu(A3 W4^T + b4).</summary>
+            private static void Forward4Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer4, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, a, rows);
+
+            /// <summary>Layer 5's sizes: [rows, 128] -> [rows, 10]; Wt at 420352 ([128, 16]), b at 422400.</summary>
+            private readonly struct Layer5 : global::SoftGen.Gpu.Kernels.IDenseLayer
             {
-                const int K = 3136, N = 128, NTiles = 4, WOffset = 18816, BOffset = 420224, WStride = 128;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 32)
-                {
-                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(sliceSteps + 0 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 36 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 72 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 108 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 144 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 180 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 216 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 252 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                if (slice > 0)
-                {
-                    int o = (slice - 1) * 1024 + t % 64;
-                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                }
-                KGroup.Barrier();
-                if (slice == 0)
-                {
-                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = (zv > 0f ? zv : 0f); } }
-                    }
-                }
+                public int In => 128;
+                public int Out => 10;
+                public int WeightOffset => 420352;
+                public int WeightStride => 16;
+                public int BiasOffset => 422400;
             }
 
-            /// <summary>Layer 5 forward in 64x64 tiles: A5 = A4 W5^T + b5, [rows, 128] -> [rows, 10]; Wt at 420352 ([128, 16]), b at 422400.</summary>
-            private static void Forward5(View x, View p, View z, View a, int rows)
-            {
-                const int K = 128, N = 10, NTiles = 1, WOffset = 420352, BOffset = 422400, WStride = 16;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 16)
-                {
-                    // A = X[row0.., k0..]: 16 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(0 + tr) / 4];
-                        var bv = Bs4[(0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(68 + tr) / 4];
-                        var bv = Bs4[(68 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(136 + tr) / 4];
-                        var bv = Bs4[(136 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(204 + tr) / 4];
-                        var bv = Bs4[(204 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(272 + tr) / 4];
-                        var bv = Bs4[(272 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(340 + tr) / 4];
-                        var bv = Bs4[(340 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(408 + tr) / 4];
-                        var bv = Bs4[(408 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(476 + tr) / 4];
-                        var bv = Bs4[(476 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(544 + tr) / 4];
-                        var bv = Bs4[(544 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(612 + tr) / 4];
-                        var bv = Bs4[(612 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(680 + tr) / 4];
-                        var bv = Bs4[(680 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(748 + tr) / 4];
-                        var bv = Bs4[(748 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(816 + tr) / 4];
-                        var bv = Bs4[(816 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(884 + tr) / 4];
-                        var bv = Bs4[(884 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(952 + tr) / 4];
-                        var bv = Bs4[(952 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(1020 + tr) / 4];
-                        var bv = Bs4[(1020 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                if (row0 + tr + 0 < rows)
-                {
-                    int r = row0 + tr + 0;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 1 < rows)
-                {
-                    int r = row0 + tr + 1;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 2 < rows)
-                {
-                    int r = row0 + tr + 2;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-                if (row0 + tr + 3 < rows)
-                {
-                    int r = row0 + tr + 3;
-                    { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = zv; } }
-                }
-            }
+            /// <summary>Layer 5 forward in 64x64 tiles: A5 = A4 W5^T + b5.</summary>
+            private static void Forward5(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Large<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
-            /// <summary>Layer 5 forward in 32x32 tiles: A5 = A4 W5^T + b5, [rows, 128] -> [rows, 10]; Wt at 420352 ([128, 16]), b at 422400.</summary>
-            private static void Forward5Small(View x, View p, View z, View a, int rows)
-            {
-                const int K = 128, N = 10, NTiles = 1, WOffset = 420352, BOffset = 422400, WStride = 16;
-                int tile = KGrid.IdxX, row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                for (int k0 = 0; k0 < K; k0 += 32)
-                {
-                    // A = X[row0.., k0..]: 32 consecutive k per row, stored k-major; B = Wt[k0.., col0..], already k-major.
-                    { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < K ? x[m * K + k] : 0f; }
-                    { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < K && c < N ? p[WOffset + k * WStride + c] : 0f; }
-                    KGroup.Barrier();
-                    // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                    {
-                        var av = As4[(sliceSteps + 0 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 36 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 72 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 108 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 144 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 180 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 216 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    {
-                        var av = As4[(sliceSteps + 252 + tr) / 4];
-                        var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                        c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                        c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                        c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                        c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                    }
-                    KGroup.Barrier();
-                }
-                // Epilogue: bias and activation, then the stores (rows and columns past the edge are skipped).
-                // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                if (slice > 0)
-                {
-                    int o = (slice - 1) * 1024 + t % 64;
-                    Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                    Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                    Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                    Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                }
-                KGroup.Barrier();
-                if (slice == 0)
-                {
-                    c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                    c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                    c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                    c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                    c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                    c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                    c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                    c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                    c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                    c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                    c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                    c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                    c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                    c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                    c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                    c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c00 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c01 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c02 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c03 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c10 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c11 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c12 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c13 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c20 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c21 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c22 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c23 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { float zv = c30 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 1; if (c < N) { float zv = c31 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 2; if (c < N) { float zv = c32 + p[BOffset + c]; a[r * N + c] = zv; } }
-                        { int c = col0 + tc + 3; if (c < N) { float zv = c33 + p[BOffset + c]; a[r * N + c] = zv; } }
-                    }
-                }
-            }
+            /// <summary>Layer 5 forward in 32x32 tiles: A5 = A4 W5^T + b5.</summary>
+            private static void Forward5Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> a, int rows) =>
+                global::SoftGen.Gpu.Kernels.DenseForward.Small<Layer5, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, a, rows);
 
             /// <summary>
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
             /// </summary>
-            private static void Head(View z, View y, View dz, View loss, int rows)
+            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows)
             {
                 const int C = 10;
-                int t = KGroup.IdxX;
+                int t = global::ILGPU.Group.IdxX;
                 float sum = 0f;
                 const float InvT = 1f, Keep = 0.9f, Spread = 0.01f;
                 float gradScale = 1f / rows;
@@ -1339,1436 +313,80 @@ namespace Classify
                 {
                     int o = i * C;
                     float max = float.NegativeInfinity;
-                    for (int c = 0; c < C; c++) max = KMath.Max(max, z[o + c] * InvT);
+                    for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c] * InvT);
                     float s = 0f;
-                    for (int c = 0; c < C; c++) s += KMath.Exp(z[o + c] * InvT - max);
-                    float logSum = max + KMath.Log(s), itemLoss = 0f;
+                    for (int c = 0; c < C; c++) s += global::ILGPU.Algorithms.XMath.Exp(z[o + c] * InvT - max);
+                    float logSum = max + global::ILGPU.Algorithms.XMath.Log(s), itemLoss = 0f;
                     for (int c = 0; c < C; c++)
                     {
                         float logP = z[o + c] * InvT - logSum;
                         float target = Keep * y[o + c] + Spread;
                         if (target != 0f) itemLoss -= target * logP;
-                        dz[o + c] = gradScale * (KMath.Exp(logP) - target);
+                        dz[o + c] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
                     }
                     sum += itemLoss;
                 }
-                var partial = KShared.Allocate<float>(Threads);
+                var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);
                 partial[t] = sum;
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 128) partial[t] += partial[t + 128];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 64) partial[t] += partial[t + 64];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 32) partial[t] += partial[t + 32];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 16) partial[t] += partial[t + 16];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 8) partial[t] += partial[t + 8];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 4) partial[t] += partial[t + 4];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 2) partial[t] += partial[t + 2];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t < 1) partial[t] += partial[t + 1];
-                KGroup.Barrier();
+                global::ILGPU.Group.Barrier();
                 if (t == 0) loss[0] = partial[0] * (1f / rows);
             }
 
             /// <summary>Probabilities for prediction: softmax over the 10 logits of each row (temperature 1), one thread per row.</summary>
-            private static void Probabilities(View z, View p, int rows)
+            private static void Probabilities(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> p, int rows)
             {
                 const int C = 10;
-                int i = KGrid.IdxX * Threads + KGroup.IdxX;
+                int i = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (i >= rows) return;
                 int o = i * C;
                 float max = float.NegativeInfinity;
-                for (int c = 0; c < C; c++) max = KMath.Max(max, z[o + c]);
+                for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c]);
                 float s = 0f;
-                for (int c = 0; c < C; c++) { float e = KMath.Exp(z[o + c] - max); p[o + c] = e; s += e; }
+                for (int c = 0; c < C; c++) { float e = global::ILGPU.Algorithms.XMath.Exp(z[o + c] - max); p[o + c] = e; s += e; }
                 float scale = 1f / s;
                 for (int c = 0; c < C; c++) p[o + c] *= scale;
             }
 
-            /// <summary>
-            /// Layer 5 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [129, 10], where row 128 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 4), [rows, 10] x [10, 128].
-            /// </summary>
-            private static void Backward5(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 128, N = 10, WOffset = 420352, WStride = 16;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 1;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 16)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 2;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 16)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 16 + 0), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 16), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 32), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 32)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 48), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 48)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 4's activation (ReLU).
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                    }
-                }
-            }
+            /// <summary>Layer 5 backward in 64x64 tiles: dW5 and db5, dZ4 = dZ5 W5 * relu'(A4).</summary>
+            private static void Backward5(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Large<Layer5, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
-            /// <summary>
-            /// Layer 5 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [129, 10], where row 128 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 4), [rows, 10] x [10, 128].
-            /// </summary>
-            private static void Backward5Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 128, N = 10, WOffset = 420352, WStride = 16;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 1;
-                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 32)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < K + 1)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                        }
-                        if (row0 + tr + 1 < K + 1)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                        }
-                        if (row0 + tr + 2 < K + 1)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                        }
-                        if (row0 + tr + 3 < K + 1)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                        }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 4;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * SmallTile, col0 = tile % ITiles * SmallTile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 32)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 32 + 0), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 8), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 8)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 16), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 24), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 24)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 4's activation (ReLU).
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < rows)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 1 < rows)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 2 < rows)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                        if (row0 + tr + 3 < rows)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33 * (x[r * K + c] > 0f ? 1f : 0f); } }
-                        }
-                    }
-                }
-            }
+            /// <summary>Layer 5 backward in 32x32 tiles: dW5 and db5, dZ4 = dZ5 W5 * relu'(A4).</summary>
+            private static void Backward5Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Small<Layer5, global::SoftGen.Gpu.Kernels.ReluActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
-            /// <summary>
-            /// Layer 4 backward in 64x64 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [3137, 128], where row 3136 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 3), [rows, 128] x [128, 3136].
-            /// </summary>
-            private static void Backward4(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 3136, N = 128, WOffset = 18816, WStride = 128;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 2;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 16)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 49;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 16)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 16 + 0), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 16), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 32), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 32)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 16 + 48), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 48)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 3's activation (none).
-                    if (row0 + tr + 0 < rows)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < rows)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < rows)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < rows)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33; } }
-                    }
-                }
-            }
+            /// <summary>Layer 4 backward in 64x64 tiles: dW4 and db4, dZ3 = dZ4 W4.</summary>
+            private static void Backward4(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Large<Layer4, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
-            /// <summary>
-            /// Layer 4 backward in 32x32 tiles. Groups 0..weightTiles-1: dWt = X^T dZ over rows [3137, 128], where row 3136 of X^T is all ones, so that it gives db (stored right after Wt).
-            /// The other groups: dZ_prev = (dZ W) * act'(layer 3), [rows, 128] x [128, 3136].
-            /// </summary>
-            private static void Backward4Small(View x, View zPrev, View p, View dz, View g, View dzPrev, int rows, int weightTiles)
-            {
-                const int K = 3136, N = 128, WOffset = 18816, WStride = 128;
-                var As = KShared.Allocate<float>(1152); // [32][36]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1152);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                var Rs = KShared.Allocate<float>(3072); // slices 1-3's sums for slice 0: [slice - 1][16][64]
-                int t = KGroup.IdxX, slice = t / 64, tr = t % 64 / 8 * 4, tc = t % 8 * 4;
-                int sliceSteps = slice * 288; // this slice's first k-step in the shared tiles
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < weightTiles)
-                {
-                    const int NTiles = 4;
-                    int row0 = tile / NTiles * SmallTile, col0 = tile % NTiles * SmallTile; // row: input index i (K = bias), column: output n
-                    for (int k0 = 0; k0 < rows; k0 += 32)
-                    {
-                        // A = X^T[row0.., k0..] read as X[k0.., row0..] (k-major already); B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 32 + 0), c = row0 + (t % 32); As[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = row0 + (t % 32); As[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = row0 + (t % 32); As[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = row0 + (t % 32); As[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < K + 1 ? (c == K ? 1f : x[k * K + c]) : 0f; }
-                        { int k = k0 + (t / 32 + 0), c = col0 + (t % 32); Bs[(t / 32 + 0) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 8), c = col0 + (t % 32); Bs[(t / 32 + 8) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 16), c = col0 + (t % 32); Bs[(t / 32 + 16) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        { int k = k0 + (t / 32 + 24), c = col0 + (t % 32); Bs[(t / 32 + 24) * 36 + (t % 32)] = k < rows && c < N ? dz[k * N + c] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < K + 1)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c00; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c01; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c02; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c03; } }
-                        }
-                        if (row0 + tr + 1 < K + 1)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c10; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c11; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c12; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c13; } }
-                        }
-                        if (row0 + tr + 2 < K + 1)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c20; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c21; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c22; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c23; } }
-                        }
-                        if (row0 + tr + 3 < K + 1)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < N) { g[WOffset + r * WStride + c] = c30; } }
-                            { int c = col0 + tc + 1; if (c < N) { g[WOffset + r * WStride + c] = c31; } }
-                            { int c = col0 + tc + 2; if (c < N) { g[WOffset + r * WStride + c] = c32; } }
-                            { int c = col0 + tc + 3; if (c < N) { g[WOffset + r * WStride + c] = c33; } }
-                        }
-                    }
-                }
-                else
-                {
-                    const int ITiles = 98;
-                    tile -= weightTiles;
-                    int row0 = tile / ITiles * SmallTile, col0 = tile % ITiles * SmallTile; // row: batch row, column: input index i
-                    for (int k0 = 0; k0 < N; k0 += 32)
-                    {
-                        // A = dZ[row0.., k0..] and B = W[k0.., col0..] = Wt[col0.., k0..]: both read along k, stored k-major.
-                        { int m = row0 + (t / 32 + 0), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 0)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 8), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 8)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 16), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 16)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = row0 + (t / 32 + 24), k = k0 + (t % 32); As[(t % 32) * 36 + (t / 32 + 24)] = m < rows && k < N ? dz[m * N + k] : 0f; }
-                        { int m = col0 + (t / 32 + 0), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 0)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 8), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 8)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 16), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 16)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        { int m = col0 + (t / 32 + 24), k = k0 + (t % 32); Bs[(t % 32) * 36 + (t / 32 + 24)] = m < K && k < N ? p[WOffset + m * WStride + k] : 0f; }
-                        KGroup.Barrier();
-                        // This slice's 8 of the tile's 32 k-steps, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(sliceSteps + 0 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 36 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 36 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 72 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 72 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 108 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 108 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 144 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 144 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 180 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 180 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 216 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 216 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(sliceSteps + 252 + tr) / 4];
-                            var bv = Bs4[(sliceSteps + 252 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 3's activation (none).
-                    // Slices 1-3 hand their sums to slice 0, which adds them in slice order and stores.
-                    if (slice > 0)
-                    {
-                        int o = (slice - 1) * 1024 + t % 64;
-                        Rs[o + 0] = c00; Rs[o + 64] = c01; Rs[o + 128] = c02; Rs[o + 192] = c03;
-                        Rs[o + 256] = c10; Rs[o + 320] = c11; Rs[o + 384] = c12; Rs[o + 448] = c13;
-                        Rs[o + 512] = c20; Rs[o + 576] = c21; Rs[o + 640] = c22; Rs[o + 704] = c23;
-                        Rs[o + 768] = c30; Rs[o + 832] = c31; Rs[o + 896] = c32; Rs[o + 960] = c33;
-                    }
-                    KGroup.Barrier();
-                    if (slice == 0)
-                    {
-                        c00 += Rs[t + 0] + Rs[t + 1024] + Rs[t + 2048];
-                        c01 += Rs[t + 64] + Rs[t + 1088] + Rs[t + 2112];
-                        c02 += Rs[t + 128] + Rs[t + 1152] + Rs[t + 2176];
-                        c03 += Rs[t + 192] + Rs[t + 1216] + Rs[t + 2240];
-                        c10 += Rs[t + 256] + Rs[t + 1280] + Rs[t + 2304];
-                        c11 += Rs[t + 320] + Rs[t + 1344] + Rs[t + 2368];
-                        c12 += Rs[t + 384] + Rs[t + 1408] + Rs[t + 2432];
-                        c13 += Rs[t + 448] + Rs[t + 1472] + Rs[t + 2496];
-                        c20 += Rs[t + 512] + Rs[t + 1536] + Rs[t + 2560];
-                        c21 += Rs[t + 576] + Rs[t + 1600] + Rs[t + 2624];
-                        c22 += Rs[t + 640] + Rs[t + 1664] + Rs[t + 2688];
-                        c23 += Rs[t + 704] + Rs[t + 1728] + Rs[t + 2752];
-                        c30 += Rs[t + 768] + Rs[t + 1792] + Rs[t + 2816];
-                        c31 += Rs[t + 832] + Rs[t + 1856] + Rs[t + 2880];
-                        c32 += Rs[t + 896] + Rs[t + 1920] + Rs[t + 2944];
-                        c33 += Rs[t + 960] + Rs[t + 1984] + Rs[t + 3008];
-                        if (row0 + tr + 0 < rows)
-                        {
-                            int r = row0 + tr + 0;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c00; } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c01; } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c02; } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c03; } }
-                        }
-                        if (row0 + tr + 1 < rows)
-                        {
-                            int r = row0 + tr + 1;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c10; } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c11; } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c12; } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c13; } }
-                        }
-                        if (row0 + tr + 2 < rows)
-                        {
-                            int r = row0 + tr + 2;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c20; } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c21; } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c22; } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c23; } }
-                        }
-                        if (row0 + tr + 3 < rows)
-                        {
-                            int r = row0 + tr + 3;
-                            { int c = col0 + tc + 0; if (c < K) { dzPrev[r * K + c] = c30; } }
-                            { int c = col0 + tc + 1; if (c < K) { dzPrev[r * K + c] = c31; } }
-                            { int c = col0 + tc + 2; if (c < K) { dzPrev[r * K + c] = c32; } }
-                            { int c = col0 + tc + 3; if (c < K) { dzPrev[r * K + c] = c33; } }
-                        }
-                    }
-                }
-            }
+            /// <summary>Layer 4 backward in 32x32 tiles: dW4 and db4, dZ3 = dZ4 W4.</summary>
+            private static void Backward4Small(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> dzPrev, int rows, int weightTiles) =>
+                global::SoftGen.Gpu.Kernels.DenseBackward.Small<Layer4, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, dz, g, dzPrev, rows, weightTiles);
 
             /// <summary>
             /// Layer 3 backward, one thread per input value: each window's gradient goes to its first largest input (row-major, as PyTorch);
             /// dZ_prev = that * act'(layer 2, ReLU).
             /// </summary>
-            private static void Backward3(View dy, View y, View zPrev, View aPrev, View dzPrev, int rows)
+            private static void Backward3(global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows)
             {
                 const int C = 64, InPixels = 196, ChannelStride = 64;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
+                int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * InPixels * C) return;
                 int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel
                 const int Size = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
@@ -2782,428 +400,21 @@ namespace Classify
                 dzPrev[at] = (first == p ? dy[o] : 0f) * (aPrev[at] > 0f ? 1f : 0f);
             }
 
-            /// <summary>
-            /// Layer 2 backward. Groups 0..WeightTiles x slices - 1: slice s of dWt = patches^T dZ, [289, 64] reduced over slice s of the rows x 196 output pixels
-            /// (row 288 of patches^T is all ones, so that it gives db), into partials[s]; SumWeights2 adds them.
-            /// The other groups: dZ_prev = (the transposed convolution of dZ with W) * act'(layer 1), an implicit GEMM [rows x 196 input pixels, 9 x 64] x [9 x 64, 32].
-            /// </summary>
-            private static void Backward2(View x, View zPrev, View p, View dz, View partials, View dzPrev, int rows, int slices)
-            {
-                const int K = 288, N = 64, WeightTiles = 5;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < WeightTiles * slices)
-                {
-                    const int NTiles = 1;
-                    int slice = tile / WeightTiles, pixels = rows * 196;
-                    int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = KMath.Min(begin + chunk, pixels);
-                    tile -= slice * WeightTiles;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n
-                    const int OutPixels = 196, OutWidth = 14, InChannels = 32, Kernel = 3, Stride = 1, Padding = 1;
-                    // The patch index this thread stages, decomposed once: kernel position (ky, kx) less the padding, and channel.
-                    int pk = row0 + (t % 64), tap = pk / InChannels, ch = pk - tap * InChannels, ky = tap / Kernel - Padding, kx = tap % Kernel - Padding;
-                    for (int k0 = begin; k0 < end; k0 += 16)
-                    {
-                        // A = patches^T[row0.., k0..] made as patches[k0.., row0..]; B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch2(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch2(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch2(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch2(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < end && c < N ? dz[k * 64 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < end && c < N ? dz[k * 64 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < end && c < N ? dz[k * 64 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < end && c < N ? dz[k * 64 + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c33; } }
-                    }
-                }
-                else
-                {
-                    const int InChannels = 32, InStride = 32, KT = 576, ITiles = 1, WOffset = 320, WStride = 64;
-                    tile -= WeightTiles * slices;
-                    int pixels = rows * 196;
-                    int row0 = tile / ITiles * Tile, col0 = tile % ITiles * Tile; // row: input pixel, column: input channel
-                    const int InPixels = 196, InWidth = 14, Kernel = 3, Padding = 1;
-                    // The 4 input pixels this thread stages, decomposed once: their row, and their position plus the padding.
-                    int m0 = row0 + (t / 16 + 0), r0 = m0 / InPixels, ty0 = m0 % InPixels / InWidth + Padding, tx0 = m0 % InWidth + Padding;
-                    int m1 = row0 + (t / 16 + 16), r1 = m1 / InPixels, ty1 = m1 % InPixels / InWidth + Padding, tx1 = m1 % InWidth + Padding;
-                    int m2 = row0 + (t / 16 + 32), r2 = m2 / InPixels, ty2 = m2 % InPixels / InWidth + Padding, tx2 = m2 % InWidth + Padding;
-                    int m3 = row0 + (t / 16 + 48), r3 = m3 / InPixels, ty3 = m3 % InPixels / InWidth + Padding, tx3 = m3 % InWidth + Padding;
-                    for (int k0 = 0; k0 < KT; k0 += 16)
-                    {
-                        // A = the output gradients each input pixel feeds (k = kernel position x 64 + filter); B = W[position, channel, filter]: both along k.
-                        int kk = k0 + t % 16, tap = kk / N, f = kk - tap * N, ky = tap / Kernel, kx = tap - ky * Kernel;
-                        { int m = row0 + (t / 16 + 0), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 0)] = m < pixels && k < KT ? Gather2(dz, r0, ty0 - ky, tx0 - kx, f) : 0f; }
-                        { int m = row0 + (t / 16 + 16), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 16)] = m < pixels && k < KT ? Gather2(dz, r1, ty1 - ky, tx1 - kx, f) : 0f; }
-                        { int m = row0 + (t / 16 + 32), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 32)] = m < pixels && k < KT ? Gather2(dz, r2, ty2 - ky, tx2 - kx, f) : 0f; }
-                        { int m = row0 + (t / 16 + 48), k = k0 + (t % 16); As[(t % 16) * 68 + (t / 16 + 48)] = m < pixels && k < KT ? Gather2(dz, r3, ty3 - ky, tx3 - kx, f) : 0f; }
-                        { int m = col0 + (t / 16 + 0), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 0)] = m < InChannels && k < KT ? p[WOffset + (k / N * InStride + m) * WStride + k % N] : 0f; }
-                        { int m = col0 + (t / 16 + 16), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 16)] = m < InChannels && k < KT ? p[WOffset + (k / N * InStride + m) * WStride + k % N] : 0f; }
-                        { int m = col0 + (t / 16 + 32), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 32)] = m < InChannels && k < KT ? p[WOffset + (k / N * InStride + m) * WStride + k % N] : 0f; }
-                        { int m = col0 + (t / 16 + 48), k = k0 + (t % 16); Bs[(t % 16) * 68 + (t / 16 + 48)] = m < InChannels && k < KT ? p[WOffset + (k / N * InStride + m) * WStride + k % N] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    // Epilogue: times the derivative of layer 1's activation (none); padding channels stay 0.
-                    if (row0 + tr + 0 < pixels)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < InChannels) { dzPrev[r * InStride + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < InChannels) { dzPrev[r * InStride + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < InChannels) { dzPrev[r * InStride + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < InChannels) { dzPrev[r * InStride + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < pixels)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < InChannels) { dzPrev[r * InStride + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < InChannels) { dzPrev[r * InStride + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < InChannels) { dzPrev[r * InStride + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < InChannels) { dzPrev[r * InStride + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < pixels)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < InChannels) { dzPrev[r * InStride + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < InChannels) { dzPrev[r * InStride + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < InChannels) { dzPrev[r * InStride + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < InChannels) { dzPrev[r * InStride + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < pixels)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < InChannels) { dzPrev[r * InStride + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < InChannels) { dzPrev[r * InStride + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < InChannels) { dzPrev[r * InStride + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < InChannels) { dzPrev[r * InStride + c] = c33; } }
-                    }
-                }
-            }
+            /// <summary>Layer 2 backward: dW2 and db2 by slice of the pixels, dZ1 = convT(dZ2, W2).</summary>
+            private static void Backward2(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> p, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> partials, global::ILGPU.ArrayView<float> dzPrev, int rows, int slices) =>
+                global::SoftGen.Gpu.Kernels.Conv2DBackward.WithInput<Layer2, global::SoftGen.Gpu.Kernels.IdentityActivation>(x, p, dz, partials, dzPrev, rows, slices);
 
-            /// <summary>Layer 2's weight gradients: the slices' partials added in order; the rows of the padding channels stay 0.</summary>
-            private static void SumWeights2(View partials, View g, int slices)
-            {
-                const int K = 288, N = 64, WOffset = 320, BOffset = 18752, WStride = 64;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
-                if (e >= (K + 1) * N) return;
-                int r = e / N, c = e - r * N;
-                float sum = 0f;
-                for (int s = 0; s < slices; s++) sum += partials[(s * (K + 1) + r) * N + c];
-                g[(r == K ? BOffset : WOffset + r * WStride) + c] = sum;
-            }
-
-            /// <summary>Layer 2's transposed convolution: the dZ of filter f at the output pixel (ty, tx) of row r (the input pixel plus the padding less the kernel position), 0 where there is none (the border).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private static float Gather2(View dz, int r, int ty, int tx, int f)
-            {
-                const int Stride = 1, OutPixels = 196, OutWidth = 14, OutHeight = 14, OutStride = 64;
-                if (ty < 0 || tx < 0) return 0f;
-                int oy = ty / Stride, ox = tx / Stride;
-                return oy < OutHeight && ox < OutWidth ? dz[(r * OutPixels + oy * OutWidth + ox) * OutStride + f] : 0f;
-            }
+            /// <summary>Layer 2's weight gradients: the slices' partials added in order.</summary>
+            private static void SumWeights2(global::ILGPU.ArrayView<float> partials, global::ILGPU.ArrayView<float> g, int slices) => global::SoftGen.Gpu.Kernels.Conv2DBackward.SumWeights<Layer2>(partials, g, slices);
 
             /// <summary>
             /// Layer 1 backward, one thread per input value: each window's gradient goes to its first largest input (row-major, as PyTorch);
             /// dZ_prev = that * act'(layer 0, ReLU).
             /// </summary>
-            private static void Backward1(View dy, View y, View zPrev, View aPrev, View dzPrev, int rows)
+            private static void Backward1(global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows)
             {
                 const int C = 32, InPixels = 784, ChannelStride = 32;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
+                int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * InPixels * C) return;
                 int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel
                 const int Size = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
@@ -3217,252 +428,13 @@ namespace Classify
                 dzPrev[at] = (first == p ? dy[o] : 0f) * (aPrev[at] > 0f ? 1f : 0f);
             }
 
-            /// <summary>
-            /// Layer 0 backward. Groups 0..WeightTiles x slices - 1: slice s of dWt = patches^T dZ, [10, 32] reduced over slice s of the rows x 784 output pixels
-            /// (row 9 of patches^T is all ones, so that it gives db), into partials[s]; SumWeights0 adds them.
-            /// </summary>
-            private static void Backward0(View x, View zPrev, View p, View dz, View partials, View dzPrev, int rows, int slices)
-            {
-                const int K = 9, N = 32, WeightTiles = 1;
-                var As = KShared.Allocate<float>(1088); // [16][68]: k-major, 4 floats of padding per k
-                var Bs = KShared.Allocate<float>(1088);
-                View4 As4 = As.Cast<global::SoftGen.Gpu.Float4>(), Bs4 = Bs.Cast<global::SoftGen.Gpu.Float4>();
-                int t = KGroup.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-                float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-                int tile = KGrid.IdxX;
-                if (tile < WeightTiles * slices)
-                {
-                    const int NTiles = 1;
-                    int slice = tile / WeightTiles, pixels = rows * 784;
-                    int chunk = ((pixels + slices - 1) / slices + 15) / 16 * 16, begin = slice * chunk, end = KMath.Min(begin + chunk, pixels);
-                    tile -= slice * WeightTiles;
-                    int row0 = tile / NTiles * Tile, col0 = tile % NTiles * Tile; // row: patch index k (K = bias), column: filter n
-                    const int OutPixels = 784, OutWidth = 28, InChannels = 1, Kernel = 3, Stride = 1, Padding = 1;
-                    // The patch index this thread stages, decomposed once: kernel position (ky, kx) less the padding, and channel.
-                    int pk = row0 + (t % 64), tap = pk / InChannels, ch = pk - tap * InChannels, ky = tap / Kernel - Padding, kx = tap % Kernel - Padding;
-                    for (int k0 = begin; k0 < end; k0 += 16)
-                    {
-                        // A = patches^T[row0.., k0..] made as patches[k0.., row0..]; B = dZ[k0.., col0..].
-                        { int k = k0 + (t / 64 + 0), c = row0 + (t % 64); As[(t / 64 + 0) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch0(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = row0 + (t % 64); As[(t / 64 + 4) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch0(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = row0 + (t % 64); As[(t / 64 + 8) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch0(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = row0 + (t % 64); As[(t / 64 + 12) * 68 + (t % 64)] = k < end && c < K + 1 ? (c == K ? 1f : Patch0(x, k / OutPixels, k % OutPixels / OutWidth * Stride + ky, k % OutWidth * Stride + kx, ch)) : 0f; }
-                        { int k = k0 + (t / 64 + 0), c = col0 + (t % 64); Bs[(t / 64 + 0) * 68 + (t % 64)] = k < end && c < N ? dz[k * 32 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 4), c = col0 + (t % 64); Bs[(t / 64 + 4) * 68 + (t % 64)] = k < end && c < N ? dz[k * 32 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 8), c = col0 + (t % 64); Bs[(t / 64 + 8) * 68 + (t % 64)] = k < end && c < N ? dz[k * 32 + c] : 0f; }
-                        { int k = k0 + (t / 64 + 12), c = col0 + (t % 64); Bs[(t / 64 + 12) * 68 + (t % 64)] = k < end && c < N ? dz[k * 32 + c] : 0f; }
-                        KGroup.Barrier();
-                        // The 16 k-steps of the tile, unrolled here: ILGPU 1.5.3 does not unroll loops itself.
-                        {
-                            var av = As4[(0 + tr) / 4];
-                            var bv = Bs4[(0 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(68 + tr) / 4];
-                            var bv = Bs4[(68 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(136 + tr) / 4];
-                            var bv = Bs4[(136 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(204 + tr) / 4];
-                            var bv = Bs4[(204 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(272 + tr) / 4];
-                            var bv = Bs4[(272 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(340 + tr) / 4];
-                            var bv = Bs4[(340 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(408 + tr) / 4];
-                            var bv = Bs4[(408 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(476 + tr) / 4];
-                            var bv = Bs4[(476 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(544 + tr) / 4];
-                            var bv = Bs4[(544 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(612 + tr) / 4];
-                            var bv = Bs4[(612 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(680 + tr) / 4];
-                            var bv = Bs4[(680 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(748 + tr) / 4];
-                            var bv = Bs4[(748 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(816 + tr) / 4];
-                            var bv = Bs4[(816 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(884 + tr) / 4];
-                            var bv = Bs4[(884 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(952 + tr) / 4];
-                            var bv = Bs4[(952 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        {
-                            var av = As4[(1020 + tr) / 4];
-                            var bv = Bs4[(1020 + tc) / 4];
-                            c00 += av.X * bv.X; c01 += av.X * bv.Y; c02 += av.X * bv.Z; c03 += av.X * bv.W;
-                            c10 += av.Y * bv.X; c11 += av.Y * bv.Y; c12 += av.Y * bv.Z; c13 += av.Y * bv.W;
-                            c20 += av.Z * bv.X; c21 += av.Z * bv.Y; c22 += av.Z * bv.Z; c23 += av.Z * bv.W;
-                            c30 += av.W * bv.X; c31 += av.W * bv.Y; c32 += av.W * bv.Z; c33 += av.W * bv.W;
-                        }
-                        KGroup.Barrier();
-                    }
-                    if (row0 + tr + 0 < K + 1)
-                    {
-                        int r = row0 + tr + 0;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c00; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c01; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c02; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c03; } }
-                    }
-                    if (row0 + tr + 1 < K + 1)
-                    {
-                        int r = row0 + tr + 1;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c10; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c11; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c12; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c13; } }
-                    }
-                    if (row0 + tr + 2 < K + 1)
-                    {
-                        int r = row0 + tr + 2;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c20; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c21; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c22; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c23; } }
-                    }
-                    if (row0 + tr + 3 < K + 1)
-                    {
-                        int r = row0 + tr + 3;
-                        { int c = col0 + tc + 0; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c30; } }
-                        { int c = col0 + tc + 1; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c31; } }
-                        { int c = col0 + tc + 2; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c32; } }
-                        { int c = col0 + tc + 3; if (c < N) { partials[(slice * (K + 1) + r) * N + c] = c33; } }
-                    }
-                }
-            }
+            /// <summary>Layer 0 backward: dW0 and db0 by slice of the pixels (nothing before layer 0 needs a gradient).</summary>
+            private static void Backward0(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> partials, int rows, int slices) =>
+                global::SoftGen.Gpu.Kernels.Conv2DBackward.Weights<Layer0>(x, dz, partials, rows, slices);
 
-            /// <summary>Layer 0's weight gradients: the slices' partials added in order; the rows of the padding channels stay 0.</summary>
-            private static void SumWeights0(View partials, View g, int slices)
-            {
-                const int K = 9, N = 32, WOffset = 0, BOffset = 288, WStride = 32;
-                int e = KGrid.IdxX * Threads + KGroup.IdxX;
-                if (e >= (K + 1) * N) return;
-                int r = e / N, c = e - r * N;
-                float sum = 0f;
-                for (int s = 0; s < slices; s++) sum += partials[(s * (K + 1) + r) * N + c];
-                g[(r == K ? BOffset : WOffset + r * WStride) + c] = sum;
-            }
+            /// <summary>Layer 0's weight gradients: the slices' partials added in order.</summary>
+            private static void SumWeights0(global::ILGPU.ArrayView<float> partials, global::ILGPU.ArrayView<float> g, int slices) => global::SoftGen.Gpu.Kernels.Conv2DBackward.SumWeights<Layer0>(partials, g, slices);
 
-            // Scalar math for the kernels, the CPU backend's formulas (SoftGen.Cpu.VectorMath) with XMath's exp.
-            private static float Sigmoid(float z) { float e = KMath.Exp(-KMath.Abs(z)); float r = 1f / (1f + e); return z >= 0f ? r : e * r; }
-
-            /// <summary>
-            /// log(1 + x) for x >= 0 to a few ulps, as SoftGen.Cpu.HeadKernels' Log1P (Goldberg's correction): u = 1 + x drops
-            /// x's low bits, and log(u) x / (u - 1) puts them back; below half an ulp of 1, 1 + x == 1 and the answer is x.
-            /// </summary>
-            private static float Log1P(float x) { float u = 1f + x; return u == 1f ? x : KMath.Log(u) * (x / (u - 1f)); }
-
-            /// <summary>Phi(z) through erfc's Chebyshev fit (Numerical Recipes), as SoftGen.Cpu.VectorMath.NormalCdf.</summary>
-            private static float NormalCdf(float z)
-            {
-                float x = KMath.Abs(z) * 0.707106769f;
-                float t = 1f / (1f + 0.5f * x);
-                float p = 0.17087277f;
-                p = p * t + -0.82215223f;
-                p = p * t + 1.48851587f;
-                p = p * t + -1.13520398f;
-                p = p * t + 0.27886807f;
-                p = p * t + -0.18628806f;
-                p = p * t + 0.09678418f;
-                p = p * t + 0.37409196f;
-                p = p * t + 1.00002368f;
-                p = p * t + -1.26551223f;
-                float halfErfc = 0.5f * t * KMath.Exp(p - x * x);
-                return z >= 0f ? 1f - halfErfc : halfErfc;
-            }
-
-            private static float NormalPdf(float z) => 0.398942292f * KMath.Exp(-0.5f * z * z);
-
-            private static float Gelu(float z) => KMath.Max(z, -20f) * NormalCdf(z);
-
-            private static float GeluDerivative(float z) => NormalCdf(z) + KMath.Clamp(z, -20f, 20f) * NormalPdf(z);
         }
     }
 }

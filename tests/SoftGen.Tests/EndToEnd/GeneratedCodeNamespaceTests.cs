@@ -5,12 +5,13 @@ using Xunit;
 namespace SoftGen.Tests.EndToEnd;
 
 /// <summary>
-/// The generated trainer must compile wherever a user declares a model. Its file refers to the runtime through the
-/// file-scope aliases <c>using Cpu = global::SoftGen.Cpu;</c> and <c>using Training = global::SoftGen.Training;</c>;
-/// but C# looks a simple name up in the enclosing namespaces before the file's aliases, so in a namespace that
-/// has (or whose parents have) a member called Training or Cpu, <c>Training.TrainerBase</c> binds to that member
-/// and the trainer does not compile. MyApp.Training next to MyApp.Models is an ordinary layout (this test project
-/// itself has SoftGen.Tests.Training, which is why the end-to-end models live in namespace EndToEndModels).
+/// The generated trainer must compile wherever a user declares a model. Its file names every runtime type in full,
+/// from <c>global::</c> (<c>global::SoftGen.Training.TrainerBase</c>), and declares no aliases: C# looks a simple name up
+/// in the enclosing namespaces before a file's aliases, so an alias such as <c>using Training = global::SoftGen.Training;</c>
+/// would bind <c>Training.TrainerBase</c> to the user's own member called Training or Cpu, in a namespace that has (or
+/// whose parents have) one, and the trainer would not compile. MyApp.Training next to MyApp.Models is an ordinary
+/// layout (this test project itself has SoftGen.Tests.Training, which is why the end-to-end models live in namespace
+/// EndToEndModels).
 /// </summary>
 public sealed class GeneratedCodeNamespaceTests
 {

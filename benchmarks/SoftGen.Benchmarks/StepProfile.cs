@@ -12,9 +12,9 @@ internal sealed record Phase(string Name, string Kind, double MicrosecondsPerSte
 
 /// <summary>
 /// A training step of a 784-H-H/2-10 ReLU MLP taken apart: the same kernel calls, in the same order and with the same
-/// layer shapes, as the generated trainer's ComputeLossAndGradients (see the snapshot
+/// layer shapes, as the generated CpuTrainingProgram's ComputeLossAndGradients (see the snapshot
 /// tests/SoftGen.Tests/Generator/Snapshots/Classify.FashionMlp.g.cs), preceded by the minibatch gather (rows copied in
-/// shuffled order, as Fit does) and the validation TrainStep does, and followed by the optimizer update TrainerBase applies. Each call is timed
+/// shuffled order, as Fit does) and the validation TrainStep does, and followed by the optimizer update CpuProgram applies. Each call is timed
 /// on its own; the best of several passes over the whole step is kept per phase.
 /// </summary>
 internal sealed unsafe class StepProfile<L0, L1, L2> : IDisposable

@@ -7,13 +7,21 @@ using SoftGen.Training;
 namespace SoftGen.Gpu;
 
 /// <summary>
-/// The base of each generated GPU program: the device, the flat parameter, gradient and moment buffers (the host
-/// storage's layout), the batch buffers, the loss scalar and the optimizer. Every buffer is made here or in the
-/// generated constructor; a step copies the batch in and the loss out and allocates nothing.
+/// The base of each generated GPU program ({Model}.GpuTrainingProgram): the device, the flat parameter, gradient and
+/// moment buffers (the host storage's layout), the batch buffers, the loss scalar and the optimizer, and the host
+/// mirror that <see cref="AccessHost"/> hands the trainer. Every buffer is made here or in the generated constructor;
+/// a step copies the batch in and the loss out and allocates nothing.
 /// </summary>
-public abstract unsafe class GpuProgram : DeviceProgram
+/// <remarks>
+/// The mirror is copied from the device only when the host asks for it after a device pass changed the state, and
+/// sent back before the next pass only when the host wrote it.
+/// </remarks>
+public abstract unsafe class GpuProgram : TrainingProgram
 {
     private readonly GpuDevice _device;
+    private readonly HostStorage _host;
+    private bool _hostStale;   // the device has newer parameters, gradients or moments than the host mirror
+    private bool _deviceStale; // the host mirror has newer parameters or moments than the device
     private readonly GpuOptimizer _optimizer;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _inputs, _targets, _output, _loss;
     private readonly int _storage, _inputsPerRow, _classes;
@@ -38,6 +46,7 @@ public abstract unsafe class GpuProgram : DeviceProgram
         _output = Allocate(a, (long)BatchCapacity * _classes);
         _loss = Allocate(a, 1);
         _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
+        _host = new HostStorage(model, options.Optimizer);
         _minLargeTileGroups = MinGroupsPerMultiprocessor * Math.Max(a.NumMultiprocessors, 1);
         _tiles = GpuTesting.RequestedTiles;
         _profile = LaunchProfile.Requested;
@@ -91,6 +100,8 @@ public abstract unsafe class GpuProgram : DeviceProgram
     /// <summary>The batch's mean loss, one float.</summary>
     protected ArrayView<float> Loss => _loss.View;
 
+    public override Backend Backend => Backend.Gpu;
+
     public override string DeviceName => _device.Description;
 
     /// <summary>
@@ -116,28 +127,39 @@ public abstract unsafe class GpuProgram : DeviceProgram
     /// </summary>
     protected virtual ArrayView<float> LaunchLogits(int rows) => Logits;
 
-    public override void Upload(FloatBuffer parameters, FloatBuffer moment1, FloatBuffer moment2)
+    /// <summary>The host mirror, downloaded first when a device pass changed the state since the last access.</summary>
+    public override HostStorage AccessHost(bool willWrite)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CopyIn(_parameters.View, parameters, _storage);
-        if (!moment1.IsNull) CopyIn(_optimizer.Moment1, moment1, _storage);
-        if (!moment2.IsNull) CopyIn(_optimizer.Moment2, moment2, _storage);
+        if (_hostStale)
+        {
+            CopyOut(_parameters.View, _host.Parameters, _storage);
+            CopyOut(_gradients.View, _host.Gradients, _storage);
+            if (!_host.Moment1.IsNull) CopyOut(_optimizer.Moment1, _host.Moment1, _storage);
+            if (!_host.Moment2.IsNull) CopyOut(_optimizer.Moment2, _host.Moment2, _storage);
+            Stream.Synchronize();
+            _hostStale = false;
+        }
+        if (willWrite) _deviceStale = true;
+        return _host;
     }
 
-    public override void Download(FloatBuffer parameters, FloatBuffer gradients, FloatBuffer moment1, FloatBuffer moment2)
+    /// <summary>Sends the parameters and moments the host wrote to the device, before a pass reads them.</summary>
+    private void PushHostWrites()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        CopyOut(_parameters.View, parameters, _storage);
-        CopyOut(_gradients.View, gradients, _storage);
-        if (!moment1.IsNull) CopyOut(_optimizer.Moment1, moment1, _storage);
-        if (!moment2.IsNull) CopyOut(_optimizer.Moment2, moment2, _storage);
-        Stream.Synchronize();
+        if (!_deviceStale) return;
+        CopyIn(_parameters.View, _host.Parameters, _storage);
+        if (!_host.Moment1.IsNull) CopyIn(_optimizer.Moment1, _host.Moment1, _storage);
+        if (!_host.Moment2.IsNull) CopyIn(_optimizer.Moment2, _host.Moment2, _storage);
+        _deviceStale = false;
     }
 
     public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
+        PushHostWrites();
+        _hostStale = true; // the gradients change
         StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         CopyIn(_targets.View, targets, rows * _classes);
@@ -153,6 +175,8 @@ public abstract unsafe class GpuProgram : DeviceProgram
     public override void ApplyOptimizer(long step)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        PushHostWrites();
+        _hostStale = true;
         StartProfile();
         _optimizer.Apply(Stream, _parameters.View, _gradients.View, step);
         AfterLaunch("Optimizer");
@@ -180,13 +204,12 @@ public abstract unsafe class GpuProgram : DeviceProgram
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
+        PushHostWrites();
         StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         AfterCopy("CopyInputsIn");
         LaunchForward(rows, training: false, step: 0);
     }
-
-    public override void Synchronize() => Stream.Synchronize();
 
     /// <summary>Allocates a device buffer that lives as long as this program (for the generated activations).</summary>
     protected MemoryBuffer1D<float, Stride1D.Dense> AllocateBuffer(long length) => Track(Allocate(Accelerator, length));
@@ -235,6 +258,7 @@ public abstract unsafe class GpuProgram : DeviceProgram
         _loss.Dispose();
         _optimizer.Dispose();
         _device.Dispose();
+        _host.Dispose();
         System.Runtime.InteropServices.NativeMemory.AlignedFree(_lossHost);
         GC.SuppressFinalize(this);
     }

@@ -74,7 +74,35 @@ internal static class CpuPassEmitter
     /// <summary>The activation that layer <paramref name="l"/> applies (Identity for layers without one).</summary>
     private static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
 
-    public static void WriteBuffers(SourceWriter w, IReadOnlyList<LayerPlan> layers)
+    /// <summary>The name of the nested class that holds the CPU program, beside the trainer.</summary>
+    public const string ProgramClass = "CpuTrainingProgram";
+
+    /// <summary>
+    /// The nested CPU program: a <c>SoftGen.Cpu.CpuProgram</c> with the model's buffers (made by its constructor), the
+    /// passes and the layer shape structs. Its <c>Open</c> is what the trainer hands the runtime for Backend.Cpu.
+    /// </summary>
+    public static void WriteProgram(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    {
+        w.Line("/// <summary>The CPU program of " + spec.ClassName + ": its buffers and passes over SoftGen.Cpu's kernels (see the file header).</summary>");
+        w.Line(TrainerEmitter.GeneratedCodeAttribute);
+        using (w.Block("internal sealed class " + ProgramClass + " : global::SoftGen.Cpu.CpuProgram"))
+        {
+            w.Line("/// <summary>Makes the program; every buffer its passes use is made here, so a step allocates nothing.</summary>");
+            w.Line("internal static global::SoftGen.Training.TrainingProgram Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) =>");
+            w.Line("    new " + ProgramClass + "(model, options);");
+            w.Line();
+            WriteBuffers(w, layers);
+            w.Line();
+            using (w.Block("private " + ProgramClass + "(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(model, options)"))
+                WriteAllocations(w, layers);
+            w.Line();
+            WritePasses(w, spec, layers);
+            w.Line();
+            WriteShapes(w, spec, layers);
+        }
+    }
+
+    private static void WriteBuffers(SourceWriter w, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
         var first = FirstWithParameters(layers);
@@ -133,7 +161,7 @@ internal static class CpuPassEmitter
         }
     }
 
-    public static void WriteAllocations(SourceWriter w, IReadOnlyList<LayerPlan> layers)
+    private static void WriteAllocations(SourceWriter w, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
         var first = FirstWithParameters(layers);
@@ -165,13 +193,13 @@ internal static class CpuPassEmitter
         _ => Describe.Int(l.Output.RowLength),
     };
 
-    public static void WritePasses(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WritePasses(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
     {
         var n = layers.Count;
         var last = layers[n - 1];
         var first = FirstWithParameters(layers);
-        var forward = spec.HasDropout ? "Forward(x, rows, training: true);" : "Forward(x, rows);";
-        var predict = spec.HasDropout ? "Forward(x, rows, training: false);" : "Forward(x, rows);";
+        var forward = spec.HasDropout ? "Forward(x, rows, training: true, step);" : "Forward(x, rows);";
+        var predict = spec.HasDropout ? "Forward(x, rows, training: false, step: 0);" : "Forward(x, rows);";
         var head = spec.PerPixel ? "global::SoftGen.Cpu.ConvHeadKernels" : "global::SoftGen.Cpu.HeadKernels";
         var headShape = spec.PerPixel ? "Logits" : "Layer" + last.Index;
         var rowShape = spec.PerPixel
@@ -179,7 +207,7 @@ internal static class CpuPassEmitter
             : "[rows, " + spec.Classes + "]";
 
         w.Line("/// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>");
-        using (w.Block("protected override float ComputeLossAndGradients(" + Buffer + " x, " + Buffer + " y, int rows)"))
+        using (w.Block("public override float ComputeLossAndGradients(" + Buffer + " x, " + Buffer + " y, int rows, long step)"))
         {
             w.Line(forward);
             w.Line();
@@ -196,7 +224,7 @@ internal static class CpuPassEmitter
         }
         w.Line();
         w.Line("/// <summary>Forward for rows 0..rows-1, then the probabilities " + rowShape + ".</summary>");
-        using (w.Block("protected override void ComputeProbabilities(" + Buffer + " x, " + Buffer + " probabilities, int rows)"))
+        using (w.Block("public override void ComputeProbabilities(" + Buffer + " x, " + Buffer + " probabilities, int rows)"))
         {
             w.Line(predict);
             var where = spec.PerPixel ? "at each pixel" : "of each row";
@@ -213,7 +241,7 @@ internal static class CpuPassEmitter
         }
         w.Line();
         w.Line("/// <summary>Forward for rows 0..rows-1, then the logits " + rowShape + " without the padding columns.</summary>");
-        using (w.Block("protected override void ComputeLogits(" + Buffer + " x, " + Buffer + " logits, int rows)"))
+        using (w.Block("public override void ComputeLogits(" + Buffer + " x, " + Buffer + " logits, int rows)"))
         {
             w.Line(predict);
             w.Line(head + ".CopyLogits<" + headShape + ">(_logits, logits, rows);");
@@ -230,8 +258,8 @@ internal static class CpuPassEmitter
             ? "/// <summary>The forward pass: each layer is one GEMM with the bias and activation fused into its epilogue.</summary>"
             : "/// <summary>The forward pass: each Conv2D and Dense layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
         if (spec.HasDropout)
-            w.Line("/// <remarks>Dropout applies only when <paramref name=\"training\"/> is true; otherwise its input passes through.</remarks>");
-        using (w.Block("private void Forward(" + Buffer + " x, int rows" + (spec.HasDropout ? ", bool training" : "") + ")"))
+            w.Line("/// <remarks>Dropout applies only when <paramref name=\"training\"/> is true (its masks drawn for <paramref name=\"step\"/>); otherwise its input passes through.</remarks>");
+        using (w.Block("private void Forward(" + Buffer + " x, int rows" + (spec.HasDropout ? ", bool training, long step" : "") + ")"))
         {
             // What each layer reads: the input, or the output of the layer before it (a dropout's output only in training).
             var source = "x";
@@ -298,7 +326,7 @@ internal static class CpuPassEmitter
                         {
                             w.Line("global::SoftGen.Cpu.DropoutKernels.Forward(Pool, " + source + ", " + output + ", _mask" + i + ", rows, "
                                 + l.Input.Pixels + ", " + l.Input.Channels + ", " + l.Input.ChannelStride + ", " + Describe.Float(l.Rate)
-                                + ", Options.Seed, Step, layer: " + i + ");");
+                                + ", Seed, step, layer: " + i + ");");
                             w.Line(local + " = " + output + ";");
                         }
                         source = local;
@@ -421,7 +449,7 @@ internal static class CpuPassEmitter
         }
     }
 
-    public static void WriteShapes(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteShapes(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
     {
         var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
         w.Line("// The layer shapes as types: the CPU kernels are generic over them, so the JIT compiles each kernel");
@@ -443,7 +471,7 @@ internal static class CpuPassEmitter
             switch (l.Kind)
             {
                 case LayerKind.Dense:
-                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IDenseShape"))
+                    using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IDenseShape"))
                     {
                         w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
                         w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
@@ -454,7 +482,7 @@ internal static class CpuPassEmitter
                     }
                     break;
                 case LayerKind.Conv2D:
-                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IConvShape"))
+                    using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IConvShape"))
                     {
                         w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
                         w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
@@ -473,14 +501,14 @@ internal static class CpuPassEmitter
                     break;
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
-                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IPoolShape"))
+                    using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IPoolShape"))
                     {
                         WriteSpatial(w, l.Input);
                         w.Line("public static int Size => " + l.Kernel + ";");
                     }
                     break;
                 default:
-                    using (w.Block("private readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
+                    using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
                         WriteSpatial(w, l.Input);
                     break;
             }

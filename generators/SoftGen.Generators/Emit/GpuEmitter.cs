@@ -42,7 +42,7 @@ internal static class GpuEmitter
             using (w.Block("partial class Trainer"))
             {
                 w.Line("/// <summary>This program, for Backend.Gpu and Backend.Auto.</summary>");
-                w.Line("static partial void " + TrainerEmitter.GpuProgramHook + "(ref global::SoftGen.Training.DeviceProgramFactory? factory) => factory = GpuTrainingProgram.Create;");
+                w.Line("static partial void " + TrainerEmitter.GpuProgramHook + "(ref " + TrainerEmitter.GpuOpenType + "? open) => open = GpuTrainingProgram.Open;");
             }
             w.Line();
             WriteProgram(w, spec, layers);
@@ -191,7 +191,7 @@ internal static class GpuEmitter
                 : "private const int Tile = " + Tile + ";");
             w.Line();
             w.Line("/// <summary>Opens the device and makes the program; with no GPU, null (Backend.Auto) or an exception (Backend.Gpu).</summary>");
-            using (w.Block("internal static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
+            using (w.Block("internal static global::SoftGen.Training.TrainingProgram? Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)"))
             {
                 w.Line("var device = global::SoftGen.Gpu.GpuDevice.Open(required);");
                 w.Line("if (device is null) return null;");

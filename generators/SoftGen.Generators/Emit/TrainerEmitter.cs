@@ -5,8 +5,8 @@ using SoftGen.Generators.Model;
 namespace SoftGen.Generators.Emit;
 
 /// <summary>
-/// Emits one file per model: the constants, CreateTrainer, and the nested Trainer class whose CPU passes
-/// <see cref="CpuPassEmitter"/> writes.
+/// Emits one file per model: the constants, CreateTrainer, the nested Trainer (the model's description and a thin
+/// facade over the runtime's TrainerBase) and the nested CPU program that <see cref="CpuPassEmitter"/> writes.
 /// </summary>
 internal static class TrainerEmitter
 {
@@ -32,6 +32,8 @@ internal static class TrainerEmitter
             WriteModelMembers(w, spec, layers);
             w.Line();
             WriteTrainer(w, spec, layers);
+            w.Line();
+            CpuPassEmitter.WriteProgram(w, spec, layers);
         }
 
         for (var i = scopes.Count - 1; i >= 0; i--)
@@ -82,7 +84,7 @@ internal static class TrainerEmitter
             foreach (var fused in Enumerable.Range(0, layers.Count).Where(i => CpuPassEmitter.FusedWithPool(layers, i)))
                 w.Line("// layers " + fused + " and " + (fused + 1) + " (convolution, max pool) one pass each way, the convolution's output never stored,");
         }
-        w.Line("// then one optimizer update over the flat parameter storage (TrainerBase).");
+        w.Line("// then one optimizer update over the flat parameter storage (SoftGen.Cpu.CpuProgram).");
         w.Line("#nullable enable");
         w.Line("#pragma warning disable CS1591");
         w.Line();
@@ -145,39 +147,39 @@ internal static class TrainerEmitter
         {
             WriteModelInfo(w, spec, layers);
             w.Line();
-            CpuPassEmitter.WriteBuffers(w, layers);
-            w.Line();
-            using (w.Block("public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())"))
-                CpuPassEmitter.WriteAllocations(w, layers);
+            w.Line("/// <summary>A trainer on <see cref=\"global::SoftGen.TrainerOptions.Backend\"/>: " + CpuPassEmitter.ProgramClass + " or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>");
+            w.Line("public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, " + CpuPassEmitter.ProgramClass + ".Open, GpuProgramOpener())");
+            w.Line("{");
+            w.Line("}");
             w.Line();
             WriteGpuProgramHook(w, spec);
-            w.Line();
-            CpuPassEmitter.WritePasses(w, spec, layers);
-            w.Line();
-            CpuPassEmitter.WriteShapes(w, spec, layers);
         }
     }
 
-    /// <summary>The name of the partial method through which the GPU file hands the trainer its program.</summary>
-    public const string GpuProgramHook = "FindGpuProgram";
+    /// <summary>The name of the partial method through which the GPU file hands the trainer its program's Open.</summary>
+    public const string GpuProgramHook = "OpenGpuProgram";
+
+    /// <summary>The type of a GPU program's Open: (model, options, required) to the program, or null (no device, Backend.Auto).</summary>
+    public const string GpuOpenType =
+        "global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>";
 
     /// <summary>
-    /// The trainer asks for its GPU program through a partial method that {Model}.Gpu.g.cs implements when the project
-    /// references SoftGen.Gpu; without it the call compiles to nothing. A method of the trainer itself is accessible
-    /// however deeply, and however privately, the model is nested.
+    /// The trainer reaches its GPU program through a partial method that {Model}.Gpu.g.cs implements when the project
+    /// references SoftGen.Gpu; without it the call compiles to nothing and the runtime knows there is no GPU program.
+    /// A method of the trainer itself is accessible however deeply, and however privately, the model is nested.
     /// </summary>
     private static void WriteGpuProgramHook(SourceWriter w, ModelSpec spec)
     {
-        w.Line("/// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>");
-        using (w.Block("private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()"))
+        w.Line("/// <summary>GpuTrainingProgram.Open (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>");
+        using (w.Block("private static " + GpuOpenType + "? GpuProgramOpener()"))
         {
-            w.Line("global::SoftGen.Training.DeviceProgramFactory? factory = null;");
-            w.Line(GpuProgramHook + "(ref factory);");
-            w.Line("return factory;");
+            w.Line(GpuOpenType + "? open = null;");
+            w.Line(GpuProgramHook + "(ref open);");
+            w.Line("return open;");
         }
         w.Line();
         w.Line("/// <summary>Implemented in " + GpuEmitter.HintName(spec) + ", which the generator emits when the project references SoftGen.Gpu.</summary>");
-        w.Line("static partial void " + GpuProgramHook + "(ref global::SoftGen.Training.DeviceProgramFactory? factory);");
+        w.Line("static partial void " + GpuProgramHook + "(ref " + GpuOpenType + "? open);");
     }
 
     private static void WriteModelInfo(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
@@ -201,10 +203,11 @@ internal static class TrainerEmitter
                 ? " { KernelSize = " + l.Kernel + ", Positions = " + l.Taps + ", ChannelStride = " + l.Input.ChannelStride + " }"
                 : l.Input.Spatial && l.Input.Pixels > 1 ? " { Positions = " + l.Input.Pixels + ", ChannelStride = " + l.Input.ChannelStride + " }" : "";
             var stride = l.Kind == LayerKind.Conv2D ? ".OutChannelStride" : ".OutStride";
+            var shape = CpuPassEmitter.ProgramClass + ".Layer" + l.Index;
             w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + l.FanIn
-                + ", Offset: Layer" + l.Index + ".WeightOffset, StorageStride: Layer" + l.Index + stride + ", global::SoftGen.Training.ParameterInit." + init + ", Gain: " + gain + ")" + mapping + ",");
+                + ", Offset: " + shape + ".WeightOffset, StorageStride: " + shape + stride + ", global::SoftGen.Training.ParameterInit." + init + ", Gain: " + gain + ")" + mapping + ",");
             w.Line("        new(\"layers." + p + ".bias\", Rows: " + l.Out
-                + ", Columns: 1, Offset: Layer" + l.Index + ".BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),");
+                + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),");
         }
         w.Line("    },");
         if (spec.PerPixel)

@@ -6,7 +6,7 @@ using SoftGen.Data;
 namespace SoftGen.Training;
 
 /// <summary>Temperature scaling: a fitted T that <see cref="PredictProbabilities"/>, <see cref="PredictClasses"/> and <see cref="Evaluate"/> apply.</summary>
-public abstract unsafe partial class TrainerBase : IClassifier
+public abstract unsafe partial class TrainerBase
 {
     private float _predictionTemperature = 1f;
 
@@ -61,15 +61,15 @@ public abstract unsafe partial class TrainerBase : IClassifier
         ApplyTemperature(probabilities.Slice(0, count * _model.OutputsPerRow), temperature);
     }
 
-    /// <summary>Probabilities for rows 0..rows-1 at <see cref="PredictionTemperature"/>: the generated pass when it is 1.</summary>
+    /// <summary>Probabilities for rows 0..rows-1 at <see cref="PredictionTemperature"/>: the program's own pass when it is 1.</summary>
     private void ComputeCalibratedProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
         if (_predictionTemperature == 1f)
         {
-            RunProbabilities(inputs, probabilities, rows);
+            _program.ComputeProbabilities(inputs, probabilities, rows);
             return;
         }
-        RunLogits(inputs, probabilities, rows);
+        _program.ComputeLogits(inputs, probabilities, rows);
         ApplyTemperature(new Span<float>((float*)probabilities, rows * _model.OutputsPerRow), _predictionTemperature);
     }
 

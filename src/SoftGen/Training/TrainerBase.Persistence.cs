@@ -133,9 +133,9 @@ public abstract unsafe partial class TrainerBase
                 ? $"it is not a SoftGen checkpoint (its __metadata__ has no {FileKeys.Kind}); use LoadWeights for a weights file"
                 : $"it is a {kind} file, not a checkpoint: it has no optimizer state, step count or shuffle state; use LoadWeights");
         string? optimizer = header.GetMetadata(FileKeys.Optimizer);
-        if (optimizer != _optimizer.Kind.ToString())
+        if (optimizer != _options.Optimizer.Kind.ToString())
             throw SafeTensorsHeader.Bad(source,
-                $"the checkpoint's optimizer is {optimizer ?? "not recorded"}, but this trainer's is {_optimizer.Kind}; resume with the optimizer it was saved with");
+                $"the checkpoint's optimizer is {optimizer ?? "not recorded"}, but this trainer's is {_options.Optimizer.Kind}; resume with the optimizer it was saved with");
         string? seed = header.GetMetadata(FileKeys.Seed);
         if (seed != _options.Seed.ToString(CultureInfo.InvariantCulture))
             throw SafeTensorsHeader.Bad(source, seed is null
@@ -172,21 +172,22 @@ public abstract unsafe partial class TrainerBase
 
     private List<StoredTensor> ParameterTensors()
     {
-        PullFromDevice(willWrite: true); // saves read the host storage and loads write it (TrainerBase.Backend.cs)
+        var host = _program.AccessHost(willWrite: true); // saves read the host storage and loads write it
         var result = new List<StoredTensor>(_model.Parameters.Count);
-        foreach (var p in _model.Parameters) result.Add(new StoredTensor(p.Name, p, _parameters, false));
+        foreach (var p in _model.Parameters) result.Add(new StoredTensor(p.Name, p, host.Parameters, false));
         return result;
     }
 
     private List<StoredTensor> CheckpointStorage()
     {
         var result = ParameterTensors();
-        if (_optimizer.Moment1Name is { } first)
+        var host = _program.AccessHost(willWrite: true);
+        if (host.Moment1Name is { } first)
             foreach (var p in _model.Parameters)
-                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + first + "." + p.Name, p, _optimizer.Moment1, false));
-        if (_optimizer.Moment2Name is { } second)
+                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + first + "." + p.Name, p, host.Moment1, false));
+        if (host.Moment2Name is { } second)
             foreach (var p in _model.Parameters)
-                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + second + "." + p.Name, p, _optimizer.Moment2, true));
+                result.Add(new StoredTensor(FileKeys.OptimizerPrefix + second + "." + p.Name, p, host.Moment2, true));
         return result;
     }
 

@@ -147,7 +147,7 @@ public sealed class GpuAgreementTests
     }
 
     /// <summary>Random features in [-2, 2); targets: rows of a distribution (softmax family) or per-class probabilities.</summary>
-    private static (float[] X, float[] Y) Batch(ModelInfo model, Random random, int rows)
+    internal static (float[] X, float[] Y) Batch(ModelInfo model, Random random, int rows)
     {
         var x = new float[rows * model.Inputs];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 4 - 2);

@@ -49,7 +49,7 @@ public sealed partial class GpuProgramHookTests
     [Fact]
     public void A_trainer_without_a_GPU_program_runs_Auto_on_the_CPU_and_says_what_Gpu_needs()
     {
-        // The constructor without a DeviceProgramFactory is what a model in a project without SoftGen.Gpu amounts to.
+        // A trainer given no GPU program's Open is what a model in a project without SoftGen.Gpu amounts to.
         var options = new TrainerOptions { BatchSize = 4, ThreadCount = 1 };
         using var auto = new SoftGen.Tests.Training.LinearTrainer(options with { Backend = Backend.Auto });
         Assert.Equal(Backend.Cpu, auto.Backend);

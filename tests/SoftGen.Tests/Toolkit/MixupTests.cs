@@ -209,20 +209,26 @@ public sealed class MixupTests
     }
 
     /// <summary>Keeps a copy of every batch it is asked to train on; its gradient is 0, so nothing moves.</summary>
-    private sealed unsafe class RecordingTrainer(TrainerOptions options) : TrainerBase(LinearTrainer.MakeModel(), options)
+    private sealed unsafe class RecordingTrainer(TrainerOptions options)
+        : TrainerBase(LinearTrainer.MakeModel(), options, (model, o) => new Recorder(model, o))
     {
-        public List<(float[] X, float[] Y)> Batches { get; } = new();
+        public List<(float[] X, float[] Y)> Batches => ((Recorder)Program).Batches;
 
-        protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
+        private sealed class Recorder(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
         {
-            Batches.Add((new ReadOnlySpan<float>((float*)inputs, rows * 3).ToArray(), new ReadOnlySpan<float>((float*)targets, rows * 2).ToArray()));
-            return 0.5f;
+            public List<(float[] X, float[] Y)> Batches { get; } = new();
+
+            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+            {
+                Batches.Add((new ReadOnlySpan<float>((float*)inputs, rows * 3).ToArray(), new ReadOnlySpan<float>((float*)targets, rows * 2).ToArray()));
+                return 0.5f;
+            }
+
+            public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) =>
+                new Span<float>((float*)probabilities, rows * 2).Fill(0.5f);
+
+            public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>
+                new Span<float>((float*)logits, rows * 2).Clear();
         }
-
-        protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) =>
-            new Span<float>((float*)probabilities, rows * 2).Fill(0.5f);
-
-        protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>
-            new Span<float>((float*)logits, rows * 2).Clear();
     }
 }

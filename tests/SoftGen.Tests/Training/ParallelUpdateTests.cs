@@ -11,29 +11,32 @@ public sealed class ParallelUpdateTests
     private sealed unsafe class WideTrainer(int threads, Optimizer optimizer) : TrainerBase(Model, new TrainerOptions
     {
         Optimizer = optimizer, BatchSize = 1, ThreadCount = threads, Seed = 5,
-    })
+    }, (model, options) => new WideProgram(model, options))
     {
         // [250, 300] stored transposed with stride 256: 76,800 floats, columns 250..255 of each stored row padding.
         public static readonly new ModelInfo Model = new("Tests.Wide", 300, 250, LossKind.SoftmaxCrossEntropy, 0, 1, 300 * 256,
             new[] { new ParameterInfo("layers.0.weight", 250, 300, 0, 256, ParameterInit.GlorotUniform, 1f) }, "wide");
 
-        protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
-        {
-            for (int i = 0; i < 300; i++)
-                for (int o = 0; o < 250; o++)
-                    ((float*)Gradients)[i * 256 + o] = MathF.Sin(0.001f * (i * 250 + o) + Step);
-            return 1f;
-        }
-
-        protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
-
-        protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
-
         public float[] Storage()
         {
             var s = new float[Model.StorageLength];
-            new ReadOnlySpan<float>((float*)Parameters, s.Length).CopyTo(s);
+            new ReadOnlySpan<float>((float*)Program.AccessHost(willWrite: false).Parameters, s.Length).CopyTo(s);
             return s;
+        }
+
+        private sealed class WideProgram(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
+        {
+            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+            {
+                for (int i = 0; i < 300; i++)
+                    for (int o = 0; o < 250; o++)
+                        ((float*)Gradients)[i * 256 + o] = MathF.Sin(0.001f * (i * 250 + o) + step);
+                return 1f;
+            }
+
+            public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
+
+            public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
         }
     }
 

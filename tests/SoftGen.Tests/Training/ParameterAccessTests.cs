@@ -137,11 +137,14 @@ public sealed class ParameterAccessTests
 internal sealed unsafe class CustomModelTrainer : TrainerBase
 {
     public CustomModelTrainer(ModelInfo model, TrainerOptions? options = null)
-        : base(model, options ?? new TrainerOptions { BatchSize = 4, ThreadCount = 1 })
+        : base(model, options ?? new TrainerOptions { BatchSize = 4, ThreadCount = 1 }, (m, o) => new Program(m, o))
     {
     }
 
-    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows) => 0f;
-    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
-    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
+    private new sealed class Program(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
+    {
+        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step) => 0f;
+        public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
+        public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
+    }
 }

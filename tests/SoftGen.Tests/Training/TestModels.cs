@@ -7,23 +7,16 @@ namespace SoftGen.Tests.Training;
 /// <summary>
 /// A hand-written stand-in for a generated trainer: one dense layer, 3 inputs, 2 classes, softmax cross-entropy
 /// (or sigmoid BCE), with PyTorch's layout in storage (weight [o, i] at i * 16 + o, bias at 48 + o).
-/// The passes are plain scalar loops over preallocated arrays, so they allocate nothing.
+/// Its program (<see cref="LinearProgram"/>) runs plain scalar loops over preallocated arrays, so it allocates nothing.
 /// </summary>
 internal sealed unsafe class LinearTrainer : TrainerBase
 {
     public const int In = 3, Out = 2, Stride = 16, BiasOffset = 48, StorageLength = 64;
 
-    private readonly double[] _logits = new double[Out];
-    private readonly float* _scratch;
-
-    private float* P => Parameters;
-    private float* G => Gradients;
-
     public LinearTrainer(TrainerOptions options, LossKind loss = LossKind.SoftmaxCrossEntropy,
         ParameterInit weightInit = ParameterInit.KaimingUniform, float gain = 1.4142135f)
-        : base(MakeModel(loss, weightInit, gain), options)
+        : base(MakeModel(loss, weightInit, gain), options, LinearProgram.Open)
     {
-        _scratch = AllocateBuffer(Out);
     }
 
     public static ModelInfo MakeModel(LossKind loss = LossKind.SoftmaxCrossEntropy, ParameterInit weightInit = ParameterInit.KaimingUniform, float gain = 1.4142135f) =>
@@ -35,17 +28,48 @@ internal sealed unsafe class LinearTrainer : TrainerBase
             },
             "test");
 
-    /// <summary>When set, ComputeLossAndGradients returns this instead of the loss (after writing the gradients).</summary>
-    public float? ForcedLoss { get; set; }
+    private LinearProgram Linear => (LinearProgram)Program;
 
+    /// <summary>When set, ComputeLossAndGradients returns this instead of the loss (after writing the gradients).</summary>
+    public float? ForcedLoss { get => Linear.ForcedLoss; set => Linear.ForcedLoss = value; }
+
+    public int ForwardCalls => Linear.ForwardCalls;
+    public int LargestRows => Linear.LargestRows;
+
+    public float StorageAt(int index) => Linear.StorageAddress[index];
+    public float GradientAt(int index) => Linear.GradientAddress[index];
+    public int Capacity => BatchCapacity;
+    public float* Scratch => Linear.Scratch;
+    public float* StorageAddress => Linear.StorageAddress;
+}
+
+/// <summary>The CPU program of <see cref="LinearTrainer"/>.</summary>
+internal sealed unsafe class LinearProgram : CpuProgram
+{
+    private const int In = LinearTrainer.In, Out = LinearTrainer.Out, Stride = LinearTrainer.Stride;
+    private const int BiasOffset = LinearTrainer.BiasOffset, StorageLength = LinearTrainer.StorageLength;
+
+    private readonly double[] _logits = new double[Out];
+    private readonly float* _scratch;
+    private readonly bool _sigmoid;
+
+    public static TrainingProgram Open(ModelInfo model, TrainerOptions options) => new LinearProgram(model, options);
+
+    private LinearProgram(ModelInfo model, TrainerOptions options) : base(model, options)
+    {
+        _sigmoid = model.Loss == LossKind.SigmoidCrossEntropy;
+        _scratch = AllocateBuffer(Out);
+    }
+
+    private float* P => Parameters;
+    private float* G => Gradients;
+
+    public float? ForcedLoss { get; set; }
     public int ForwardCalls { get; private set; }
     public int LargestRows { get; private set; }
-
-    public float StorageAt(int index) => P[index];
-    public float GradientAt(int index) => G[index];
-    public int Capacity => BatchCapacity;
     public float* Scratch => _scratch;
     public float* StorageAddress => P;
+    public float* GradientAddress => G;
 
     private void Logits(float* x)
     {
@@ -57,11 +81,9 @@ internal sealed unsafe class LinearTrainer : TrainerBase
         }
     }
 
-    private bool Sigmoid => Model.Loss == LossKind.SigmoidCrossEntropy;
-
     private void Probabilities(Span<double> p)
     {
-        if (Sigmoid)
+        if (_sigmoid)
         {
             for (int o = 0; o < Out; o++) p[o] = 1 / (1 + Math.Exp(-_logits[o]));
             return;
@@ -72,14 +94,14 @@ internal sealed unsafe class LinearTrainer : TrainerBase
         for (int o = 0; o < Out; o++) p[o] /= sum;
     }
 
-    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows)
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
     {
         ForwardCalls++;
         LargestRows = Math.Max(LargestRows, rows);
         for (int k = 0; k < StorageLength; k++) G[k] = 0;
         Span<double> p = stackalloc double[Out];
         double loss = 0;
-        double scale = Sigmoid ? 1.0 / (rows * Out) : 1.0 / rows;
+        double scale = _sigmoid ? 1.0 / (rows * Out) : 1.0 / rows;
         for (int r = 0; r < rows; r++)
         {
             float* x = (float*)inputs + r * In;
@@ -88,7 +110,7 @@ internal sealed unsafe class LinearTrainer : TrainerBase
             Probabilities(p);
             for (int o = 0; o < Out; o++)
             {
-                loss -= Sigmoid ? y[o] * Math.Log(p[o]) + (1 - y[o]) * Math.Log(1 - p[o]) : y[o] * Math.Log(p[o]);
+                loss -= _sigmoid ? y[o] * Math.Log(p[o]) + (1 - y[o]) * Math.Log(1 - p[o]) : y[o] * Math.Log(p[o]);
                 float d = (float)((p[o] - y[o]) * scale);
                 G[BiasOffset + o] += d;
                 for (int i = 0; i < In; i++) G[i * Stride + o] += d * x[i];
@@ -97,7 +119,7 @@ internal sealed unsafe class LinearTrainer : TrainerBase
         return ForcedLoss ?? (float)(loss * scale);
     }
 
-    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
+    public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
     {
         LargestRows = Math.Max(LargestRows, rows);
         Span<double> p = stackalloc double[Out];
@@ -109,7 +131,7 @@ internal sealed unsafe class LinearTrainer : TrainerBase
         }
     }
 
-    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows)
+    public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -125,19 +147,22 @@ internal sealed unsafe class EchoTrainer : TrainerBase
     public EchoTrainer(int classes, LossKind loss, int batchSize)
         : base(new ModelInfo("Tests.Echo", classes, classes, loss, 0f, 1f, 16,
             new[] { new ParameterInfo("bias", classes, 1, 0, 16, ParameterInit.Zeros, 1f) }, "echo"),
-            new TrainerOptions { BatchSize = batchSize, ThreadCount = 1 })
+            new TrainerOptions { BatchSize = batchSize, ThreadCount = 1 }, (model, options) => new Program(model, options))
     {
     }
 
-    protected override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows) => 0f;
-
-    protected override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
+    private new sealed class Program(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
     {
-        for (int k = 0; k < rows * Model.Classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
-    }
+        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step) => 0f;
 
-    protected override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>
-        ComputeProbabilities(inputs, logits, rows);
+        public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
+        {
+            for (int k = 0; k < rows * model.Classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
+        }
+
+        public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>
+            ComputeProbabilities(inputs, logits, rows);
+    }
 }
 
 internal static class Data

@@ -31,7 +31,7 @@ namespace Classify
         partial class Trainer
         {
             /// <summary>This program, for Backend.Gpu and Backend.Auto.</summary>
-            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory) => factory = GpuTrainingProgram.Create;
+            static partial void OpenGpuProgram(ref global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open) => open = GpuTrainingProgram.Open;
         }
 
         /// <summary>The GPU program of DigitsMlp: its kernels and their launch sequence (see the file header).</summary>
@@ -42,7 +42,7 @@ namespace Classify
             private const int Tile = 64, SmallTile = 32;
 
             /// <summary>Opens the device and makes the program; with no GPU, null (Backend.Auto) or an exception (Backend.Gpu).</summary>
-            internal static global::SoftGen.Training.DeviceProgram? Create(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)
+            internal static global::SoftGen.Training.TrainingProgram? Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options, bool required)
             {
                 var device = global::SoftGen.Gpu.GpuDevice.Open(required);
                 if (device is null) return null;

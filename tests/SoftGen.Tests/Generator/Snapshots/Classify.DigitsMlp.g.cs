@@ -9,7 +9,7 @@
 //
 // One CPU training step: 2 forward GEMMs (bias and activation fused), the loss head,
 // 2 weight-gradient GEMMs (bias gradient fused), 1 input-gradient GEMMs (activation derivative fused),
-// then one optimizer update over the flat parameter storage (TrainerBase).
+// then one optimizer update over the flat parameter storage (SoftGen.Cpu.CpuProgram).
 #nullable enable
 #pragma warning disable CS1591
 
@@ -49,12 +49,37 @@ namespace Classify
                 storageLength: 10384,
                 parameters: new global::SoftGen.Training.ParameterInfo[]
                 {
-                    new("layers.0.weight", Rows: 128, Columns: 64, Offset: Layer0.WeightOffset, StorageStride: Layer0.OutStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f),
-                    new("layers.0.bias", Rows: 128, Columns: 1, Offset: Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.1.weight", Rows: 10, Columns: 128, Offset: Layer1.WeightOffset, StorageStride: Layer1.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
-                    new("layers.1.bias", Rows: 10, Columns: 1, Offset: Layer1.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.0.weight", Rows: 128, Columns: 64, Offset: CpuTrainingProgram.Layer0.WeightOffset, StorageStride: CpuTrainingProgram.Layer0.OutStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f),
+                    new("layers.0.bias", Rows: 128, Columns: 1, Offset: CpuTrainingProgram.Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.1.weight", Rows: 10, Columns: 128, Offset: CpuTrainingProgram.Layer1.WeightOffset, StorageStride: CpuTrainingProgram.Layer1.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
+                    new("layers.1.bias", Rows: 10, Columns: 1, Offset: CpuTrainingProgram.Layer1.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
                 declarationHash: "455fc916adf25df2");
+
+            /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, CpuTrainingProgram.Open, GpuProgramOpener())
+            {
+            }
+
+            /// <summary>GpuTrainingProgram.Open (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? GpuProgramOpener()
+            {
+                global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open = null;
+                OpenGpuProgram(ref open);
+                return open;
+            }
+
+            /// <summary>Implemented in Classify.DigitsMlp.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void OpenGpuProgram(ref global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open);
+        }
+
+        /// <summary>The CPU program of DigitsMlp: its buffers and passes over SoftGen.Cpu's kernels (see the file header).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
+        internal sealed class CpuTrainingProgram : global::SoftGen.Cpu.CpuProgram
+        {
+            /// <summary>Makes the program; every buffer its passes use is made here, so a step allocates nothing.</summary>
+            internal static global::SoftGen.Training.TrainingProgram Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) =>
+                new CpuTrainingProgram(model, options);
 
             // Layer outputs A (after the activation) and gradients dZ (before it), each [BatchCapacity, stride],
             // padding columns kept at 0. Made once, in the constructor.
@@ -65,7 +90,7 @@ namespace Classify
             // W1..W1 packed into column panels, refreshed each step for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _w1;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
+            private CpuTrainingProgram(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(model, options)
             {
                 _a0 = AllocateBuffer(BatchCapacity * Layer0.OutStride);
                 _dz0 = AllocateBuffer(BatchCapacity * Layer0.OutStride);
@@ -74,19 +99,8 @@ namespace Classify
                 _w1 = AllocateBuffer(Layer1.Out * Layer1.InStride);
             }
 
-            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
-            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
-            {
-                global::SoftGen.Training.DeviceProgramFactory? factory = null;
-                FindGpuProgram(ref factory);
-                return factory;
-            }
-
-            /// <summary>Implemented in Classify.DigitsMlp.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
-            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
-
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
             {
                 Forward(x, rows);
 
@@ -106,7 +120,7 @@ namespace Classify
             }
 
             /// <summary>Forward for rows 0..rows-1, then the probabilities [rows, 10].</summary>
-            protected override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
+            public override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
             {
                 Forward(x, rows);
                 // Softmax over the 10 logits of each row (temperature 1: the model's own probabilities).
@@ -114,7 +128,7 @@ namespace Classify
             }
 
             /// <summary>Forward for rows 0..rows-1, then the logits [rows, 10] without the padding columns.</summary>
-            protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
+            public override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
             {
                 Forward(x, rows);
                 global::SoftGen.Cpu.HeadKernels.CopyLogits<Layer1>(_logits, logits, rows);
@@ -131,7 +145,7 @@ namespace Classify
 
             // The layer shapes as types: the CPU kernels are generic over them, so the JIT compiles each kernel
             // with these widths as constants. Storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride].
-            private readonly struct Layer0 : global::SoftGen.Cpu.IDenseShape
+            internal readonly struct Layer0 : global::SoftGen.Cpu.IDenseShape
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 8192;
@@ -141,7 +155,7 @@ namespace Classify
                 public static int OutStride => 128;
             }
 
-            private readonly struct Layer1 : global::SoftGen.Cpu.IDenseShape
+            internal readonly struct Layer1 : global::SoftGen.Cpu.IDenseShape
             {
                 public const int WeightOffset = 8320;
                 public const int BiasOffset = 10368;

@@ -15,7 +15,7 @@
 // or over windows read in place for a few-channel input; bias and activation fused), the pooling passes,
 // the loss head, then backward: 4 weight-gradient GEMMs and the input gradients (activation derivatives fused),
 // layers 0 and 1 (convolution, max pool) one pass each way, the convolution's output never stored,
-// then one optimizer update over the flat parameter storage (TrainerBase).
+// then one optimizer update over the flat parameter storage (SoftGen.Cpu.CpuProgram).
 #nullable enable
 #pragma warning disable CS1591
 
@@ -62,16 +62,41 @@ namespace Classify
                 storageLength: 422416,
                 parameters: new global::SoftGen.Training.ParameterInfo[]
                 {
-                    new("layers.0.weight", Rows: 32, Columns: 9, Offset: Layer0.WeightOffset, StorageStride: Layer0.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 1 },
-                    new("layers.0.bias", Rows: 32, Columns: 1, Offset: Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.1.weight", Rows: 64, Columns: 288, Offset: Layer2.WeightOffset, StorageStride: Layer2.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 32 },
-                    new("layers.1.bias", Rows: 64, Columns: 1, Offset: Layer2.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.2.weight", Rows: 128, Columns: 3136, Offset: Layer4.WeightOffset, StorageStride: Layer4.OutStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { Positions = 49, ChannelStride = 64 },
-                    new("layers.2.bias", Rows: 128, Columns: 1, Offset: Layer4.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.3.weight", Rows: 10, Columns: 128, Offset: Layer5.WeightOffset, StorageStride: Layer5.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
-                    new("layers.3.bias", Rows: 10, Columns: 1, Offset: Layer5.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.0.weight", Rows: 32, Columns: 9, Offset: CpuTrainingProgram.Layer0.WeightOffset, StorageStride: CpuTrainingProgram.Layer0.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 1 },
+                    new("layers.0.bias", Rows: 32, Columns: 1, Offset: CpuTrainingProgram.Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.1.weight", Rows: 64, Columns: 288, Offset: CpuTrainingProgram.Layer2.WeightOffset, StorageStride: CpuTrainingProgram.Layer2.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 32 },
+                    new("layers.1.bias", Rows: 64, Columns: 1, Offset: CpuTrainingProgram.Layer2.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.2.weight", Rows: 128, Columns: 3136, Offset: CpuTrainingProgram.Layer4.WeightOffset, StorageStride: CpuTrainingProgram.Layer4.OutStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { Positions = 49, ChannelStride = 64 },
+                    new("layers.2.bias", Rows: 128, Columns: 1, Offset: CpuTrainingProgram.Layer4.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.3.weight", Rows: 10, Columns: 128, Offset: CpuTrainingProgram.Layer5.WeightOffset, StorageStride: CpuTrainingProgram.Layer5.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
+                    new("layers.3.bias", Rows: 10, Columns: 1, Offset: CpuTrainingProgram.Layer5.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
                 declarationHash: "b94e14cb820de80a");
+
+            /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, CpuTrainingProgram.Open, GpuProgramOpener())
+            {
+            }
+
+            /// <summary>GpuTrainingProgram.Open (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? GpuProgramOpener()
+            {
+                global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open = null;
+                OpenGpuProgram(ref open);
+                return open;
+            }
+
+            /// <summary>Implemented in Classify.FashionCnn.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void OpenGpuProgram(ref global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open);
+        }
+
+        /// <summary>The CPU program of FashionCnn: its buffers and passes over SoftGen.Cpu's kernels (see the file header).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
+        internal sealed class CpuTrainingProgram : global::SoftGen.Cpu.CpuProgram
+        {
+            /// <summary>Makes the program; every buffer its passes use is made here, so a step allocates nothing.</summary>
+            internal static global::SoftGen.Training.TrainingProgram Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) =>
+                new CpuTrainingProgram(model, options);
 
             // Layer outputs A (after the activation) and gradients dZ (before it), each [BatchCapacity, stride],
             // padding columns kept at 0. Made once, in the constructor.
@@ -96,7 +121,7 @@ namespace Classify
             // for the input-gradient GEMMs.
             private readonly global::SoftGen.Cpu.FloatBuffer _wr2;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
+            private CpuTrainingProgram(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(model, options)
             {
                 _a1 = AllocateBuffer(BatchCapacity * 6272);
                 _dz1 = AllocateBuffer(BatchCapacity * 6272);
@@ -115,19 +140,8 @@ namespace Classify
                 _wr2 = AllocateBuffer(9 * Layer2.OutChannelStride * Layer2.InChannelStride);
             }
 
-            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
-            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
-            {
-                global::SoftGen.Training.DeviceProgramFactory? factory = null;
-                FindGpuProgram(ref factory);
-                return factory;
-            }
-
-            /// <summary>Implemented in Classify.FashionCnn.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
-            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
-
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
             {
                 Forward(x, rows);
 
@@ -163,7 +177,7 @@ namespace Classify
             }
 
             /// <summary>Forward for rows 0..rows-1, then the probabilities [rows, 10].</summary>
-            protected override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
+            public override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
             {
                 Forward(x, rows);
                 // Softmax over the 10 logits of each row (temperature 1: the model's own probabilities).
@@ -171,7 +185,7 @@ namespace Classify
             }
 
             /// <summary>Forward for rows 0..rows-1, then the logits [rows, 10] without the padding columns.</summary>
-            protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
+            public override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
             {
                 Forward(x, rows);
                 global::SoftGen.Cpu.HeadKernels.CopyLogits<Layer5>(_logits, logits, rows);
@@ -197,7 +211,7 @@ namespace Classify
             // with these sizes as constants. Images are stored channels-last, [rows, height, width, channel stride].
             // Dense storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride]. Conv2D storage:
             // Wt [kernel position, InChannelStride, OutChannelStride], then b [OutChannelStride].
-            private readonly struct Layer0 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer0 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 288;
@@ -214,7 +228,7 @@ namespace Classify
                 public static int Padding => 1;
             }
 
-            private readonly struct Layer1 : global::SoftGen.Cpu.IPoolShape
+            internal readonly struct Layer1 : global::SoftGen.Cpu.IPoolShape
             {
                 public static int Channels => 32;
                 public static int ChannelStride => 32;
@@ -223,7 +237,7 @@ namespace Classify
                 public static int Size => 2;
             }
 
-            private readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 320;
                 public const int BiasOffset = 18752;
@@ -240,7 +254,7 @@ namespace Classify
                 public static int Padding => 1;
             }
 
-            private readonly struct Layer3 : global::SoftGen.Cpu.IPoolShape
+            internal readonly struct Layer3 : global::SoftGen.Cpu.IPoolShape
             {
                 public static int Channels => 64;
                 public static int ChannelStride => 64;
@@ -249,7 +263,7 @@ namespace Classify
                 public static int Size => 2;
             }
 
-            private readonly struct Layer4 : global::SoftGen.Cpu.IDenseShape
+            internal readonly struct Layer4 : global::SoftGen.Cpu.IDenseShape
             {
                 public const int WeightOffset = 18816;
                 public const int BiasOffset = 420224;
@@ -259,7 +273,7 @@ namespace Classify
                 public static int OutStride => 128;
             }
 
-            private readonly struct Layer5 : global::SoftGen.Cpu.IDenseShape
+            internal readonly struct Layer5 : global::SoftGen.Cpu.IDenseShape
             {
                 public const int WeightOffset = 420352;
                 public const int BiasOffset = 422400;

@@ -12,7 +12,7 @@
 // One CPU training step: 4 forward GEMMs (each convolution a GEMM over pixel patches built in cache,
 // or over windows read in place for a few-channel input; bias and activation fused),
 // the loss head, then backward: 4 weight-gradient GEMMs and the input gradients (activation derivatives fused),
-// then one optimizer update over the flat parameter storage (TrainerBase).
+// then one optimizer update over the flat parameter storage (SoftGen.Cpu.CpuProgram).
 #nullable enable
 #pragma warning disable CS1591
 
@@ -60,18 +60,43 @@ namespace SoftMasks
                 storageLength: 5072,
                 parameters: new global::SoftGen.Training.ParameterInfo[]
                 {
-                    new("layers.0.weight", Rows: 16, Columns: 9, Offset: Layer0.WeightOffset, StorageStride: Layer0.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 1 },
-                    new("layers.0.bias", Rows: 16, Columns: 1, Offset: Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.1.weight", Rows: 16, Columns: 144, Offset: Layer1.WeightOffset, StorageStride: Layer1.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 16 },
-                    new("layers.1.bias", Rows: 16, Columns: 1, Offset: Layer1.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.2.weight", Rows: 16, Columns: 144, Offset: Layer2.WeightOffset, StorageStride: Layer2.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 16 },
-                    new("layers.2.bias", Rows: 16, Columns: 1, Offset: Layer2.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
-                    new("layers.3.weight", Rows: 2, Columns: 16, Offset: Layer3.WeightOffset, StorageStride: Layer3.OutChannelStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f) { KernelSize = 1, Positions = 1, ChannelStride = 16 },
-                    new("layers.3.bias", Rows: 2, Columns: 1, Offset: Layer3.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.0.weight", Rows: 16, Columns: 9, Offset: CpuTrainingProgram.Layer0.WeightOffset, StorageStride: CpuTrainingProgram.Layer0.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 1 },
+                    new("layers.0.bias", Rows: 16, Columns: 1, Offset: CpuTrainingProgram.Layer0.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.1.weight", Rows: 16, Columns: 144, Offset: CpuTrainingProgram.Layer1.WeightOffset, StorageStride: CpuTrainingProgram.Layer1.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 16 },
+                    new("layers.1.bias", Rows: 16, Columns: 1, Offset: CpuTrainingProgram.Layer1.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.2.weight", Rows: 16, Columns: 144, Offset: CpuTrainingProgram.Layer2.WeightOffset, StorageStride: CpuTrainingProgram.Layer2.OutChannelStride, global::SoftGen.Training.ParameterInit.KaimingUniform, Gain: 1.41421354f) { KernelSize = 3, Positions = 9, ChannelStride = 16 },
+                    new("layers.2.bias", Rows: 16, Columns: 1, Offset: CpuTrainingProgram.Layer2.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
+                    new("layers.3.weight", Rows: 2, Columns: 16, Offset: CpuTrainingProgram.Layer3.WeightOffset, StorageStride: CpuTrainingProgram.Layer3.OutChannelStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f) { KernelSize = 1, Positions = 1, ChannelStride = 16 },
+                    new("layers.3.bias", Rows: 2, Columns: 1, Offset: CpuTrainingProgram.Layer3.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
                 declarationHash: "105087754734f150",
                 outputHeight: OutputHeight,
                 outputWidth: OutputWidth);
+
+            /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>
+            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, CpuTrainingProgram.Open, GpuProgramOpener())
+            {
+            }
+
+            /// <summary>GpuTrainingProgram.Open (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
+            private static global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? GpuProgramOpener()
+            {
+                global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open = null;
+                OpenGpuProgram(ref open);
+                return open;
+            }
+
+            /// <summary>Implemented in SoftMasks.MaskNet.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
+            static partial void OpenGpuProgram(ref global::System.Func<global::SoftGen.Training.ModelInfo, global::SoftGen.TrainerOptions, bool, global::SoftGen.Training.TrainingProgram?>? open);
+        }
+
+        /// <summary>The CPU program of MaskNet: its buffers and passes over SoftGen.Cpu's kernels (see the file header).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("SoftGen.Generators", "0.1.0")]
+        internal sealed class CpuTrainingProgram : global::SoftGen.Cpu.CpuProgram
+        {
+            /// <summary>Makes the program; every buffer its passes use is made here, so a step allocates nothing.</summary>
+            internal static global::SoftGen.Training.TrainingProgram Open(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) =>
+                new CpuTrainingProgram(model, options);
 
             // Layer outputs A (after the activation) and gradients dZ (before it), each [BatchCapacity, stride],
             // padding columns kept at 0. Made once, in the constructor.
@@ -94,7 +119,7 @@ namespace SoftMasks
             private readonly global::SoftGen.Cpu.FloatBuffer _wr2;
             private readonly global::SoftGen.Cpu.FloatBuffer _wr3;
 
-            public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, GpuProgram())
+            private CpuTrainingProgram(global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(model, options)
             {
                 _a0 = AllocateBuffer(BatchCapacity * 12544);
                 _dz0 = AllocateBuffer(BatchCapacity * 12544);
@@ -113,19 +138,8 @@ namespace SoftMasks
                 _wr3 = AllocateBuffer(1 * Layer3.OutChannelStride * Layer3.InChannelStride);
             }
 
-            /// <summary>The GPU program's factory (Backend.Gpu, Backend.Auto), or null: the project does not reference SoftGen.Gpu.</summary>
-            private static global::SoftGen.Training.DeviceProgramFactory? GpuProgram()
-            {
-                global::SoftGen.Training.DeviceProgramFactory? factory = null;
-                FindGpuProgram(ref factory);
-                return factory;
-            }
-
-            /// <summary>Implemented in SoftMasks.MaskNet.Gpu.g.cs, which the generator emits when the project references SoftGen.Gpu.</summary>
-            static partial void FindGpuProgram(ref global::SoftGen.Training.DeviceProgramFactory? factory);
-
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            protected override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
             {
                 Forward(x, rows);
 
@@ -154,7 +168,7 @@ namespace SoftMasks
             }
 
             /// <summary>Forward for rows 0..rows-1, then the probabilities [rows, 2, 28, 28].</summary>
-            protected override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
+            public override void ComputeProbabilities(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer probabilities, int rows)
             {
                 Forward(x, rows);
                 // Softmax over the 2 logits at each pixel (temperature 1: the model's own probabilities).
@@ -162,7 +176,7 @@ namespace SoftMasks
             }
 
             /// <summary>Forward for rows 0..rows-1, then the logits [rows, 2, 28, 28] without the padding columns.</summary>
-            protected override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
+            public override void ComputeLogits(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer logits, int rows)
             {
                 Forward(x, rows);
                 global::SoftGen.Cpu.ConvHeadKernels.CopyLogits<Logits>(_logits, logits, rows);
@@ -185,7 +199,7 @@ namespace SoftMasks
             // with these sizes as constants. Images are stored channels-last, [rows, height, width, channel stride].
             // Dense storage: Wt [In, OutStride] (W transposed, zero padded), then b [OutStride]. Conv2D storage:
             // Wt [kernel position, InChannelStride, OutChannelStride], then b [OutChannelStride].
-            private readonly struct Layer0 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer0 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 144;
@@ -202,7 +216,7 @@ namespace SoftMasks
                 public static int Padding => 1;
             }
 
-            private readonly struct Layer1 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer1 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 160;
                 public const int BiasOffset = 2464;
@@ -219,7 +233,7 @@ namespace SoftMasks
                 public static int Padding => 1;
             }
 
-            private readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 2480;
                 public const int BiasOffset = 4784;
@@ -236,7 +250,7 @@ namespace SoftMasks
                 public static int Padding => 1;
             }
 
-            private readonly struct Layer3 : global::SoftGen.Cpu.IConvShape
+            internal readonly struct Layer3 : global::SoftGen.Cpu.IConvShape
             {
                 public const int WeightOffset = 4800;
                 public const int BiasOffset = 5056;

@@ -1,0 +1,112 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using SoftGen.Cpu;
+
+namespace SoftGen.Training;
+
+// Fit (shuffled minibatches, optionally mixed: TrainerBase.Mixup.cs) and Evaluate, over whole data sets checked up front.
+public abstract unsafe partial class TrainerBase
+{
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> passes over inputs [count, Inputs] and targets [count, Classes]. Each epoch
+    /// shuffles the rows (Fisher-Yates with the trainer's seeded shuffle stream, so runs repeat exactly), steps on
+    /// minibatches of <see cref="TrainerOptions.BatchSize"/> rows (the last one partial) and reports an
+    /// <see cref="EpochReport"/> whose loss is the mean over rows. The data set is validated once, up front.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled; checked between batches.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
+    public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        FitCore(inputs, targets, epochs, mixup: null, progress, cancellationToken);
+
+    /// <summary>Fit's loop; with <paramref name="mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
+    private void FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, Data.MixupOptions? mixup, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        int count = CheckDataSet(inputs, targets);
+
+        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow, batchSize = BatchCapacity;
+        var order = new int[count];
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++) order[i] = i;
+            for (int i = count - 1; i > 0; i--)
+            {
+                int j = _shuffle.NextInt(i + 1);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+
+            double lossSum = 0;
+            for (int start = 0; start < count; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int rows = Math.Min(batchSize, count - start);
+                if (mixup is not null)
+                    GatherMixedBatch(inputs, targets, new ReadOnlySpan<int>(order, start, rows), mixup);
+                else
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int row = order[start + r];
+                        inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
+                        targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
+                    }
+                lossSum += (double)StepCore(_batchInputs, _batchTargets, rows) * rows;
+            }
+            progress?.Report(new EpochReport(epoch, epochs, lossSum / count, count, Stopwatch.GetElapsedTime(started)));
+        }
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>
+    /// Scores the predictions for inputs [count, Inputs] against targets [count, Classes] (validated as for training);
+    /// see <see cref="Evaluation"/> for the definitions. log p is floored at log(1e-30) so that a probability that
+    /// underflowed to 0 gives a large but finite NLL and KL.
+    /// </summary>
+    public Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int count = CheckDataSet(inputs, targets);
+
+        int inputsPerRow = _model.Inputs, classes = _model.Classes;
+        bool distributions = _model.TargetsAreDistributions;
+        var metrics = new Metrics();
+        fixed (float* x = inputs)
+            for (int start = 0; start < count; start += BatchCapacity)
+            {
+                int rows = Math.Min(BatchCapacity, count - start);
+                ComputeCalibratedProbabilities(new FloatBuffer(x + (long)start * inputsPerRow), new FloatBuffer(_probabilities), rows);
+                if (_model.OutputPixels > 1)
+                {
+                    AddPixelMetrics(ref metrics, _probabilities, targets.Slice(start * _model.OutputsPerRow, rows * _model.OutputsPerRow), rows);
+                    continue;
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    var p = new ReadOnlySpan<float>(_probabilities + r * classes, classes);
+                    var y = targets.Slice((start + r) * classes, classes);
+                    if (distributions) metrics.AddDistribution(p, y);
+                    else metrics.AddBernoulli(p, y);
+                }
+            }
+        GC.KeepAlive(this);
+        double pixels = (double)count * _model.OutputPixels;
+        return metrics.Result(count, distributions ? pixels : pixels * classes);
+    }
+
+    /// <summary>Checks a whole data set (Fit, Evaluate) and returns its row count.</summary>
+    private int CheckDataSet(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        int inputsPerRow = _model.Inputs;
+        if (inputs.Length == 0) throw new ArgumentException("inputs is empty; there must be at least one row.", nameof(inputs));
+        if (inputs.Length % inputsPerRow != 0)
+            throw new ArgumentException(
+                $"inputs has {inputs.Length} values, which is not a whole number of rows of {inputsPerRow} inputs.", nameof(inputs));
+        int count = inputs.Length / inputsPerRow;
+        InputValidator.CheckLength(targets.Length, count, _model.OutputsPerRow, nameof(targets), "rows (as many as inputs has)", nameof(targets));
+        InputValidator.CheckFeatures(inputs, inputsPerRow, 0, nameof(inputs));
+        InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+        return count;
+    }
+}

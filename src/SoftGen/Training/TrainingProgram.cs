@@ -1,0 +1,81 @@
+using System;
+using System.ComponentModel;
+using SoftGen.Cpu;
+
+namespace SoftGen.Training;
+
+/// <summary>
+/// A model's training program on one backend: the buffers, the forward, loss and backward passes and the optimizer
+/// update. <see cref="TrainerBase"/> is the facade over one program; <see cref="CpuProgram"/> and SoftGen.Gpu's
+/// GpuProgram implement it, and the generator derives {Model}.CpuTrainingProgram and {Model}.GpuTrainingProgram.
+/// </summary>
+/// <remarks>
+/// Every program holds the parameters, gradients and optimizer moments in <see cref="ModelInfo"/>'s flat layout;
+/// <see cref="AccessHost"/> hands them to the host, so the facade reads and writes them the same way on every backend.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class TrainingProgram : IDisposable
+{
+    /// <summary>The backend this program runs (never <see cref="SoftGen.Backend.Auto"/>).</summary>
+    public abstract Backend Backend { get; }
+
+    /// <summary>The device, in words (name and kind), or null on the CPU.</summary>
+    public abstract string? DeviceName { get; }
+
+    /// <summary>Kernel launches per training step; 0 on the CPU.</summary>
+    public abstract int LaunchesPerStep { get; }
+
+    /// <summary>
+    /// Forward (with dropout), loss and backward for rows 0..rows-1 of the validated batch: fills the gradients and
+    /// returns the mean loss. <paramref name="step"/> is the trainer's step count before the update: with the seed and
+    /// the layer index it picks the dropout masks, the same on every backend.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="inputs"/> is dense [rows, Inputs] and <paramref name="targets"/> dense [rows, OutputsPerRow];
+    /// they may point into the caller's memory, so neither is necessarily 64-byte aligned.
+    /// </remarks>
+    public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step);
+
+    /// <summary>Optimizer update number <paramref name="step"/> (1-based) over the flat parameter storage.</summary>
+    public abstract void ApplyOptimizer(long step);
+
+    /// <summary>Forward for rows 0..rows-1 (at most the batch size): probabilities [rows, OutputsPerRow] to the host.</summary>
+    public abstract void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows);
+
+    /// <summary>Forward for rows 0..rows-1 (at most the batch size): logits [rows, OutputsPerRow], dense, to the host.</summary>
+    public abstract void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows);
+
+    /// <summary>
+    /// The parameters, gradients and moments as host memory, up to date. <paramref name="willWrite"/>: the caller will
+    /// change the parameters or moments, and the program must use the host's values from its next pass on.
+    /// </summary>
+    public abstract HostStorage AccessHost(bool willWrite);
+
+    public abstract void Dispose();
+
+    /// <summary>
+    /// Opens the program for <see cref="TrainerOptions.Backend"/>: <paramref name="openCpu"/> for Cpu;
+    /// <paramref name="openGpu"/> for Gpu (its argument, required, is true: no device is an error) and for Auto (false:
+    /// no device gives null, and the CPU runs). A null <paramref name="openGpu"/> means the project that declares the
+    /// model does not reference SoftGen.Gpu.
+    /// </summary>
+    public static TrainingProgram Open(ModelInfo model, TrainerOptions options,
+        Func<ModelInfo, TrainerOptions, TrainingProgram> openCpu,
+        Func<ModelInfo, TrainerOptions, bool, TrainingProgram?>? openGpu)
+    {
+        ArgumentNullException.ThrowIfNull(openCpu);
+        switch (options.Backend)
+        {
+            case Backend.Cpu:
+                return openCpu(model, options);
+            case Backend.Gpu or Backend.Auto:
+                bool required = options.Backend == Backend.Gpu;
+                if (openGpu is null && required)
+                    throw new NotSupportedException(
+                        $"Backend.Gpu needs the GPU runtime: add a reference to SoftGen.Gpu to the project that declares {model.Name}, so that the generator emits its GPU kernels; or use Backend.Cpu or Backend.Auto.");
+                return openGpu?.Invoke(model, options, required) ?? openCpu(model, options);
+            default:
+                throw new ArgumentException($"TrainerOptions.Backend has the unknown value {(int)options.Backend}.", nameof(options));
+        }
+    }
+}

@@ -77,7 +77,7 @@ internal static class GpuConvEmitter
             WriteEpilogue(w, "row0", "pixels", "col0", "N", (r, c, acc) =>
             {
                 var lines = new List<string> { "float zv = " + acc + " + p[BOffset + " + c + "];" };
-                if (l.Activation == ActivationKind.Gelu) lines.Add("z[" + r + " * WStride + " + c + "] = zv;");
+                if (l.KeepsPreActivation) lines.Add("z[" + r + " * WStride + " + c + "] = zv;");
                 lines.Add("a[" + r + " * WStride + " + c + "] = " + GpuMath.Apply(l.Activation, "zv") + ";");
                 return lines;
             });
@@ -104,7 +104,7 @@ internal static class GpuConvEmitter
     public static void WriteBackward(SourceWriter w, LayerPlan l, LayerPlan previous, bool inputGradient)
     {
         int i = l.Index, n = l.Out, depth = Depth(l);
-        var prevAct = GpuTensors.ActivationOf(previous);
+        var prevAct = previous.AppliedActivation;
         w.Line("/// <summary>");
         w.Line("/// Layer " + i + " backward. Groups 0..WeightTiles x slices - 1: slice s of dWt = patches^T dZ, [" + (depth + 1) + ", " + n
             + "] reduced over slice s of the rows x " + l.Output.Pixels + " output pixels");

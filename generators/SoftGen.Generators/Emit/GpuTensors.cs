@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using SoftGen.Generators.Model;
 
 namespace SoftGen.Generators.Emit;

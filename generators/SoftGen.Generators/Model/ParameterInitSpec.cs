@@ -1,6 +1,6 @@
 namespace SoftGen.Generators.Model;
 
-/// <summary>How a parameter is initialised: the same members as SoftGen.Training.ParameterInit.</summary>
+/// <summary>How a parameter is initialised: the same members and values as SoftGen.Training.ParameterInit (TwinEnumTests).</summary>
 internal enum ParameterInitSpec
 {
     Zeros,

@@ -24,7 +24,7 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var parsed = context.SyntaxProvider
-            .ForAttributeWithMetadataName(ModelParser.SoftModelAttribute,
+            .ForAttributeWithMetadataName(AttributeNames.SoftModel.MetadataName,
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, ct) => ModelParser.Parse(ctx, ct))
             .WithTrackingName(ParseStep);
@@ -38,7 +38,7 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
             .WithTrackingName(SpecStep);
 
         context.RegisterSourceOutput(specs, static (spc, spec) =>
-            spc.AddSource(TrainerEmitter.HintName(spec), TrainerEmitter.Emit(spec)));
+            spc.AddSource(TrainerEmitter.HintName(spec), TrainerEmitter.Emit(spec, ModelPlan.For(spec))));
 
         // {Model}.Gpu.g.cs only where the compilation references SoftGen.Gpu (a bool, so the pipeline stays cached).
         var gpuReferenced = context.CompilationProvider
@@ -47,18 +47,11 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(specs.Combine(gpuReferenced), static (spc, pair) =>
         {
             if (pair.Right)
-                spc.AddSource(GpuEmitter.HintName(pair.Left), GpuEmitter.Emit(pair.Left));
+                spc.AddSource(GpuEmitter.HintName(pair.Left), GpuEmitter.Emit(pair.Left, ModelPlan.For(pair.Left)));
         });
 
-        RegisterOrphanCheck(context, ModelParser.DenseAttribute);
-        RegisterOrphanCheck(context, ModelParser.Conv2DAttribute);
-        RegisterOrphanCheck(context, ModelParser.MaxPool2DAttribute);
-        RegisterOrphanCheck(context, ModelParser.AvgPool2DAttribute);
-        RegisterOrphanCheck(context, ModelParser.GlobalAveragePoolAttribute);
-        RegisterOrphanCheck(context, ModelParser.DropoutAttribute);
-        RegisterOrphanCheck(context, ModelParser.SoftmaxCrossEntropyAttribute);
-        RegisterOrphanCheck(context, ModelParser.KLDivergenceAttribute);
-        RegisterOrphanCheck(context, ModelParser.SigmoidCrossEntropyAttribute);
+        foreach (var attributeName in AttributeNames.LayersAndLosses)
+            RegisterOrphanCheck(context, attributeName);
     }
 
     /// <summary>Layers or losses on a class that has no [SoftModel] would silently do nothing: report them.</summary>
@@ -70,10 +63,10 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
                 (ctx, ct) =>
                 {
                     var hasModel = ctx.TargetSymbol.GetAttributes()
-                        .Any(a => a.AttributeClass?.ToDisplayString() == ModelParser.SoftModelAttribute);
+                        .Any(a => a.AttributeClass?.ToDisplayString() == AttributeNames.SoftModel.MetadataName);
                     if (hasModel)
                         return null;
-                    var shortName = attributeName.Substring("SoftGen.".Length, attributeName.Length - "SoftGen.".Length - "Attribute".Length);
+                    var shortName = AttributeArguments.ShortName(attributeName);
                     return new DiagnosticInfo(DiagnosticDescriptors.LayerWithoutModel,
                         LocationInfo.From(ctx.Attributes[0].ApplicationSyntaxReference?.GetSyntax(ct).GetLocation()),
                         new[] { ctx.TargetSymbol.Name, shortName }.ToEquatableArray());

@@ -53,13 +53,8 @@ internal static class CpuPassEmitter
 
     private static string PreActivation(int index) => "_z" + index;
 
-    private static bool KeepsPreActivation(LayerPlan l) => l.HasParameters && Describe.NeedsPreActivation(l.Activation);
-
-    /// <summary>The index of the first layer with parameters: backward stops there.</summary>
-    private static int FirstWithParameters(IReadOnlyList<LayerPlan> layers) => layers.First(l => l.HasParameters).Index;
-
     /// <summary>True when the image input is transposed to channels-last first (more than one channel).</summary>
-    private static bool TransposesInput(IReadOnlyList<LayerPlan> layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
+    private static bool TransposesInput(ModelPlan layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
 
     /// <summary>
     /// True when layer <paramref name="i"/> is a convolution of the input image with fewer than 16 floats per pixel
@@ -67,9 +62,9 @@ internal static class CpuPassEmitter
     /// each way (ConvKernels.ForwardMaxPool, BackwardWeightsMaxPool), and the convolution's output and its gradient,
     /// the largest tensors of a typical CNN, are never stored.
     /// </summary>
-    public static bool FusedWithPool(IReadOnlyList<LayerPlan> layers, int i) =>
+    public static bool FusedWithPool(ModelPlan layers, int i) =>
         i + 2 < layers.Count && layers[i].Kind == LayerKind.Conv2D && layers[i].Input.ChannelStride < Shapes.Lanes
-        && i == FirstWithParameters(layers) && layers[i + 1].Kind == LayerKind.MaxPool2D;
+        && i == layers.FirstWithParameters && layers[i + 1].Kind == LayerKind.MaxPool2D;
 
     /// <summary>The activation that layer <paramref name="l"/> applies (Identity for layers without one).</summary>
     private static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
@@ -81,7 +76,7 @@ internal static class CpuPassEmitter
     /// The nested CPU program: a <c>SoftGen.Cpu.CpuProgram</c> with the model's buffers (made by its constructor), the
     /// passes and the layer shape structs. Its <c>Open</c> is what the trainer hands the runtime for Backend.Cpu.
     /// </summary>
-    public static void WriteProgram(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    public static void WriteProgram(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         w.Line("/// <summary>The CPU program of " + spec.ClassName + ": its buffers and passes over SoftGen.Cpu's kernels (see the file header).</summary>");
         w.Line(TrainerEmitter.GeneratedCodeAttribute);
@@ -102,10 +97,10 @@ internal static class CpuPassEmitter
         }
     }
 
-    private static void WriteBuffers(SourceWriter w, IReadOnlyList<LayerPlan> layers)
+    private static void WriteBuffers(SourceWriter w, ModelPlan layers)
     {
         var n = layers.Count;
-        var first = FirstWithParameters(layers);
+        var first = layers.FirstWithParameters;
         if (TransposesInput(layers))
             w.Line("// The input images in channels-last order [rows, h, w, " + layers[0].Input.Channels + "], for the spatial kernels.");
         if (TransposesInput(layers))
@@ -114,7 +109,7 @@ internal static class CpuPassEmitter
         w.Line("// padding columns kept at 0. Made once, in the constructor.");
         foreach (var l in layers)
         {
-            if (FusedWithPool(layers, l.Index))
+            if (layers.FusedWithPool(l.Index))
             {
                 w.Line("// (A" + l.Index + " and dZ" + l.Index + " are not stored: layer " + l.Index + " runs fused with the max pool after it.)");
                 continue;
@@ -126,12 +121,12 @@ internal static class CpuPassEmitter
                     : " // [rows, " + l.OutStride + "], " + l.Out + " real columns")
                 : "";
             w.Line("private readonly " + Buffer + " " + name + ";" + comment);
-            if (KeepsPreActivation(l))
+            if (l.KeepsPreActivation)
                 w.Line("private readonly " + Buffer + " " + PreActivation(l.Index) + "; // Z" + l.Index + ", kept for the GELU derivative");
             if (l.Kind == LayerKind.Dropout)
                 w.Line("private readonly " + Buffer + " _mask" + l.Index + "; // 0 or 1 / (1 - rate) per value, drawn each training step");
         }
-        foreach (var l in layers.Where(l => l.Index >= first && !FusedWithPool(layers, l.Index)))
+        foreach (var l in layers.Where(l => l.Index >= first && !layers.FusedWithPool(l.Index)))
             w.Line("private readonly " + Buffer + " " + Gradient(l, n) + ";");
         var transposed = layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first).ToList();
         if (transposed.Count > 0)
@@ -161,17 +156,17 @@ internal static class CpuPassEmitter
         }
     }
 
-    private static void WriteAllocations(SourceWriter w, IReadOnlyList<LayerPlan> layers)
+    private static void WriteAllocations(SourceWriter w, ModelPlan layers)
     {
         var n = layers.Count;
-        var first = FirstWithParameters(layers);
+        var first = layers.FirstWithParameters;
         if (TransposesInput(layers))
             w.Line("_x = AllocateBuffer(BatchCapacity * " + layers[0].Input.RowLength + ");");
-        foreach (var l in layers.Where(l => !FusedWithPool(layers, l.Index)))
+        foreach (var l in layers.Where(l => !layers.FusedWithPool(l.Index)))
         {
             var size = "BatchCapacity * " + RowLength(l);
             w.Line(Output(l, n) + " = AllocateBuffer(" + size + ");");
-            if (KeepsPreActivation(l))
+            if (l.KeepsPreActivation)
                 w.Line(PreActivation(l.Index) + " = AllocateBuffer(" + size + ");");
             if (l.Kind == LayerKind.Dropout)
                 w.Line("_mask" + l.Index + " = AllocateBuffer(" + size + ");");
@@ -193,11 +188,11 @@ internal static class CpuPassEmitter
         _ => Describe.Int(l.Output.RowLength),
     };
 
-    private static void WritePasses(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WritePasses(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         var n = layers.Count;
         var last = layers[n - 1];
-        var first = FirstWithParameters(layers);
+        var first = layers.FirstWithParameters;
         var forward = spec.HasDropout ? "Forward(x, rows, training: true, step);" : "Forward(x, rows);";
         var predict = spec.HasDropout ? "Forward(x, rows, training: false, step: 0);" : "Forward(x, rows);";
         var head = spec.PerPixel ? "global::SoftGen.Cpu.ConvHeadKernels" : "global::SoftGen.Cpu.HeadKernels";
@@ -214,7 +209,7 @@ internal static class CpuPassEmitter
             WriteLossHead(w, spec, head, headShape);
             for (var i = n - 1; i >= first; i--)
             {
-                if (FusedWithPool(layers, i))
+                if (layers.FusedWithPool(i))
                     continue; // its backward ran with the pool's
                 w.Line();
                 WriteBackward(w, layers, i, first);
@@ -250,7 +245,7 @@ internal static class CpuPassEmitter
         WriteForward(w, spec, layers);
     }
 
-    private static void WriteForward(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteForward(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         var n = layers.Count;
         var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
@@ -276,12 +271,12 @@ internal static class CpuPassEmitter
                 var l = layers[i];
                 var output = Output(l, n);
                 var shape = "Layer" + i;
-                if (FusedWithPool(layers, i))
+                if (layers.FusedWithPool(i))
                 {
                     var pool = layers[i + 1];
                     w.Line("// Layers " + i + " and " + (i + 1) + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", then " + Formula(pool) + ",");
                     w.Line("// [rows, " + l.Input.Text + "] -> [rows, " + pool.Output.Text + "]: one pass, the convolution's output kept in cache, never stored.");
-                    w.Line("global::SoftGen.Cpu.ConvKernels.ForwardMaxPool<" + shape + ", Layer" + (i + 1) + ", " + Describe.ActivationType(l.Activation) + ">(Pool, "
+                    w.Line("global::SoftGen.Cpu.ConvKernels.ForwardMaxPool<" + shape + ", Layer" + (i + 1) + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, "
                         + source + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + Output(pool, n) + ", rows);");
                     source = Output(pool, n);
                     i++;
@@ -291,18 +286,18 @@ internal static class CpuPassEmitter
                 {
                     case LayerKind.Dense:
                     {
-                        var z = KeepsPreActivation(l) ? PreActivation(i) : Null;
+                        var z = l.KeepsPreActivation ? PreActivation(i) : Null;
                         w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Real + "] -> [rows, " + l.Out + "]"
                             + (l.Input.Spatial ? " (the image flattened in PyTorch's c, h, w order)." : "."));
-                        w.Line("global::SoftGen.Cpu.DenseKernels.Forward<" + shape + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + source
+                        w.Line("global::SoftGen.Cpu.DenseKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
                             + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
                         break;
                     }
                     case LayerKind.Conv2D:
                     {
-                        var z = KeepsPreActivation(l) ? PreActivation(i) : Null;
+                        var z = l.KeepsPreActivation ? PreActivation(i) : Null;
                         w.Line("// Layer " + i + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
-                        w.Line("global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + Describe.ActivationType(l.Activation) + ">(Pool, " + source
+                        w.Line("global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
                             + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
                         break;
                     }
@@ -367,7 +362,7 @@ internal static class CpuPassEmitter
         }
     }
 
-    private static void WriteBackward(SourceWriter w, IReadOnlyList<LayerPlan> layers, int i, int first)
+    private static void WriteBackward(SourceWriter w, ModelPlan layers, int i, int first)
     {
         var n = layers.Count;
         var l = layers[i];
@@ -380,12 +375,12 @@ internal static class CpuPassEmitter
         string derivativeText = "", prevAct = "", prevZ = "", prevA = "", dzPrev = "";
         if (previous is not null)
         {
-            var act = ActivationOf(previous);
+            var act = previous.AppliedActivation;
             derivativeText = act == ActivationKind.None
                 ? ""
-                : " * " + Describe.ActivationFunction(act) + "'(" + (Describe.NeedsPreActivation(act) ? "Z" : "A") + (i - 1) + ")";
-            prevAct = Describe.ActivationType(act);
-            prevZ = KeepsPreActivation(previous) ? PreActivation(previous.Index) : Null;
+                : " * " + Describe.ActivationFunction(act) + "'(" + (previous.KeepsPreActivation ? "Z" : "A") + (i - 1) + ")";
+            prevAct = RuntimeNames.ActivationType(act);
+            prevZ = previous.KeepsPreActivation ? PreActivation(previous.Index) : Null;
             prevA = Output(previous, n);
             dzPrev = Gradient(previous, n);
         }
@@ -414,7 +409,7 @@ internal static class CpuPassEmitter
                     w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
                         + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
                 break;
-            case LayerKind.MaxPool2D when FusedWithPool(layers, i - 1):
+            case LayerKind.MaxPool2D when layers.FusedWithPool(i - 1):
             {
                 var conv = "Layer" + (i - 1);
                 w.Line("// Layers " + i + " and " + (i - 1) + " backward, fused: Z" + (i - 1) + " recomputed a band of windows at a time; each window's gradient");
@@ -449,7 +444,7 @@ internal static class CpuPassEmitter
         }
     }
 
-    private static void WriteShapes(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteShapes(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
         w.Line("// The layer shapes as types: the CPU kernels are generic over them, so the JIT compiles each kernel");

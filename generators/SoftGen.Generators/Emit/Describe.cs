@@ -13,13 +13,6 @@ internal static class Describe
 
     public static string Thousands(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>The runtime struct implementing SoftGen.Cpu.IActivation.</summary>
-    public static string ActivationType(ActivationKind activation) => activation switch
-    {
-        ActivationKind.None => "global::SoftGen.Cpu.Identity",
-        _ => "global::SoftGen.Cpu." + activation,
-    };
-
     public static string ActivationName(ActivationKind activation) => activation switch
     {
         ActivationKind.None => "none",
@@ -36,8 +29,6 @@ internal static class Describe
         ActivationKind.LeakyRelu => "leaky_relu",
         _ => activation.ToString().ToLowerInvariant(),
     };
-
-    public static bool NeedsPreActivation(ActivationKind activation) => activation == ActivationKind.Gelu;
 
     public static string Loss(LossSpec loss, bool perPixel = false) => loss.Kind switch
     {

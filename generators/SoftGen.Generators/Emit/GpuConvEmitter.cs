@@ -25,7 +25,7 @@ internal static class GpuConvEmitter
     /// </summary>
     public static string[] BackwardTypes(ActivationKind previous, bool inputGradient) => !inputGradient
         ? new[] { "View", "View", "View", "int", "int" }
-        : Describe.NeedsPreActivation(previous)
+        : LayerPlan.NeedsPreActivation(previous)
             ? new[] { "View", "View", "View", "View", "View", "View", "int", "int" }
             : new[] { "View", "View", "View", "View", "View", "int", "int" };
 
@@ -73,7 +73,7 @@ internal static class GpuConvEmitter
 
     public static void WriteForward(SourceWriter w, LayerPlan l)
     {
-        bool keepsZ = GpuTensors.KeepsZ(l);
+        bool keepsZ = l.KeepsPreActivation;
         w.Line("/// <summary>Layer " + l.Index + " forward: " + CpuPassEmitter.Formula(l) + (keepsZ ? ", keeping Z" + l.Index : "") + ".</summary>");
         w.Line("private static void Forward" + l.Index + "(" + View + " x, " + View + " p, " + (keepsZ ? View + " z, " : "") + View + " a, int rows) =>");
         w.Line("    " + Kernels + "Conv2DForward." + (keepsZ ? "RunKeepingZ" : "Run") + "<Layer" + l.Index + ", " + GpuDenseEmitter.ActivationType(l.Activation) + ">(x, p, "
@@ -90,7 +90,7 @@ internal static class GpuConvEmitter
             w.Line("private static void Backward" + i + "(" + View + " x, " + View + " dz, " + View + " partials, int rows, int slices) =>");
             w.Line("    " + call + "Weights<" + layer + ">(x, dz, partials, rows, slices);");
         }
-        else if (Describe.NeedsPreActivation(previous))
+        else if (LayerPlan.NeedsPreActivation(previous))
         {
             w.Line("/// <summary>Layer " + i + " backward: dW" + i + " and db" + i + " by slice of the pixels, dZ" + (i - 1) + " = convT(dZ" + i + ", W" + i + ") * "
                 + Describe.ActivationFunction(previous) + "'(Z" + (i - 1) + ").</summary>");

@@ -22,7 +22,7 @@ internal static class GpuDenseEmitter
     /// <summary>The backward kernel's buffers: x[, zPrev], p, dz, g, dzPrev, rows, weightTiles; the first layer with parameters: x, dz, g, rows.</summary>
     public static string[] BackwardTypes(LayerPlan l, ActivationKind previous, bool inputGradient) => !inputGradient
         ? new[] { "View", "View", "View", "int" }
-        : Describe.NeedsPreActivation(previous)
+        : LayerPlan.NeedsPreActivation(previous)
             ? new[] { "View", "View", "View", "View", "View", "View", "int", "int" }
             : new[] { "View", "View", "View", "View", "View", "int", "int" };
 
@@ -42,7 +42,7 @@ internal static class GpuDenseEmitter
 
     public static void WriteForward(SourceWriter w, LayerPlan l, GemmShape shape)
     {
-        bool keepsZ = GpuTensors.KeepsZ(l);
+        bool keepsZ = l.KeepsPreActivation;
         string kernel = (shape == GemmShape.Large ? "Large" : "Small") + (keepsZ ? "KeepingZ" : "");
         w.Line("/// <summary>Layer " + l.Index + " forward in " + shape.Text + " tiles: " + CpuPassEmitter.Formula(l) + (keepsZ ? ", keeping Z" + l.Index : "") + ".</summary>");
         w.Line("private static void Forward" + l.Index + shape.Suffix + "(" + View + " x, " + View + " p, " + (keepsZ ? View + " z, " : "") + View + " a, int rows) =>");
@@ -60,7 +60,7 @@ internal static class GpuDenseEmitter
             w.Line(name + "(" + View + " x, " + View + " dz, " + View + " g, int rows) =>");
             w.Line("    " + call + "Weights<" + LayerType(l) + ">(x, dz, g, rows);");
         }
-        else if (Describe.NeedsPreActivation(previous))
+        else if (LayerPlan.NeedsPreActivation(previous))
         {
             w.Line(head + ", dZ" + (l.Index - 1) + " = dZ" + l.Index + " W" + l.Index + " * " + Describe.ActivationFunction(previous) + "'(Z" + (l.Index - 1) + ").</summary>");
             w.Line(name + "(" + View + " x, " + View + " zPrev, " + View + " p, " + View + " dz, " + View + " g, " + View + " dzPrev, int rows, int weightTiles) =>");

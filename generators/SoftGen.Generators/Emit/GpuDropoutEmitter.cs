@@ -13,7 +13,7 @@ internal static class GpuDropoutEmitter
     public static readonly string[] ForwardTypes = { "View", "View", "int", "ulong", "int" };
 
     /// <summary>Backward(dy, [zPrev,] aPrev, dzPrev, rows, key): Z_prev for a GELU before.</summary>
-    public static string[] BackwardTypes(ActivationKind previous) => Describe.NeedsPreActivation(previous)
+    public static string[] BackwardTypes(ActivationKind previous) => LayerPlan.NeedsPreActivation(previous)
         ? new[] { "View", "View", "View", "View", "int", "ulong" }
         : new[] { "View", "View", "View", "int", "ulong" };
 
@@ -44,7 +44,7 @@ internal static class GpuDropoutEmitter
     {
         w.Line("/// <summary>Layer " + l.Index + " backward: dZ_prev = dY * mask (drawn again) * act'(layer " + (l.Index - 1) + ", "
             + Describe.ActivationName(previous) + ").</summary>");
-        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, " + (Describe.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows, ulong key)"))
+        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, " + (LayerPlan.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows, ulong key)"))
         {
             WriteConstants(w, l);
             w.Line("int at = " + GpuTensors.OutputAt(l, "r", "p", "c") + ";");

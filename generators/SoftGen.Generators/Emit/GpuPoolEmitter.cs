@@ -13,7 +13,7 @@ internal static class GpuPoolEmitter
     public static readonly string[] ForwardTypes = { "View", "View", "int" };
 
     /// <summary>Backward(dy, y, [zPrev,] aPrev, dzPrev, rows): dy is the gradient of this layer's output y; Z_prev for a GELU before.</summary>
-    public static string[] BackwardTypes(ActivationKind previous) => Describe.NeedsPreActivation(previous)
+    public static string[] BackwardTypes(ActivationKind previous) => LayerPlan.NeedsPreActivation(previous)
         ? new[] { "View", "View", "View", "View", "View", "int" }
         : new[] { "View", "View", "View", "View", "int" };
 
@@ -65,7 +65,7 @@ internal static class GpuPoolEmitter
         } + ";");
         w.Line("/// dZ_prev = that * act'(layer " + (l.Index - 1) + ", " + Describe.ActivationName(previous) + ").");
         w.Line("/// </summary>");
-        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> y, " + (Describe.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows)"))
+        using (w.Block("private static void Backward" + l.Index + "(global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> y, " + (LayerPlan.NeedsPreActivation(previous) ? "global::ILGPU.ArrayView<float> zPrev, " : "") + "global::ILGPU.ArrayView<float> aPrev, global::ILGPU.ArrayView<float> dzPrev, int rows)"))
         {
             w.Line("const int C = " + input.Channels + ", InPixels = " + input.Pixels + ", ChannelStride = " + stride + ";");
             w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using SoftGen.Generators.Model;
 
 namespace SoftGen.Generators.Emit;
@@ -33,15 +31,6 @@ internal static class GpuTensors
 
     /// <summary>The buffer layer <paramref name="l"/> reads.</summary>
     public static string Source(LayerPlan l) => l.Index == 0 ? "Inputs" : "_a" + (l.Index - 1);
-
-    /// <summary>The activation a layer applies (none for the layers without parameters).</summary>
-    public static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
-
-    /// <summary>True when the layer keeps its pre-activation Z for the backward pass (GELU's derivative needs it).</summary>
-    public static bool KeepsZ(LayerPlan l) => Describe.NeedsPreActivation(ActivationOf(l));
-
-    /// <summary>Backward stops at the first layer with parameters: nothing before it needs a gradient.</summary>
-    public static int FirstWithParameters(IReadOnlyList<LayerPlan> layers) => layers.First(l => l.HasParameters).Index;
 
     /// <summary>"(count + Threads - 1) / Threads": groups of an elementwise kernel over count items.</summary>
     public static string Groups(string count) => "(" + count + " + Threads - 1) / Threads";

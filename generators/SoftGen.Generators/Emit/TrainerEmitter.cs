@@ -15,9 +15,8 @@ internal static class TrainerEmitter
 
     public static string HintName(ModelSpec spec) => spec.FullName + ".g.cs";
 
-    public static string Emit(ModelSpec spec)
+    public static string Emit(ModelSpec spec, ModelPlan layers)
     {
-        var layers = LayerPlan.For(spec);
         var w = new SourceWriter();
         WriteHeader(w, spec, layers);
 
@@ -41,7 +40,7 @@ internal static class TrainerEmitter
         return w.ToString();
     }
 
-    private static void WriteHeader(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteHeader(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         var parameters = layers.Sum(l => (long)l.ParameterCount);
         var denseOnly = layers.All(l => l.Kind == LayerKind.Dense);
@@ -81,7 +80,7 @@ internal static class TrainerEmitter
             w.Line("// or over windows read in place for a few-channel input; bias and activation fused)"
                 + (others.Count > 0 ? ", the " + string.Join(" and ", others) + " passes," : ","));
             w.Line("// the loss head, then backward: " + gemms + " weight-gradient GEMMs and the input gradients (activation derivatives fused),");
-            foreach (var fused in Enumerable.Range(0, layers.Count).Where(i => CpuPassEmitter.FusedWithPool(layers, i)))
+            foreach (var fused in Enumerable.Range(0, layers.Count).Where(layers.FusedWithPool))
                 w.Line("// layers " + fused + " and " + (fused + 1) + " (convolution, max pool) one pass each way, the convolution's output never stored,");
         }
         w.Line("// then one optimizer update over the flat parameter storage (SoftGen.Cpu.CpuProgram).");
@@ -90,7 +89,7 @@ internal static class TrainerEmitter
         w.Line();
     }
 
-    private static void WriteModelMembers(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteModelMembers(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         if (spec.Image is { } image)
         {
@@ -126,7 +125,7 @@ internal static class TrainerEmitter
         w.Line("public static Trainer CreateTrainer(global::SoftGen.TrainerOptions options) => new Trainer(options);");
     }
 
-    private static void WriteTrainer(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteTrainer(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         w.Line("/// <summary>");
         w.Line("/// Trains and runs " + spec.ClassName + ". Layers, in order:");
@@ -182,22 +181,22 @@ internal static class TrainerEmitter
         w.Line("static partial void " + GpuProgramHook + "(ref " + GpuOpenType + "? open);");
     }
 
-    private static void WriteModelInfo(SourceWriter w, ModelSpec spec, IReadOnlyList<LayerPlan> layers)
+    private static void WriteModelInfo(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         w.Line("/// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>");
         w.Line("public static global::SoftGen.Training.ModelInfo ModelInfo { get; } = new(");
         w.Line("    name: \"" + spec.FullName + "\",");
         w.Line("    inputs: InputCount,");
         w.Line("    classes: ClassCount,");
-        w.Line("    loss: global::SoftGen.Training.LossKind." + spec.Loss.Kind + ",");
+        w.Line("    loss: " + RuntimeNames.LossKind(spec.Loss.Kind) + ",");
         w.Line("    labelSmoothing: " + Describe.Float(spec.Loss.LabelSmoothing) + ",");
         w.Line("    temperature: " + Describe.Float(spec.Loss.Temperature) + ",");
-        w.Line("    storageLength: " + Describe.Int(Shapes.Padded(layers.Where(l => l.HasParameters).Last().StorageEnd)) + ",");
+        w.Line("    storageLength: " + Describe.Int(layers.StorageLength) + ",");
         w.Line("    parameters: new global::SoftGen.Training.ParameterInfo[]");
         w.Line("    {");
         foreach (var l in layers.Where(l => l.HasParameters))
         {
-            var (init, gain) = Initialization(l.Activation);
+            var (init, gain) = RuntimeNames.Initialization(l.Activation);
             var p = l.ParameterIndex;
             var mapping = l.Kind == LayerKind.Conv2D
                 ? " { KernelSize = " + l.Kernel + ", Positions = " + l.Taps + ", ChannelStride = " + l.Input.ChannelStride + " }"
@@ -205,9 +204,9 @@ internal static class TrainerEmitter
             var stride = l.Kind == LayerKind.Conv2D ? ".OutChannelStride" : ".OutStride";
             var shape = CpuPassEmitter.ProgramClass + ".Layer" + l.Index;
             w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + l.FanIn
-                + ", Offset: " + shape + ".WeightOffset, StorageStride: " + shape + stride + ", global::SoftGen.Training.ParameterInit." + init + ", Gain: " + gain + ")" + mapping + ",");
+                + ", Offset: " + shape + ".WeightOffset, StorageStride: " + shape + stride + ", " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ")" + mapping + ",");
             w.Line("        new(\"layers." + p + ".bias\", Rows: " + l.Out
-                + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),");
+                + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, " + RuntimeNames.ParameterInit(ParameterInitSpec.Zeros) + ", Gain: 0f),");
         }
         w.Line("    },");
         if (spec.PerPixel)
@@ -219,13 +218,4 @@ internal static class TrainerEmitter
         else
             w.Line("    declarationHash: \"" + Describe.DeclarationHash(spec) + "\");");
     }
-
-    /// <summary>He (Kaiming) initialisation before rectifiers, Glorot before saturating or linear outputs.</summary>
-    private static (string Init, string Gain) Initialization(ActivationKind activation) => activation switch
-    {
-        ActivationKind.Relu or ActivationKind.Gelu => ("KaimingUniform", "1.41421354f"),
-        ActivationKind.LeakyRelu => ("KaimingUniform", "1.41414285f"),
-        ActivationKind.Tanh => ("GlorotUniform", "1.66666663f"),
-        _ => ("GlorotUniform", "1f"),
-    };
 }

@@ -30,7 +30,7 @@ internal sealed record ModelSpec(
 /// <summary>A type the model class is nested in, e.g. "partial class Outer".</summary>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
-/// <summary>Activation names, the same members as SoftGen.Activation.</summary>
+/// <summary>Activation names, the same members and values as SoftGen.Activation (TwinEnumTests).</summary>
 internal enum ActivationKind
 {
     None = 0,
@@ -65,6 +65,7 @@ internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activ
     public static LayerSpec Dense(int width, ActivationKind activation) => new(LayerKind.Dense, width, activation);
 }
 
+/// <summary>The loss, the same members and values as SoftGen.Training.LossKind, one per loss attribute (TwinEnumTests).</summary>
 internal enum LossKindSpec
 {
     SoftmaxCrossEntropy,

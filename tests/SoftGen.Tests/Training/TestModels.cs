@@ -153,11 +153,13 @@ internal sealed unsafe class EchoTrainer : TrainerBase
 
     private new sealed class Program(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
     {
+        private readonly int _classes = model.Classes;
+
         public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step) => 0f;
 
         public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
         {
-            for (int k = 0; k < rows * model.Classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
+            for (int k = 0; k < rows * _classes; k++) ((float*)probabilities)[k] = ((float*)inputs)[k];
         }
 
         public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) =>

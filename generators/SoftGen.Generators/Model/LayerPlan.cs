@@ -42,8 +42,6 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
 
     public int ParameterCount => HasParameters ? Out * FanIn + Out : 0;
 
-    public int StorageEnd => BiasOffset + OutStride;
-
     /// <summary>Floats of parameter storage (the weight, then the bias), in long so that an oversized model can be rejected.</summary>
     public long StorageLength => HasParameters
         ? (Kind == LayerKind.Conv2D ? (long)Kernel * Kernel * Input.ChannelStride : In) * OutStride + OutStride

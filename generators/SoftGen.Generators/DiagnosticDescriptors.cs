@@ -69,7 +69,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnknownActivation = Error("SG0014",
         "Unknown activation",
-        "Activation value {0} is not a member of SoftGen.Activation; use None, Relu, LeakyRelu, Tanh, Sigmoid or Gelu");
+        "Activation value {0} is not a member of SoftGen.Activation; use None, Relu, LeakyRelu, Tanh, Sigmoid, Gelu, Silu, Elu or Mish");
 
     public static readonly DiagnosticDescriptor LayerWithoutModel = Error("SG0015",
         "Layer or loss without [SoftModel]",

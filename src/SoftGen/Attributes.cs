@@ -40,6 +40,9 @@ public sealed class DenseAttribute : Attribute
     public int Width { get; }
 
     public Activation Activation { get; }
+
+    /// <summary>False: no bias (torch.nn.Linear(..., bias=False)), as before a <see cref="BatchNormAttribute"/> that has its own shift.</summary>
+    public bool Bias { get; set; } = true;
 }
 
 /// <summary>
@@ -70,6 +73,66 @@ public sealed class Conv2DAttribute : Attribute
 
     /// <summary>Zero pixels added on each side of the input (at least 0).</summary>
     public int Padding { get; set; }
+
+    /// <summary>False: no bias (torch.nn.Conv2d(..., bias=False)), as before a <see cref="BatchNormAttribute"/> that has its own shift.</summary>
+    public bool Bias { get; set; } = true;
+}
+
+/// <summary>
+/// Batch normalisation, then the activation, as torch.nn.BatchNorm2d after a <see cref="Conv2DAttribute"/> (statistics
+/// per channel over the batch and the pixels) or BatchNorm1d after a <see cref="DenseAttribute"/> (per feature over the
+/// batch). Training steps normalise with the batch's mean and biased variance and update the running statistics;
+/// prediction, evaluation and calibration normalise with the running statistics.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    public BatchNormAttribute(Activation activation = Activation.None) => Activation = activation;
+
+    public Activation Activation { get; }
+
+    /// <summary>PyTorch's momentum: running = (1 - Momentum) running + Momentum batch statistic, in (0, 1].</summary>
+    public float Momentum { get; set; } = 0.1f;
+
+    /// <summary>Added to the variance before the square root, positive.</summary>
+    public float Epsilon { get; set; } = 1e-5f;
+}
+
+/// <summary>
+/// Layer normalisation over the features of each row, with a per-feature scale and shift, then the activation, as
+/// torch.nn.LayerNorm(width) after a <see cref="DenseAttribute"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : Attribute
+{
+    public LayerNormAttribute(Activation activation = Activation.None) => Activation = activation;
+
+    public Activation Activation { get; }
+
+    /// <summary>Added to the variance before the square root, positive.</summary>
+    public float Epsilon { get; set; } = 1e-5f;
+}
+
+/// <summary>
+/// Opens a residual block: the layers up to the matching <see cref="EndResidualAttribute"/> form block(x), and the
+/// block's output is act(block(x) + shortcut(x)).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ResidualAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Closes the residual block opened by the last <see cref="ResidualAttribute"/>: out = act(block(x) + shortcut(x)).
+/// The shortcut is x itself when the block keeps its shape; in an image block that changes the channels or the size it
+/// is a 1x1 Conv2D with the block's total stride and no bias, then a batch norm (torchvision's downsample).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EndResidualAttribute : Attribute
+{
+    public EndResidualAttribute(Activation activation = Activation.None) => Activation = activation;
+
+    public Activation Activation { get; }
 }
 
 /// <summary>Max pooling over non-overlapping <c>size</c> x <c>size</c> windows (stride = size), as torch.nn.MaxPool2d(size).</summary>
@@ -125,6 +188,12 @@ public enum Activation
     Sigmoid = 4,
     /// <summary>z * Phi(z), Phi the standard normal CDF (the exact erf form, not the tanh approximation).</summary>
     Gelu = 5,
+    /// <summary>z * sigmoid(z) (SiLU, also called swish).</summary>
+    Silu = 6,
+    /// <summary>z for z &gt; 0, exp(z) - 1 otherwise (alpha 1).</summary>
+    Elu = 7,
+    /// <summary>z * tanh(softplus(z)).</summary>
+    Mish = 8,
 }
 
 /// <summary>

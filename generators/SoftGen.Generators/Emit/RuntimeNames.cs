@@ -22,6 +22,9 @@ internal static class RuntimeNames
         ActivationKind.Tanh => Cpu + "Tanh",
         ActivationKind.Sigmoid => Cpu + "Sigmoid",
         ActivationKind.Gelu => Cpu + "Gelu",
+        ActivationKind.Silu => Cpu + "Silu",
+        ActivationKind.Elu => Cpu + "Elu",
+        ActivationKind.Mish => Cpu + "Mish",
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
     };
 
@@ -44,7 +47,8 @@ internal static class RuntimeNames
     };
 
     // Gains of PyTorch's torch.nn.init.calculate_gain: He (Kaiming) before rectifiers, Glorot before saturating or
-    // linear outputs. GELU, a smooth rectifier, takes ReLU's gain.
+    // linear outputs. GELU, SiLU, ELU and Mish,
+    // smooth rectifiers that calculate_gain does not list, take ReLU's gain.
 
     /// <summary>calculate_gain("relu") = sqrt(2).</summary>
     public static readonly double ReluGain = Math.Sqrt(2.0);
@@ -61,7 +65,7 @@ internal static class RuntimeNames
     /// <summary>The initialisation of a weight before <paramref name="activation"/>.</summary>
     public static (ParameterInitSpec Init, double Gain) Initialization(ActivationKind activation) => activation switch
     {
-        ActivationKind.Relu or ActivationKind.Gelu => (ParameterInitSpec.KaimingUniform, ReluGain),
+        ActivationKind.Relu or ActivationKind.Gelu or ActivationKind.Silu or ActivationKind.Elu or ActivationKind.Mish => (ParameterInitSpec.KaimingUniform, ReluGain),
         ActivationKind.LeakyRelu => (ParameterInitSpec.KaimingUniform, LeakyReluGain),
         ActivationKind.Tanh => (ParameterInitSpec.GlorotUniform, TanhGain),
         _ => (ParameterInitSpec.GlorotUniform, LinearGain),

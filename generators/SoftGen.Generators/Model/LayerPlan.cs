@@ -17,8 +17,9 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
     /// </summary>
     public bool KeepsPreActivation => NeedsPreActivation(AppliedActivation);
 
-    /// <summary>True for an activation whose derivative is computed from Z rather than from A (GELU).</summary>
-    public static bool NeedsPreActivation(ActivationKind activation) => activation == ActivationKind.Gelu;
+    /// <summary>True for an activation whose derivative is computed from Z rather than from A (GELU, SiLU, Mish).</summary>
+    public static bool NeedsPreActivation(ActivationKind activation) =>
+        activation is ActivationKind.Gelu or ActivationKind.Silu or ActivationKind.Mish;
 
     /// <summary>Dense: the GEMM depth (real inputs of a flat row; the whole stored row after an image).</summary>
     public int In => Kind == LayerKind.Dense && !Input.Spatial ? Input.Channels : Input.RowLength;

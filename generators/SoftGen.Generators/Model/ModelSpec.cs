@@ -39,6 +39,9 @@ internal enum ActivationKind
     Tanh = 3,
     Sigmoid = 4,
     Gelu = 5,
+    Silu = 6,
+    Elu = 7,
+    Mish = 8,
 }
 
 /// <summary>An image input: [Channels, Height, Width] per row (NCHW).</summary>

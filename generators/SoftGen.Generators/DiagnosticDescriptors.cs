@@ -110,4 +110,36 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LastLayerWithoutParameters = Error("SG0024",
         "Last layer does not compute logits",
         "The last layer is [{0}]; the logits must come from a Dense or Conv2D layer, so end the model with one");
+
+    public static readonly DiagnosticDescriptor BatchNormPlacement = Error("SG0025",
+        "BatchNorm after a layer it cannot normalise",
+        "BatchNorm layer {0} follows {1}; put [BatchNorm] right after a Conv2D (per channel, BatchNorm2d) or a Dense layer (per feature, BatchNorm1d)");
+
+    public static readonly DiagnosticDescriptor LayerNormPlacement = Error("SG0026",
+        "LayerNorm after a layer it cannot normalise",
+        "LayerNorm layer {0} follows {1}; put [LayerNorm] right after a Dense layer, whose features it normalises");
+
+    public static readonly DiagnosticDescriptor NormArgumentOutOfRange = Error("SG0027",
+        "Normalisation argument out of range",
+        "{0} layer {1} has {2} = {3}; {4}");
+
+    public static readonly DiagnosticDescriptor ResidualNested = Error("SG0028",
+        "Residual blocks do not nest",
+        "[Residual] before layer {0} opens a block inside the block opened before layer {1}; close that one with [EndResidual] first");
+
+    public static readonly DiagnosticDescriptor EndResidualWithoutResidual = Error("SG0029",
+        "EndResidual without Residual",
+        "[EndResidual] after layer {0} closes no block; open one with [Residual] before the block's first layer");
+
+    public static readonly DiagnosticDescriptor ResidualEmpty = Error("SG0030",
+        "Empty residual block",
+        "[EndResidual] at layer {0} closes a block with no layers; put the block's layers between [Residual] and [EndResidual]");
+
+    public static readonly DiagnosticDescriptor ResidualShortcutMismatch = Error("SG0031",
+        "Residual shortcut cannot match the block",
+        "The residual block of layers {0} to {1} cannot be added to its shortcut: {2}");
+
+    public static readonly DiagnosticDescriptor ResidualNotClosed = Error("SG0032",
+        "Residual block not closed",
+        "[Residual] before layer {0} opens a block that no [EndResidual] closes; add [EndResidual] after the block's last layer");
 }

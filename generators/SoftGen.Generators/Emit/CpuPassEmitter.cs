@@ -40,34 +40,40 @@ internal static class CpuPassEmitter
                 return output + " = mean over " + l.Kernel + "x" + l.Kernel + " windows of " + input;
             case LayerKind.GlobalAveragePool:
                 return output + " = mean of each channel of " + input + " over its pixels";
+            case LayerKind.BatchNorm:
+            case LayerKind.LayerNorm:
+                var norm = "g" + l.Index + " (" + input + " - mean) / sqrt(var + " + Describe.Float(l.Epsilon).TrimEnd('f') + ") + b" + l.Index;
+                return output + " = " + (l.Activation == ActivationKind.None ? norm : Describe.ActivationFunction(l.Activation) + "(" + norm + ")")
+                    + (l.Kind == LayerKind.BatchNorm
+                        ? ", mean and var per channel over the batch" + (l.Input.Spatial ? " and the pixels" : "") + " in training, the running ones in prediction"
+                        : ", mean and var over each row's features");
+            case LayerKind.ResidualEnd:
+                var blockInput = l.BlockStart == 0 ? "X" : "A" + (l.BlockStart - 1);
+                var shortcut = l.Projection is { } p ? "bn(conv1x1(" + blockInput + ", stride " + p.Stride + "))" : blockInput;
+                var sum = input + " + " + shortcut;
+                return output + " = " + (l.Activation == ActivationKind.None ? sum : Describe.ActivationFunction(l.Activation) + "(" + sum + ")");
             default:
                 return output + " = " + input + " * mask / (1 - " + Describe.Float(l.Rate).TrimEnd('f') + ") in training, " + input + " in prediction";
         }
     }
 
-    private static bool IsLast(LayerPlan l, int layerCount) => l.Index == layerCount - 1;
+    internal static bool IsLast(LayerPlan l, int layerCount) => l.Index == layerCount - 1;
 
-    private static string Output(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_logits" : "_a" + l.Index;
-
-    private static string Gradient(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_dLogits" : "_dz" + l.Index;
-
-    private static string PreActivation(int index) => "_z" + index;
-
-    /// <summary>True when the image input is transposed to channels-last first (more than one channel).</summary>
-    private static bool TransposesInput(ModelPlan layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
+    internal static string Output(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_logits" : "_a" + l.Index;
 
     /// <summary>
-    /// True when layer <paramref name="i"/> is a convolution of the input image with fewer than 16 floats per pixel
-    /// (the runtime's direct path) and only the max pool after it reads its output: the two then run as one kernel
-    /// each way (ConvKernels.ForwardMaxPool, BackwardWeightsMaxPool), and the convolution's output and its gradient,
-    /// the largest tensors of a typical CNN, are never stored.
+    /// The buffer of dZ for layer <paramref name="l"/>. A block's last layer without activation shares the block end's:
+    /// the gradient of its output is the gradient of the sum.
     /// </summary>
-    public static bool FusedWithPool(ModelPlan layers, int i) =>
-        i + 2 < layers.Count && layers[i].Kind == LayerKind.Conv2D && layers[i].Input.ChannelStride < Shapes.Lanes
-        && i == layers.FirstWithParameters && layers[i + 1].Kind == LayerKind.MaxPool2D;
+    internal static string Gradient(LayerPlan l, int layerCount) => IsLast(l, layerCount) ? "_dLogits" : SharesGradient(l) ? "_dz" + (l.Index + 1) : "_dz" + l.Index;
 
-    /// <summary>The activation that layer <paramref name="l"/> applies (Identity for layers without one).</summary>
-    private static ActivationKind ActivationOf(LayerPlan l) => l.HasParameters ? l.Activation : ActivationKind.None;
+    /// <summary>True when layer <paramref name="l"/> has no dZ buffer of its own (see <see cref="Gradient"/>).</summary>
+    internal static bool SharesGradient(LayerPlan l) => l.EndsBlock && l.AppliedActivation == ActivationKind.None;
+
+    internal static string PreActivation(int index) => "_z" + index;
+
+    /// <summary>True when the image input is transposed to channels-last first (more than one channel).</summary>
+    internal static bool TransposesInput(ModelPlan layers) => layers[0].Input.Spatial && layers[0].Input.Channels > 1;
 
     /// <summary>The name of the nested class that holds the CPU program, beside the trainer.</summary>
     public const string ProgramClass = "CpuTrainingProgram";
@@ -126,7 +132,7 @@ internal static class CpuPassEmitter
             if (l.Kind == LayerKind.Dropout)
                 w.Line("private readonly " + Buffer + " _mask" + l.Index + "; // 0 or 1 / (1 - rate) per value, drawn each training step");
         }
-        foreach (var l in layers.Where(l => l.Index >= first && !layers.FusedWithPool(l.Index)))
+        foreach (var l in layers.Where(l => l.Index >= first && !layers.FusedWithPool(l.Index) && !SharesGradient(l)))
             w.Line("private readonly " + Buffer + " " + Gradient(l, n) + ";");
         var transposed = layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first).ToList();
         if (transposed.Count > 0)
@@ -154,6 +160,7 @@ internal static class CpuPassEmitter
             foreach (var l in rotated)
                 w.Line("private readonly " + Buffer + " _wr" + l.Index + ";");
         }
+        CpuNormEmitter.WriteBuffers(w, layers);
     }
 
     private static void WriteAllocations(SourceWriter w, ModelPlan layers)
@@ -170,7 +177,7 @@ internal static class CpuPassEmitter
                 w.Line(PreActivation(l.Index) + " = AllocateBuffer(" + size + ");");
             if (l.Kind == LayerKind.Dropout)
                 w.Line("_mask" + l.Index + " = AllocateBuffer(" + size + ");");
-            if (l.Index >= first)
+            if (l.Index >= first && !SharesGradient(l))
                 w.Line(Gradient(l, n) + " = AllocateBuffer(" + size + ");");
         }
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first))
@@ -179,6 +186,7 @@ internal static class CpuPassEmitter
             w.Line("_dw" + l.Index + " = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer" + l.Index + ">(BatchCapacity));");
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first))
             w.Line("_wr" + l.Index + " = AllocateBuffer(" + l.Taps + " * Layer" + l.Index + ".OutChannelStride * Layer" + l.Index + ".InChannelStride);");
+        CpuNormEmitter.WriteAllocations(w, layers);
     }
 
     /// <summary>The output's floats per row, as an expression on the layer's shape struct where it has one.</summary>
@@ -193,8 +201,8 @@ internal static class CpuPassEmitter
         var n = layers.Count;
         var last = layers[n - 1];
         var first = layers.FirstWithParameters;
-        var forward = spec.HasDropout ? "Forward(x, rows, training: true, step);" : "Forward(x, rows);";
-        var predict = spec.HasDropout ? "Forward(x, rows, training: false, step: 0);" : "Forward(x, rows);";
+        var forward = spec.HasDropout ? "Forward(x, rows, training: true, step);" : layers.HasTrainingMode ? "Forward(x, rows, training: true);" : "Forward(x, rows);";
+        var predict = spec.HasDropout ? "Forward(x, rows, training: false, step: 0);" : layers.HasTrainingMode ? "Forward(x, rows, training: false);" : "Forward(x, rows);";
         var head = spec.PerPixel ? "global::SoftGen.Cpu.ConvHeadKernels" : "global::SoftGen.Cpu.HeadKernels";
         var headShape = spec.PerPixel ? "Logits" : "Layer" + last.Index;
         var rowShape = spec.PerPixel
@@ -243,6 +251,7 @@ internal static class CpuPassEmitter
         }
         w.Line();
         WriteForward(w, spec, layers);
+        CpuNormEmitter.WriteFold(w, layers);
     }
 
     private static void WriteForward(SourceWriter w, ModelSpec spec, ModelPlan layers)
@@ -254,8 +263,13 @@ internal static class CpuPassEmitter
             : "/// <summary>The forward pass: each Conv2D and Dense layer is one GEMM with the bias and activation fused into its epilogue.</summary>");
         if (spec.HasDropout)
             w.Line("/// <remarks>Dropout applies only when <paramref name=\"training\"/> is true (its masks drawn for <paramref name=\"step\"/>); otherwise its input passes through.</remarks>");
-        using (w.Block("private void Forward(" + Buffer + " x, int rows" + (spec.HasDropout ? ", bool training, long step" : "") + ")"))
+        if (layers.Any(l => l.Kind == LayerKind.BatchNorm || l.Projection is not null))
+            w.Line("/// <remarks>Batch norm uses the batch's statistics (and updates the running ones) when <paramref name=\"training\"/> is true, the running statistics otherwise.</remarks>");
+        var parameters = spec.HasDropout ? ", bool training, long step" : layers.HasTrainingMode ? ", bool training" : "";
+        using (w.Block("private void Forward(" + Buffer + " x, int rows" + parameters + ")"))
         {
+            CpuNormEmitter.WriteFoldCheck(w, layers);
+            var inputs = new string[n];
             // What each layer reads: the input, or the output of the layer before it (a dropout's output only in training).
             var source = "x";
             if (TransposesInput(layers))
@@ -271,6 +285,9 @@ internal static class CpuPassEmitter
                 var l = layers[i];
                 var output = Output(l, n);
                 var shape = "Layer" + i;
+                inputs[i] = source;
+                if (l.EndsBlock && layers[i + 1].Projection is not null)
+                    CpuNormEmitter.WriteProjectionForward(w, layers[i + 1], inputs[layers[i + 1].BlockStart]);
                 if (layers.FusedWithPool(i))
                 {
                     var pool = layers[i + 1];
@@ -289,18 +306,27 @@ internal static class CpuPassEmitter
                         var z = l.KeepsPreActivation ? PreActivation(i) : Null;
                         w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Real + "] -> [rows, " + l.Out + "]"
                             + (l.Input.Spatial ? " (the image flattened in PyTorch's c, h, w order)." : "."));
-                        w.Line("global::SoftGen.Cpu.DenseKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
-                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
+                        WriteGemmForward(w, layers, l, "global::SoftGen.Cpu.DenseKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
+                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);", source);
                         break;
                     }
                     case LayerKind.Conv2D:
                     {
                         var z = l.KeepsPreActivation ? PreActivation(i) : Null;
                         w.Line("// Layer " + i + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
-                        w.Line("global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
-                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);");
+                        WriteGemmForward(w, layers, l, "global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
+                            + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);", source);
                         break;
                     }
+                    case LayerKind.BatchNorm:
+                        CpuNormEmitter.WriteBatchNormForward(w, layers, l, source, l.AddsResidual ? inputs[layers[i + 1].BlockStart] : null);
+                        break;
+                    case LayerKind.LayerNorm:
+                        CpuNormEmitter.WriteLayerNormForward(w, layers, l, source);
+                        break;
+                    case LayerKind.ResidualEnd:
+                        CpuNormEmitter.WriteResidualForward(w, layers, l, source, inputs[l.BlockStart]);
+                        break;
                     case LayerKind.MaxPool2D:
                     case LayerKind.AvgPool2D:
                         w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
@@ -331,6 +357,20 @@ internal static class CpuPassEmitter
                 source = output;
             }
         }
+    }
+
+    /// <summary>A Dense or Conv2D forward; before a batch norm, prediction runs it with the batch norm folded in.</summary>
+    private static void WriteGemmForward(SourceWriter w, ModelPlan layers, LayerPlan l, string call, string source)
+    {
+        if (!l.FoldsNext)
+        {
+            w.Line(call);
+            return;
+        }
+        w.Line("if (training)");
+        w.Line("    " + call);
+        w.Line("else // batch norm " + (l.Index + 1) + " folded in: one GEMM writes A" + (l.Index + 1));
+        w.Line("    " + CpuNormEmitter.FoldedGemm(layers, l, source));
     }
 
     private static void WriteLossHead(SourceWriter w, ModelSpec spec, string head, string shape)
@@ -371,16 +411,19 @@ internal static class CpuPassEmitter
         var input = i == 0 ? (TransposesInput(layers) ? "_x" : "x") : Output(layers[i - 1], n);
         var shape = "Layer" + i;
 
-        // The chain rule into the layer before: dZ(i-1) = (gradient of A(i-1)) * act'(i-1).
+        // The chain rule into the layer before: dZ(i-1) = (gradient of A(i-1)) * act'(i-1). When A(i-1) is a residual
+        // block's input, its gradient also comes from the shortcut: this layer writes dA(i-1), and the shortcut's
+        // gradient and act'(i-1) are applied after it.
+        var blockEnd = layers.FirstOrDefault(e => e.Kind == LayerKind.ResidualEnd && e.BlockStart == i && CpuNormEmitter.BlockInputNeedsGradient(layers, e));
         string derivativeText = "", prevAct = "", prevZ = "", prevA = "", dzPrev = "";
         if (previous is not null)
         {
-            var act = previous.AppliedActivation;
+            var act = blockEnd is null ? previous.AppliedActivation : ActivationKind.None;
             derivativeText = act == ActivationKind.None
                 ? ""
                 : " * " + Describe.ActivationFunction(act) + "'(" + (previous.KeepsPreActivation ? "Z" : "A") + (i - 1) + ")";
             prevAct = RuntimeNames.ActivationType(act);
-            prevZ = previous.KeepsPreActivation ? PreActivation(previous.Index) : Null;
+            prevZ = previous.KeepsPreActivation && blockEnd is null ? PreActivation(previous.Index) : Null;
             prevA = Output(previous, n);
             dzPrev = Gradient(previous, n);
         }
@@ -394,6 +437,7 @@ internal static class CpuPassEmitter
                     w.Line("// dZ" + (i - 1) + " = (dZ" + i + " W" + i + ")" + derivativeText + ".");
                 w.Line("global::SoftGen.Cpu.DenseKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
                     + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, rows);");
+                WriteNoBias(w, l);
                 if (previous is not null)
                     w.Line("global::SoftGen.Cpu.DenseKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
                         + ", Parameters + " + shape + ".WeightOffset, _w" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
@@ -405,6 +449,7 @@ internal static class CpuPassEmitter
                     w.Line("// dZ" + (i - 1) + " = (the transposed convolution of dZ" + i + " with W" + i + ")" + derivativeText + ".");
                 w.Line("global::SoftGen.Cpu.ConvKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
                     + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, _dw" + i + ", rows);");
+                WriteNoBias(w, l);
                 if (previous is not null)
                     w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
                         + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
@@ -436,12 +481,29 @@ internal static class CpuPassEmitter
                 w.Line("global::SoftGen.Cpu.PoolKernels.GlobalAverageBackward<" + shape + ", " + prevAct + ">(Pool, " + dz + ", "
                     + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
                 break;
+            case LayerKind.BatchNorm:
+            case LayerKind.LayerNorm:
+                CpuNormEmitter.WriteNormBackward(w, layers, l, prevAct, prevZ, dzPrev, derivativeText);
+                break;
+            case LayerKind.ResidualEnd:
+                var blockInput = l.BlockStart == 0 ? (TransposesInput(layers) ? "_x" : "x") : Output(layers[l.BlockStart - 1], n);
+                CpuNormEmitter.WriteResidualBackward(w, layers, l, blockInput);
+                break;
             default:
                 w.Line("// Layer " + i + " backward (dropout): dZ" + (i - 1) + " = dA" + i + " * mask" + i + derivativeText + ".");
                 w.Line("global::SoftGen.Cpu.DropoutKernels.Backward<" + prevAct + ">(Pool, " + dz + ", _mask" + i + ", "
                     + prevZ + ", " + prevA + ", " + dzPrev + ", rows * " + l.Output.RowLength + ");");
                 break;
         }
+        if (blockEnd is not null)
+            CpuNormEmitter.WriteShortcutGradient(w, layers, blockEnd);
+    }
+
+    /// <summary>A Dense or Conv2D without bias: its bias storage stays 0, so its gradient must be 0 too.</summary>
+    private static void WriteNoBias(SourceWriter w, LayerPlan l)
+    {
+        if (!l.Bias)
+            w.Line("(Gradients + Layer" + l.Index + ".BiasOffset).Clear(Layer" + l.Index + "." + (l.Kind == LayerKind.Dense ? "OutStride" : "OutChannelStride") + "); // no bias: its storage stays 0");
     }
 
     private static void WriteShapes(SourceWriter w, ModelSpec spec, ModelPlan layers)
@@ -501,6 +563,11 @@ internal static class CpuPassEmitter
                         WriteSpatial(w, l.Input);
                         w.Line("public static int Size => " + l.Kernel + ";");
                     }
+                    break;
+                case LayerKind.BatchNorm:
+                case LayerKind.LayerNorm:
+                case LayerKind.ResidualEnd:
+                    CpuNormEmitter.WriteShapes(w, layers, l);
                     break;
                 default:
                     using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))

@@ -2,18 +2,61 @@ namespace SoftGen.Generators.Model;
 
 /// <summary>Everything the emitters need to know about one layer, derived from the spec (see <see cref="ModelPlan"/>).</summary>
 /// <param name="Index">Position among all layers.</param>
-/// <param name="ParameterIndex">i in "layers.{i}.weight", counting the layers with parameters; -1 for the others.</param>
+/// <param name="ParameterIndex">
+/// i in "layers.{i}.weight", counting the layers with parameters; -1 for the others. A residual block's projection
+/// shortcut has two: its Conv2D's (this one) and its batch norm's (the next).
+/// </param>
+/// <param name="WeightOffset">Dense and Conv2D: the stored weight; BatchNorm and LayerNorm: gamma.</param>
+/// <param name="BiasOffset">Dense and Conv2D: the bias (kept at 0 when the layer has none); norms: beta.</param>
+/// <param name="StateOffset">BatchNorm: running_mean in the state storage, running_var one channel stride after it.</param>
 internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, TensorPlan Output, ActivationKind Activation,
     int ParameterIndex, int WeightOffset, int BiasOffset, int Kernel, int Stride, int Padding, float Rate)
 {
     public bool HasParameters => ParameterIndex >= 0;
 
-    /// <summary>The activation the layer applies: none for the layers without parameters.</summary>
-    public ActivationKind AppliedActivation => HasParameters ? Activation : ActivationKind.None;
+    /// <summary>Dense and Conv2D: false when declared Bias = false (the bias storage then stays 0 and is not a parameter).</summary>
+    public bool Bias { get; init; } = true;
+
+    /// <summary>BatchNorm: the momentum of the running statistics.</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>BatchNorm and LayerNorm: the epsilon added to the variance.</summary>
+    public float Epsilon { get; init; }
+
+    public int StateOffset { get; init; } = -1;
+
+    /// <summary>ResidualEnd: the index of the block's first layer (its input is the shortcut's input).</summary>
+    public int BlockStart { get; init; } = -1;
+
+    /// <summary>ResidualEnd whose block changes the shape: the 1x1 Conv2D and batch norm on the shortcut; null otherwise.</summary>
+    public ProjectionPlan? Projection { get; init; }
 
     /// <summary>
-    /// True when both backends keep the pre-activation Z for the backward pass: GELU's derivative needs Z, the other
-    /// activations' derivatives are computed from their output A.
+    /// True for a Dense or Conv2D that a BatchNorm follows directly while the layer applies no activation itself: in
+    /// prediction the batch norm is folded into its weights and the two run as one GEMM.
+    /// </summary>
+    public bool FoldsNext { get; init; }
+
+    /// <summary>
+    /// True for a BatchNorm without activation that ends a residual block: in training its pass adds the shortcut and
+    /// applies the block's activation, writing the block's output (the ResidualEnd runs no pass of its own).
+    /// </summary>
+    public bool AddsResidual { get; init; }
+
+    /// <summary>True for the last layer of a residual block (the next layer is its ResidualEnd).</summary>
+    public bool EndsBlock { get; init; }
+
+    public bool IsNorm => Kind is LayerKind.BatchNorm or LayerKind.LayerNorm;
+
+    /// <summary>True for the layers that apply a declared activation.</summary>
+    public bool HasActivation => Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.ResidualEnd;
+
+    /// <summary>The activation the layer applies: none for the layers without one (pools, dropout).</summary>
+    public ActivationKind AppliedActivation => HasActivation ? Activation : ActivationKind.None;
+
+    /// <summary>
+    /// True when both backends keep the pre-activation Z for the backward pass: GELU's, SiLU's and Mish's derivatives
+    /// need Z, the other activations' derivatives are computed from their output A.
     /// </summary>
     public bool KeepsPreActivation => NeedsPreActivation(AppliedActivation);
 
@@ -41,10 +84,41 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
     /// <summary>PyTorch's weight shape [out, in] or [out, in, k, k] in its fan-in: the columns of the weight.</summary>
     public int FanIn => Kind == LayerKind.Conv2D ? Input.Channels * Taps : Input.Real;
 
-    public int ParameterCount => HasParameters ? Out * FanIn + Out : 0;
+    /// <summary>Trainable values (PyTorch's numel), the projection shortcut's included.</summary>
+    public int ParameterCount => Kind switch
+    {
+        LayerKind.Dense or LayerKind.Conv2D => Out * FanIn + (Bias ? Out : 0),
+        LayerKind.BatchNorm or LayerKind.LayerNorm => 2 * Out,
+        LayerKind.ResidualEnd when Projection is { } p => Out * p.Input.Channels + 2 * Out,
+        _ => 0,
+    };
 
-    /// <summary>Floats of parameter storage (the weight, then the bias), in long so that an oversized model can be rejected.</summary>
-    public long StorageLength => HasParameters
-        ? (Kind == LayerKind.Conv2D ? (long)Kernel * Kernel * Input.ChannelStride : In) * OutStride + OutStride
-        : 0;
+    /// <summary>Floats of parameter storage (weight then bias; gamma then beta), in long so that an oversized model can be rejected.</summary>
+    public long StorageLength => Kind switch
+    {
+        LayerKind.Dense or LayerKind.Conv2D => (long)Depth * OutStride + OutStride,
+        LayerKind.BatchNorm or LayerKind.LayerNorm => 2L * OutStride,
+        LayerKind.ResidualEnd when Projection is { } p => (long)p.Input.ChannelStride * OutStride + 3L * OutStride,
+        _ => 0,
+    };
+
+    /// <summary>Floats of running-statistics storage: a BatchNorm's (or a projection's) running mean and variance.</summary>
+    public int StateLength => Kind == LayerKind.BatchNorm || Projection is not null ? 2 * OutStride : 0;
+}
+
+/// <summary>
+/// The shortcut of a residual block whose output differs from its input in channels or size: a 1x1 Conv2D with the
+/// block's total stride and no bias (its bias storage stays 0), then a batch norm with PyTorch's default momentum and
+/// epsilon (torchvision's downsample).
+/// </summary>
+/// <param name="Input">The block's input.</param>
+/// <param name="Output">The shortcut's output: the block's output shape.</param>
+/// <param name="WeightOffset">The Conv2D's weight [InChannelStride, OutStride]; its (zero) bias at BiasOffset.</param>
+/// <param name="NormWeightOffset">The batch norm's gamma; beta at NormBiasOffset.</param>
+/// <param name="StateOffset">The batch norm's running mean; the running variance one channel stride after it.</param>
+internal sealed record ProjectionPlan(TensorPlan Input, TensorPlan Output, int Stride, int WeightOffset, int BiasOffset,
+    int NormWeightOffset, int NormBiasOffset, int StateOffset)
+{
+    public const float Momentum = 0.1f;
+    public const float Epsilon = 1e-5f;
 }

@@ -19,8 +19,9 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     {
         _layers = layers;
         StorageLength = layers.Sum(l => l.StorageLength);
+        StateLength = layers.Sum(l => l.StateLength);
         FirstWithParameters = layers.First(l => l.HasParameters).Index;
-        _fusedWithPool = FindFusedWithPool(layers, FirstWithParameters);
+        _fusedWithPool = layers.Any(l => l.Kind == LayerKind.ResidualEnd) ? -1 : FindFusedWithPool(layers, FirstWithParameters);
     }
 
     public static ModelPlan For(ModelSpec spec) => For(spec.Inputs, spec.Image, spec.Layers);
@@ -30,18 +31,55 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     {
         var plans = new List<LayerPlan>();
         var tensor = InputTensor(inputs, image, layers[0]);
-        int offset = 0, parameterIndex = 0;
+        int offset = 0, stateOffset = 0, parameterIndex = 0;
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             var output = OutputOf(layer, tensor);
-            var plan = new LayerPlan(i, layer.Kind, tensor, output, layer.Activation, -1, 0, 0, layer.Kernel, layer.Stride, layer.Padding, layer.Rate);
-            if (layer.HasParameters)
+            var plan = new LayerPlan(i, layer.Kind, tensor, output, layer.Activation, -1, 0, 0, layer.Kernel, layer.Stride, layer.Padding, layer.Rate)
             {
-                var weightOffset = offset;
-                var biasOffset = weightOffset + plan.WeightLength;
-                plan = plan with { ParameterIndex = parameterIndex++, WeightOffset = weightOffset, BiasOffset = biasOffset };
-                offset = biasOffset + output.ChannelStride;
+                Bias = layer.Bias,
+                Momentum = layer.Momentum,
+                Epsilon = layer.Epsilon,
+                BlockStart = layer.BlockStart,
+                EndsBlock = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ResidualEnd,
+                FoldsNext = layer.IsAffine && layer.Activation == ActivationKind.None
+                    && i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.BatchNorm,
+                AddsResidual = layer.Kind == LayerKind.BatchNorm && layer.Activation == ActivationKind.None
+                    && i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.ResidualEnd,
+            };
+            var stride = output.ChannelStride;
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                case LayerKind.Conv2D:
+                    plan = plan with { ParameterIndex = parameterIndex++, WeightOffset = offset, BiasOffset = offset + plan.WeightLength };
+                    offset += plan.WeightLength + stride;
+                    break;
+                case LayerKind.BatchNorm:
+                case LayerKind.LayerNorm:
+                    plan = plan with { ParameterIndex = parameterIndex++, WeightOffset = offset, BiasOffset = offset + stride };
+                    offset += 2 * stride;
+                    if (layer.Kind == LayerKind.BatchNorm)
+                    {
+                        plan = plan with { StateOffset = stateOffset };
+                        stateOffset += 2 * stride;
+                    }
+                    break;
+                case LayerKind.ResidualEnd:
+                    var blockInput = plans[layer.BlockStart].Input;
+                    if (SameShape(blockInput, output))
+                        break;
+                    var weightLength = blockInput.ChannelStride * stride;
+                    var projection = new ProjectionPlan(blockInput, output, TotalStride(layers, layer.BlockStart, i),
+                        WeightOffset: offset, BiasOffset: offset + weightLength,
+                        NormWeightOffset: offset + weightLength + stride, NormBiasOffset: offset + weightLength + 2 * stride,
+                        StateOffset: stateOffset);
+                    plan = plan with { ParameterIndex = parameterIndex, Projection = projection };
+                    parameterIndex += 2;
+                    offset += weightLength + 3 * stride;
+                    stateOffset += 2 * stride;
+                    break;
             }
             plans.Add(plan);
             tensor = output;
@@ -49,11 +87,34 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
         return new ModelPlan(plans);
     }
 
+    private static bool SameShape(TensorPlan a, TensorPlan b) =>
+        a.Channels == b.Channels && a.Height == b.Height && a.Width == b.Width && a.Spatial == b.Spatial;
+
+    /// <summary>The product of the strides of a block's layers (Conv2D strides, pool sizes): the projection's stride.</summary>
+    public static int TotalStride(IReadOnlyList<LayerSpec> layers, int start, int end)
+    {
+        var stride = 1;
+        for (var i = start; i < end; i++)
+        {
+            if (layers[i].Kind == LayerKind.Conv2D)
+                stride *= layers[i].Stride;
+            else if (layers[i].Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D)
+                stride *= layers[i].Kernel;
+        }
+        return stride;
+    }
+
     /// <summary>
     /// Floats of the flat parameter storage, every layer's weight and bias in order; a multiple of 16 (every stride
     /// is). In long so that the parser can reject an oversized model.
     /// </summary>
     public long StorageLength { get; }
+
+    /// <summary>Floats of the running-statistics storage: each batch norm's running mean, then its running variance.</summary>
+    public int StateLength { get; }
+
+    /// <summary>True when training and prediction run different passes: dropout, or batch norm's batch statistics.</summary>
+    public bool HasTrainingMode => _layers.Any(l => l.Kind == LayerKind.Dropout || l.StateLength > 0);
 
     /// <summary>The index of the first layer with parameters: backward stops there, nothing before it needs a gradient.</summary>
     public int FirstWithParameters { get; }

@@ -23,6 +23,7 @@ internal sealed record ModelSpec(
     /// <summary>True when a Dropout layer makes training and prediction differ.</summary>
     public bool HasDropout => System.Linq.Enumerable.Any(Layers, l => l.Kind == LayerKind.Dropout);
 
+
     public string FullName => (Namespace is null ? "" : Namespace + ".")
         + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;
 }
@@ -55,15 +56,22 @@ internal enum LayerKind
     AvgPool2D,
     GlobalAveragePool,
     Dropout,
+    BatchNorm,
+    LayerNorm,
+    /// <summary>[EndResidual]: act(block(x) + shortcut(x)), the block being the layers from BlockStart on.</summary>
+    ResidualEnd,
 }
 
 /// <summary>
 /// One declared layer. Units: the Dense width or the Conv2D filter count (0 for the others). Kernel: the Conv2D
-/// kernel size or the pool size. Rate: the dropout rate.
+/// kernel size or the pool size. Rate: the dropout rate. Bias: false for a Dense or Conv2D declared Bias = false.
+/// Momentum and Epsilon: a norm layer's. BlockStart: for [EndResidual], the index of the block's first layer.
 /// </summary>
-internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activation, int Kernel = 0, int Stride = 1, int Padding = 0, float Rate = 0f)
+internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activation, int Kernel = 0, int Stride = 1, int Padding = 0, float Rate = 0f,
+    bool Bias = true, float Momentum = 0f, float Epsilon = 0f, int BlockStart = -1)
 {
-    public bool HasParameters => Kind is LayerKind.Dense or LayerKind.Conv2D;
+    /// <summary>True for the layers whose output can be the logits (and that a BatchNorm can follow).</summary>
+    public bool IsAffine => Kind is LayerKind.Dense or LayerKind.Conv2D;
 
     public static LayerSpec Dense(int width, ActivationKind activation) => new(LayerKind.Dense, width, activation);
 }

@@ -23,6 +23,7 @@ internal static class AttributeNames
         public const string MetadataName = "SoftGen.DenseAttribute";
         public const int Width = 0;
         public const int Activation = 1;
+        public const string Bias = "Bias";
     }
 
     public static class Conv2D
@@ -33,6 +34,33 @@ internal static class AttributeNames
         public const int Activation = 2;
         public const string Stride = "Stride";
         public const string Padding = "Padding";
+        public const string Bias = "Bias";
+    }
+
+    public static class BatchNorm
+    {
+        public const string MetadataName = "SoftGen.BatchNormAttribute";
+        public const int Activation = 0;
+        public const string Momentum = "Momentum";
+        public const string Epsilon = "Epsilon";
+    }
+
+    public static class LayerNorm
+    {
+        public const string MetadataName = "SoftGen.LayerNormAttribute";
+        public const int Activation = 0;
+        public const string Epsilon = "Epsilon";
+    }
+
+    public static class Residual
+    {
+        public const string MetadataName = "SoftGen.ResidualAttribute";
+    }
+
+    public static class EndResidual
+    {
+        public const string MetadataName = "SoftGen.EndResidualAttribute";
+        public const int Activation = 0;
     }
 
     public static class MaxPool2D
@@ -79,7 +107,8 @@ internal static class AttributeNames
     public static readonly string[] LayersAndLosses =
     {
         Dense.MetadataName, Conv2D.MetadataName, MaxPool2D.MetadataName, AvgPool2D.MetadataName,
-        GlobalAveragePool.MetadataName, Dropout.MetadataName,
+        GlobalAveragePool.MetadataName, Dropout.MetadataName, BatchNorm.MetadataName, LayerNorm.MetadataName,
+        Residual.MetadataName, EndResidual.MetadataName,
         SoftmaxCrossEntropy.MetadataName, KLDivergence.MetadataName, SigmoidCrossEntropy.MetadataName,
     };
 }

@@ -35,7 +35,8 @@ internal sealed partial class ModelParser
         if (units <= 0)
             Report(DiagnosticDescriptors.WidthNotPositive, ArgumentLocation(attribute, AttributeNames.Dense.Width, _cancellationToken) ?? location, index, units);
         var activation = ParseActivation(attribute, AttributeNames.Dense.Activation, location);
-        AddLayer(LayerSpec.Dense(units, activation), attribute, location);
+        var bias = NamedBool(attribute, AttributeNames.Dense.Bias) ?? true;
+        AddLayer(LayerSpec.Dense(units, activation) with { Bias = bias }, attribute, location);
         _shape = units > 0 ? new Shape(units, 1, 1, false) : null;
     }
 
@@ -62,7 +63,8 @@ internal sealed partial class ModelParser
         Argument(padding >= 0, AttributeNames.Conv2D.Padding, padding, "the padding cannot be negative",
             NamedArgumentLocation(attribute, AttributeNames.Conv2D.Padding, _cancellationToken));
         var activation = ParseActivation(attribute, AttributeNames.Conv2D.Activation, location);
-        AddLayer(new LayerSpec(LayerKind.Conv2D, filters, activation, kernel, stride, padding), attribute, location);
+        var bias = NamedBool(attribute, AttributeNames.Conv2D.Bias) ?? true;
+        AddLayer(new LayerSpec(LayerKind.Conv2D, filters, activation, kernel, stride, padding, Bias: bias), attribute, location);
         if (!RequireImage("Conv2D", index, location) || !valid)
         {
             _shape = null;

@@ -50,6 +50,8 @@ internal sealed partial class ModelParser
         foreach (var attribute in InSourceOrder(_type))
             ParseMember(attribute);
 
+        if (_openBlock is { } open)
+            Report(DiagnosticDescriptors.ResidualNotClosed, open.Location, open.Start);
         CheckLayersAndLoss();
         if (_diagnostics.Count == 0)
             CheckStorage();
@@ -139,6 +141,18 @@ internal sealed partial class ModelParser
             case AttributeNames.Dropout.MetadataName:
                 ParseDropout(attribute, location);
                 break;
+            case AttributeNames.BatchNorm.MetadataName:
+                ParseBatchNorm(attribute, location);
+                break;
+            case AttributeNames.LayerNorm.MetadataName:
+                ParseLayerNorm(attribute, location);
+                break;
+            case AttributeNames.Residual.MetadataName:
+                OpenResidual(location);
+                break;
+            case AttributeNames.EndResidual.MetadataName:
+                CloseResidual(attribute, location);
+                break;
             case AttributeNames.SoftmaxCrossEntropy.MetadataName:
                 AddLoss(attribute, location, ParseSoftmaxCrossEntropy);
                 break;
@@ -162,7 +176,7 @@ internal sealed partial class ModelParser
             return;
 
         var last = _layers[_layers.Count - 1];
-        if (!last.HasParameters)
+        if (!last.IsAffine)
         {
             Report(DiagnosticDescriptors.LastLayerWithoutParameters, _lastLayerLocation, ShortName(_lastLayer!.AttributeClass!.ToDisplayString()));
             return;

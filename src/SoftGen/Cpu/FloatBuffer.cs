@@ -19,4 +19,7 @@ public readonly unsafe struct FloatBuffer
     public static FloatBuffer operator +(FloatBuffer buffer, int offset) => new(buffer.Pointer + offset);
 
     public static implicit operator float*(FloatBuffer buffer) => buffer.Pointer;
+
+    /// <summary>Sets the <paramref name="count"/> floats from this position on to 0 (a bias-free layer's bias gradient).</summary>
+    public void Clear(int count) => new System.Span<float>(Pointer, count).Clear();
 }

@@ -20,7 +20,10 @@ internal static class Describe
         ActivationKind.LeakyRelu => "leaky ReLU (0.01)",
         ActivationKind.Tanh => "tanh",
         ActivationKind.Sigmoid => "sigmoid",
-        _ => "GELU (erf)",
+        ActivationKind.Gelu => "GELU (erf)",
+        ActivationKind.Silu => "SiLU",
+        ActivationKind.Elu => "ELU",
+        _ => "Mish",
     };
 
     /// <summary>The activation as a function name in formulas: "relu(...)".</summary>
@@ -50,6 +53,9 @@ internal static class Describe
         LayerKind.MaxPool2D => "MaxPool2D " + l.Kernel,
         LayerKind.AvgPool2D => "AvgPool2D " + l.Kernel,
         LayerKind.GlobalAveragePool => "GlobalAveragePool",
+        LayerKind.BatchNorm => "BatchNorm",
+        LayerKind.LayerNorm => "LayerNorm",
+        LayerKind.ResidualEnd => "EndResidual " + l.BlockStart + ".." + (l.Index - 1) + (l.Projection is null ? "" : " (projection)"),
         _ => "Dropout " + l.Rate.ToString("R", CultureInfo.InvariantCulture),
     };
 
@@ -70,11 +76,20 @@ internal static class Describe
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
-                    text.Append(";dense(").Append(layer.Units).Append(',').Append(layer.Activation).Append(')');
+                    text.Append(";dense(").Append(layer.Units).Append(',').Append(layer.Activation).Append(layer.Bias ? "" : ",nobias").Append(')');
                     break;
                 case LayerKind.Conv2D:
                     text.Append(";conv2d(").Append(layer.Units).Append(',').Append(layer.Kernel).Append(',').Append(layer.Stride)
-                        .Append(',').Append(layer.Padding).Append(',').Append(layer.Activation).Append(')');
+                        .Append(',').Append(layer.Padding).Append(',').Append(layer.Activation).Append(layer.Bias ? "" : ",nobias").Append(')');
+                    break;
+                case LayerKind.BatchNorm:
+                case LayerKind.LayerNorm:
+                    text.Append(';').Append(layer.Kind.ToString().ToLowerInvariant()).Append('(').Append(layer.Activation)
+                        .Append(',').Append(layer.Momentum.ToString("R", CultureInfo.InvariantCulture))
+                        .Append(',').Append(layer.Epsilon.ToString("R", CultureInfo.InvariantCulture)).Append(')');
+                    break;
+                case LayerKind.ResidualEnd:
+                    text.Append(";residual(").Append(layer.BlockStart).Append(',').Append(layer.Activation).Append(')');
                     break;
                 case LayerKind.Dropout:
                     text.Append(";dropout(").Append(layer.Rate.ToString("R", CultureInfo.InvariantCulture)).Append(')');

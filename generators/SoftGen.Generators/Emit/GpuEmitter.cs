@@ -19,6 +19,13 @@ internal static class GpuEmitter
     public static string HintName(ModelSpec spec) => spec.FullName + ".Gpu.g.cs";
 
     /// <summary>
+    /// False for the layers the GPU program does not generate yet (normalisation, residual blocks, layers without
+    /// bias): such a model has no GPU program, and Backend.Gpu says so.
+    /// </summary>
+    public static bool Supports(ModelSpec spec) =>
+        spec.Layers.All(l => l.Bias && l.Kind is not (LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.ResidualEnd));
+
+    /// <summary>
     /// Launches per training step: a forward kernel per layer, the head (per pixel: and the sum of its groups), a
     /// backward kernel per layer from the first with parameters (f) on and a second one per Conv2D (adding its dW
     /// slices), the optimizer: 2L - f + 2 + c (+ 1 per pixel).

@@ -59,7 +59,7 @@ internal static class TrainerEmitter
         w.Line("//   layer  " + "kind".PadRight(kindWidth) + "shape".PadRight(shapeWidth) + "activation          parameters");
         foreach (var l in layers)
             w.Line("//   " + l.Index.ToString().PadRight(7) + kinds[l.Index].PadRight(kindWidth) + shapes[l.Index].PadRight(shapeWidth)
-                + Describe.ActivationName(l.HasParameters ? l.Activation : ActivationKind.None).PadRight(20) + Describe.Thousands(l.ParameterCount));
+                + Describe.ActivationName(l.AppliedActivation).PadRight(20) + Describe.Thousands(l.ParameterCount));
         w.Line("//   loss: " + Describe.Loss(spec.Loss, spec.PerPixel));
         w.Line("//");
         if (denseOnly)
@@ -70,16 +70,26 @@ internal static class TrainerEmitter
         }
         else
         {
-            var gemms = layers.Count(l => l.HasParameters);
+            var gemms = layers.Count(l => l.Kind is LayerKind.Dense or LayerKind.Conv2D || l.Projection is not null);
             var others = new List<string>();
             if (layers.Any(l => l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAveragePool))
                 others.Add("pooling");
             if (layers.Any(l => l.Kind == LayerKind.Dropout))
                 others.Add("dropout");
+            if (layers.Any(l => l.Kind == LayerKind.BatchNorm))
+                others.Add("batch norm");
+            if (layers.Any(l => l.Kind == LayerKind.LayerNorm))
+                others.Add("layer norm");
+            if (layers.Any(l => l.Kind == LayerKind.ResidualEnd))
+                others.Add("residual");
             w.Line("// One CPU training step: " + gemms + " forward GEMMs (each convolution a GEMM over pixel patches built in cache,");
             w.Line("// or over windows read in place for a few-channel input; bias and activation fused)"
                 + (others.Count > 0 ? ", the " + string.Join(" and ", others) + " passes," : ","));
             w.Line("// the loss head, then backward: " + gemms + " weight-gradient GEMMs and the input gradients (activation derivatives fused),");
+            if (layers.Any(l => l.AddsResidual))
+                w.Line("// each block's last batch norm adding its shortcut and applying the block's activation in one pass (training),");
+            if (layers.Any(l => l.FoldsNext))
+                w.Line("// in prediction each batch norm folded into the GEMM before it (one GEMM per layer),");
             foreach (var fused in Enumerable.Range(0, layers.Count).Where(layers.FusedWithPool))
                 w.Line("// layers " + fused + " and " + (fused + 1) + " (convolution, max pool) one pass each way, the convolution's output never stored,");
         }
@@ -135,7 +145,7 @@ internal static class TrainerEmitter
             var what = l.Kind == LayerKind.Dense
                 ? "Dense " + l.Input.Real + " -&gt; " + l.Out + ", " + Describe.ActivationName(l.Activation)
                 : Describe.LayerKindText(l) + " " + l.Input.Text + " -&gt; " + l.Output.Text
-                    + (l.Kind == LayerKind.Conv2D ? ", " + Describe.ActivationName(l.Activation) : "");
+                    + (l.HasActivation && l.Kind != LayerKind.Dense ? ", " + Describe.ActivationName(l.Activation) : "");
             w.Line("/// <item>" + what + ": " + CpuPassEmitter.Formula(l) + "</item>");
         }
         w.Line("/// </list>");
@@ -181,6 +191,36 @@ internal static class TrainerEmitter
         w.Line("static partial void " + GpuProgramHook + "(ref " + GpuOpenType + "? open);");
     }
 
+    /// <summary>A norm layer's gamma (weight, ones) and beta (bias, zeros), one-dimensional as in PyTorch.</summary>
+    private static void WriteNormParameters(SourceWriter w, int index, int channels, string shape)
+    {
+        w.Line("        new(\"layers." + index + ".weight\", Rows: " + channels + ", Columns: 1, Offset: " + shape + ".WeightOffset, StorageStride: 1, "
+            + RuntimeNames.ParameterInit(ParameterInitSpec.Ones) + ", Gain: 0f) { OneDimensional = true },");
+        w.Line("        new(\"layers." + index + ".bias\", Rows: " + channels + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, "
+            + RuntimeNames.ParameterInit(ParameterInitSpec.Zeros) + ", Gain: 0f),");
+    }
+
+    /// <summary>The batch norms' running statistics (PyTorch's buffers) in the state storage.</summary>
+    private static void WriteBatchNorms(SourceWriter w, ModelPlan layers)
+    {
+        if (layers.StateLength == 0)
+            return;
+        w.Line("    batchNorms: new global::SoftGen.Training.BatchNormInfo[]");
+        w.Line("    {");
+        foreach (var l in layers)
+        {
+            var shape = CpuPassEmitter.ProgramClass + (l.Kind == LayerKind.BatchNorm ? ".Layer" : ".ShortcutNorm") + l.Index;
+            if (l.Kind == LayerKind.BatchNorm)
+                w.Line("        new(Layer: " + l.ParameterIndex + ", Channels: " + l.Out + ", RunningMeanOffset: " + shape + ".RunningMeanOffset, RunningVarOffset: "
+                    + shape + ".RunningVarOffset, Pixels: " + l.Output.Pixels + "),");
+            else if (l.Projection is not null)
+                w.Line("        new(Layer: " + (l.ParameterIndex + 1) + ", Channels: " + l.Out + ", RunningMeanOffset: " + shape + ".RunningMeanOffset, RunningVarOffset: "
+                    + shape + ".RunningVarOffset, Pixels: " + l.Output.Pixels + "),");
+        }
+        w.Line("    },");
+        w.Line("    stateLength: " + Describe.Int(layers.StateLength) + ",");
+    }
+
     private static void WriteModelInfo(SourceWriter w, ModelSpec spec, ModelPlan layers)
     {
         w.Line("/// <summary>The declaration as the runtime sees it: parameter names (PyTorch's state_dict), shapes and storage.</summary>");
@@ -196,19 +236,35 @@ internal static class TrainerEmitter
         w.Line("    {");
         foreach (var l in layers.Where(l => l.HasParameters))
         {
-            var (init, gain) = RuntimeNames.Initialization(l.Activation);
             var p = l.ParameterIndex;
+            var shape = CpuPassEmitter.ProgramClass + ".Layer" + l.Index;
+            if (l.IsNorm)
+            {
+                WriteNormParameters(w, p, l.Out, shape);
+                continue;
+            }
+            var (init, gain) = RuntimeNames.Initialization(layers.InitActivation(l));
+            if (l.Projection is { } projection)
+            {
+                var conv = CpuPassEmitter.ProgramClass + ".Shortcut" + l.Index;
+                w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + projection.Input.Channels + ", Offset: " + conv + ".WeightOffset, StorageStride: "
+                    + conv + ".OutChannelStride, " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ") { KernelSize = 1, Positions = 1, ChannelStride = "
+                    + projection.Input.ChannelStride + " }, // block end " + l.Index + "'s 1x1 shortcut, no bias");
+                WriteNormParameters(w, p + 1, l.Out, CpuPassEmitter.ProgramClass + ".ShortcutNorm" + l.Index);
+                continue;
+            }
             var mapping = l.Kind == LayerKind.Conv2D
                 ? " { KernelSize = " + l.Kernel + ", Positions = " + l.Taps + ", ChannelStride = " + l.Input.ChannelStride + " }"
                 : l.Input.Spatial && l.Input.Pixels > 1 ? " { Positions = " + l.Input.Pixels + ", ChannelStride = " + l.Input.ChannelStride + " }" : "";
             var stride = l.Kind == LayerKind.Conv2D ? ".OutChannelStride" : ".OutStride";
-            var shape = CpuPassEmitter.ProgramClass + ".Layer" + l.Index;
             w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + l.FanIn
                 + ", Offset: " + shape + ".WeightOffset, StorageStride: " + shape + stride + ", " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ")" + mapping + ",");
-            w.Line("        new(\"layers." + p + ".bias\", Rows: " + l.Out
-                + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, " + RuntimeNames.ParameterInit(ParameterInitSpec.Zeros) + ", Gain: 0f),");
+            if (l.Bias)
+                w.Line("        new(\"layers." + p + ".bias\", Rows: " + l.Out
+                    + ", Columns: 1, Offset: " + shape + ".BiasOffset, StorageStride: 1, " + RuntimeNames.ParameterInit(ParameterInitSpec.Zeros) + ", Gain: 0f),");
         }
         w.Line("    },");
+        WriteBatchNorms(w, layers);
         if (spec.PerPixel)
         {
             w.Line("    declarationHash: \"" + Describe.DeclarationHash(spec) + "\",");

@@ -84,7 +84,10 @@ internal sealed partial class ModelParser
             Report(DiagnosticDescriptors.ResidualEmpty, location, index);
             return;
         }
-        if (open.Input is { } input && _shape is { } output && ShortcutMismatch(input, output, open.Start) is { } reason)
+        if (open.Start == 0)
+            Report(DiagnosticDescriptors.ResidualShortcutMismatch, location, open.Start, index - 1,
+                "the block starts at the model's input; put a layer before [Residual] (a stem Conv2D or Dense, as in ResNet)");
+        else if (open.Input is { } input && _shape is { } output && ShortcutMismatch(input, output, open.Start) is { } reason)
             Report(DiagnosticDescriptors.ResidualShortcutMismatch, location, open.Start, index - 1, reason);
         AddLayer(new LayerSpec(LayerKind.ResidualEnd, _layers[index - 1].Units, activation, BlockStart: open.Start), attribute, location);
     }

@@ -170,6 +170,9 @@ public static class Reference
     /// <summary>Standard normal CDF.</summary>
     public static double Phi(double z) => 0.5 * (1.0 + Erf(z / Math.Sqrt(2.0)));
 
+    /// <summary>log(1 + exp(z)), stable for large |z|.</summary>
+    public static double Softplus(double z) => Math.Max(z, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs(z)));
+
     public static double Sigmoid(double z) => z >= 0 ? 1.0 / (1.0 + Math.Exp(-z)) : Math.Exp(z) / (1.0 + Math.Exp(z));
 
     public static double Activate(Activation activation, double z) => activation switch
@@ -180,6 +183,9 @@ public static class Reference
         Activation.Tanh => Math.Tanh(z),
         Activation.Sigmoid => Sigmoid(z),
         Activation.Gelu => z * Phi(z),
+        Activation.Silu => z * Sigmoid(z),
+        Activation.Elu => z > 0 ? z : Math.Exp(z) - 1.0,
+        Activation.Mish => z * Math.Tanh(Softplus(z)),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -193,6 +199,10 @@ public static class Reference
         Activation.Sigmoid => Sigmoid(z) * (1.0 - Sigmoid(z)),
         // d/dz z Phi(z) = Phi(z) + z phi(z)
         Activation.Gelu => Phi(z) + z * Math.Exp(-0.5 * z * z) / Math.Sqrt(2.0 * Math.PI),
+        // d/dz z s(z) = s + z s (1 - s); ELU: exp(z) below 0; d/dz z tanh(sp(z)) = t + z s(z) (1 - t^2)
+        Activation.Silu => Sigmoid(z) * (1.0 + z * (1.0 - Sigmoid(z))),
+        Activation.Elu => z > 0 ? 1.0 : Math.Exp(z),
+        Activation.Mish => Math.Tanh(Softplus(z)) + z * Sigmoid(z) * (1.0 - Math.Pow(Math.Tanh(Softplus(z)), 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 

@@ -27,3 +27,34 @@ public partial class FashionMlp;
 [Dense(10)]
 [SoftmaxCrossEntropy(LabelSmoothing = 0.1f)]
 public partial class FashionCnn;
+
+/// <summary>
+/// Fashion-MNIST with a small ResNet: a 3x3 stem with batch norm, then three stages of one basic block each (two 3x3
+/// convolutions with batch norm, ReLU between and after the add) at 16, 32 and 64 filters, the last two with stride 2
+/// and a 1x1 projection shortcut; global average pooling; one Dense layer.
+/// </summary>
+[SoftModel(Channels = 1, Height = 28, Width = 28, Classes = 10)]
+[Conv2D(16, 3, Padding = 1, Bias = false)]
+[BatchNorm(Activation.Relu)]
+[Residual]
+[Conv2D(16, 3, Padding = 1, Bias = false)]
+[BatchNorm(Activation.Relu)]
+[Conv2D(16, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[EndResidual(Activation.Relu)]
+[Residual]
+[Conv2D(32, 3, Stride = 2, Padding = 1, Bias = false)]
+[BatchNorm(Activation.Relu)]
+[Conv2D(32, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[EndResidual(Activation.Relu)]
+[Residual]
+[Conv2D(64, 3, Stride = 2, Padding = 1, Bias = false)]
+[BatchNorm(Activation.Relu)]
+[Conv2D(64, 3, Padding = 1, Bias = false)]
+[BatchNorm]
+[EndResidual(Activation.Relu)]
+[GlobalAveragePool]
+[Dense(10)]
+[SoftmaxCrossEntropy(LabelSmoothing = 0.1f)]
+public partial class FashionResNet;

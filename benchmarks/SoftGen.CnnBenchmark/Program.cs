@@ -8,9 +8,10 @@ using System.Text.Json;
 namespace SoftGen.CnnBenchmark;
 
 /// <summary>
-/// The CPU benchmark of the Fashion-MNIST CNN; prints one JSON object (see BENCHMARKS.md).
+/// The CPU benchmark of the Fashion-MNIST image models; prints one JSON object (see BENCHMARKS.md).
+///   --model cnn    (default) FashionCnn; --model resnet: FashionResNet (batch norm, residual blocks)
 ///   --mode train   (default) training and inference samples/s, bytes allocated per step
-///   --mode phases  each kernel of a training step timed on its own, with its GFLOP/s
+///   --mode phases  each kernel of a training step timed on its own, with its GFLOP/s and share of the step
 /// Options: --batch 128 --threads 2 --steps 60 --infer-batch 1024 --passes 20 --data DIR
 /// </summary>
 public static class Program
@@ -27,25 +28,38 @@ public static class Program
             options[args[i].TrimStart('-')] = args[i + 1];
         if (args.Length % 2 != 0)
         {
-            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
+            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--model cnn|resnet] [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
             return 2;
         }
         int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
         string mode = options.GetValueOrDefault("mode", "train");
+        bool resnet = options.GetValueOrDefault("model", "cnn") == "resnet";
         int batch = Int("batch", 128), threads = Int("threads", 2);
+        string name = resnet ? "FashionResNet" : "FashionCnn";
         object result = mode switch
         {
-            "phases" => new { model = "FashionCnn", batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart, phases = Phases.Measure(batch, threads, Int("passes", 20)), load_average = LoadAverage() },
-            _ => Train(batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),
+            "phases" => new
+            {
+                model = name, batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart,
+                phases = resnet ? ResNetPhases.Measure(batch, threads, Int("passes", 20)) : Phases.Measure(batch, threads, Int("passes", 20)),
+                load_average = LoadAverage(),
+            },
+            _ => Train(name, batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),
         };
         Console.WriteLine(JsonSerializer.Serialize(result, Json));
         return 0;
     }
 
-    private static object Train(int batch, int threads, int steps, int inferBatch, string directory)
+    /// <summary>Forward GFLOP per sample (2 per multiply-add) of each model's GEMMs.</summary>
+    public static double FlopPerSample(string model) => model == "FashionResNet"
+        ? 2.0 * (784 * 16 * 9 + 2 * 784 * 16 * 144 + 196 * 32 * 144 + 196 * 32 * 288 + 196 * 32 * 16 + 49 * 64 * 288 + 49 * 64 * 576 + 49 * 64 * 32 + 64 * 10)
+        : 2.0 * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10);
+
+    private static object Train(string model, int batch, int threads, int steps, int inferBatch, string directory)
     {
         var (images, targets, count) = Load(directory);
-        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = Math.Max(batch, inferBatch), Seed = 1, ThreadCount = threads });
+        var options = new TrainerOptions { Optimizer = model == "FashionResNet" ? Optimizer.AdamW(1e-3f) : Optimizer.Adam(1e-3f), BatchSize = Math.Max(batch, inferBatch), Seed = 1, ThreadCount = threads };
+        using SoftGen.Training.TrainerBase trainer = model == "FashionResNet" ? FashionResNet.CreateTrainer(options) : FashionCnn.CreateTrainer(options);
         int Step(int s)
         {
             int start = s * batch % (count - batch);
@@ -68,10 +82,10 @@ public static class Program
             trainer.PredictProbabilities(images.AsSpan((p * inferBatch % (count - inferBatch)) * 784, inferBatch * 784), probabilities, inferBatch);
         double inferSeconds = clock.Elapsed.TotalSeconds;
 
-        const double flopPerSample = 2.0 * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10);
+        double flopPerSample = FlopPerSample(model);
         return new
         {
-            model = "FashionCnn",
+            model,
             framework = "SoftGen " + typeof(SoftGen.Training.TrainerBase).Assembly.GetName().Version,
             batch,
             threads,

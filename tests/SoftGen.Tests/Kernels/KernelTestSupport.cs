@@ -31,6 +31,7 @@ internal sealed unsafe class NativeFloats : IDisposable
     public float* Pointer { get; private set; }
     public int Length { get; }
     public Span<float> Span => new(Pointer, Length);
+    public FloatBuffer Buffer => new(Pointer);
 
     public float this[int index]
     {

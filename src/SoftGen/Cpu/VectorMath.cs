@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace SoftGen.Cpu;
 
 /// <summary>
-/// Single-precision exp, tanh, sigmoid and the normal CDF for the activation epilogues, in Vector256 and Vector512
+/// Single-precision exp, exp - 1, tanh, sigmoid and the normal CDF for the activation epilogues, in Vector256 and Vector512
 /// forms (the runtime's Vector512.Exp goes through double and is several times slower). All are finite and NaN-free
 /// for every finite or infinite input; NaN inputs stay NaN.
 /// </summary>
@@ -52,6 +52,18 @@ internal static class VectorMath
     /// <summary>|z| beyond which GELU's z Phi(z) and z phi(z) are 0 or z exactly; clamping there avoids inf * 0.</summary>
     internal const float GeluClamp = 20f;
 
+    /// <summary>sigmoid(-SiluClamp) is 0 in float (Exp clamps its argument there), so SiLU's and Mish's factor z is clamped to it.</summary>
+    internal const float SiluClamp = 104f;
+
+    /// <summary>Beyond MishHigh, tanh(softplus(z)) is 1 and 1 - tanh^2 is below 1e-16 (and exp(z)^2 stays finite below it).</summary>
+    internal const float MishHigh = 20f;
+
+    // exp(z) - 1: Taylor series to z^10 on |z| < Expm1Small (truncation < 2e-11 relative), exp(z) - 1 beyond it
+    // (where the result is at least 0.39 in magnitude, so the subtraction loses under a bit).
+    private const float Expm1Small = 0.5f;
+    private const float Inv2 = 1f / 2, Inv6 = 1f / 6, Inv24 = 1f / 24, Inv120 = 1f / 120, Inv720 = 1f / 720;
+    private const float Inv5040 = 1f / 5040, Inv40320 = 1f / 40320, Inv362880 = 1f / 362880, Inv3628800 = 1f / 3628800;
+
     // ---- scalar ----
 
     public static float Sigmoid(float z)
@@ -59,6 +71,31 @@ internal static class VectorMath
         float e = MathF.Exp(-MathF.Abs(z));
         float r = 1f / (1f + e);
         return z >= 0 ? r : e * r;
+    }
+
+    /// <summary>sigmoid(z) and 1 - sigmoid(z) = sigmoid(-z), each without cancellation.</summary>
+    public static (float Sigmoid, float OneMinus) SigmoidPair(float z)
+    {
+        float e = MathF.Exp(-MathF.Abs(z));
+        float r = 1f / (1f + e);
+        return z >= 0 ? (r, e * r) : (e * r, r);
+    }
+
+    /// <summary>exp(z) - 1, accurate near 0.</summary>
+    public static float ExpMinusOne(float z)
+    {
+        if (!(MathF.Abs(z) < Expm1Small))
+            return MathF.Exp(z) - 1f;
+        float p = Inv3628800;
+        p = p * z + Inv362880;
+        p = p * z + Inv40320;
+        p = p * z + Inv5040;
+        p = p * z + Inv720;
+        p = p * z + Inv120;
+        p = p * z + Inv24;
+        p = p * z + Inv6;
+        p = p * z + Inv2;
+        return p * z * z + z;
     }
 
     /// <summary>Phi(z), the standard normal CDF.</summary>
@@ -111,6 +148,32 @@ internal static class VectorMath
         var e = Exp(-Vector512.Abs(z));
         var r = Vector512<float>.One / (Vector512<float>.One + e);
         return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(z, Vector512<float>.Zero), r, e * r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> Sigmoid, Vector512<float> OneMinus) SigmoidPair(Vector512<float> z)
+    {
+        var e = Exp(-Vector512.Abs(z));
+        var r = Vector512<float>.One / (Vector512<float>.One + e);
+        var er = e * r;
+        var positive = Vector512.GreaterThanOrEqual(z, Vector512<float>.Zero);
+        return (Vector512.ConditionalSelect(positive, r, er), Vector512.ConditionalSelect(positive, er, r));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpMinusOne(Vector512<float> z)
+    {
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(Inv3628800), z, Vector512.Create(Inv362880));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv40320));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv5040));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv720));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv120));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv24));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv6));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(Inv2));
+        var small = Vector512.FusedMultiplyAdd(p * z, z, z);
+        var large = Exp(z) - Vector512<float>.One;
+        return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(z), Vector512.Create(Expm1Small)), small, large);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -179,6 +242,32 @@ internal static class VectorMath
         var e = Exp(-Vector256.Abs(z));
         var r = Vector256<float>.One / (Vector256<float>.One + e);
         return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), r, e * r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Sigmoid, Vector256<float> OneMinus) SigmoidPair(Vector256<float> z)
+    {
+        var e = Exp(-Vector256.Abs(z));
+        var r = Vector256<float>.One / (Vector256<float>.One + e);
+        var er = e * r;
+        var positive = Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero);
+        return (Vector256.ConditionalSelect(positive, r, er), Vector256.ConditionalSelect(positive, er, r));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpMinusOne(Vector256<float> z)
+    {
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(Inv3628800), z, Vector256.Create(Inv362880));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv40320));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv5040));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv720));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv120));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv24));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv6));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(Inv2));
+        var small = Vector256.FusedMultiplyAdd(p * z, z, z);
+        var large = Exp(z) - Vector256<float>.One;
+        return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(z), Vector256.Create(Expm1Small)), small, large);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,6 +11,7 @@ public class ActivationTests
     public static TheoryData<string> Activations => new()
     {
         nameof(Identity), nameof(Relu), nameof(LeakyRelu), nameof(Tanh), nameof(Sigmoid), nameof(Gelu),
+        nameof(Silu), nameof(Elu), nameof(Mish),
     };
 
     [Theory]
@@ -48,8 +49,11 @@ public class ActivationTests
     }
 
     [Fact]
-    public void OnlyGeluNeedsThePreActivation()
+    public void OnlyGeluSiluAndMishNeedThePreActivation()
     {
+        Assert.True(Silu.NeedsPreActivation);
+        Assert.False(Elu.NeedsPreActivation);
+        Assert.True(Mish.NeedsPreActivation);
         Assert.False(Identity.NeedsPreActivation);
         Assert.False(Relu.NeedsPreActivation);
         Assert.False(LeakyRelu.NeedsPreActivation);
@@ -57,6 +61,36 @@ public class ActivationTests
         Assert.False(Sigmoid.NeedsPreActivation);
         Assert.True(Gelu.NeedsPreActivation);
     }
+
+    [Fact]
+    public void SiluEluAndMishSaturate()
+    {
+        foreach (float z in new[] { 1e4f, 1e30f, float.MaxValue })
+        {
+            Assert.Equal(z, Eval<Silu>(z).Value512);
+            Assert.Equal(z, Eval<Elu>(z).Value512);
+            Assert.Equal(z, Eval<Mish>(z).Value512);
+            Assert.Equal(0f, Eval<Silu>(-z).Value512);
+            Assert.Equal(-1f, Eval<Elu>(-z).Value512);
+            Assert.Equal(0f, Eval<Mish>(-z).Value512);
+        }
+        foreach (float z in new[] { 1e4f, 1e30f, float.MaxValue, float.PositiveInfinity })
+            foreach (var e in new[] { Eval<Silu>(z), Eval<Elu>(z), Eval<Mish>(z) })
+                Assert.Equal((1f, 1f, 1f), (e.Derivative, e.Derivative256, e.Derivative512));
+        foreach (float z in new[] { -1e4f, -1e30f, float.MinValue, float.NegativeInfinity })
+            foreach (var e in new[] { Eval<Silu>(z), Eval<Elu>(z), Eval<Mish>(z) })
+                Assert.Equal((0f, 0f, 0f), (e.Derivative, e.Derivative256, e.Derivative512));
+        Assert.Equal(float.PositiveInfinity, Eval<Silu>(float.PositiveInfinity).Value512);
+        Assert.Equal(float.PositiveInfinity, Eval<Mish>(float.PositiveInfinity).Value512);
+        Assert.Equal(-1f, Eval<Elu>(float.NegativeInfinity).Value);
+    }
+
+    /// <summary>Silu, Elu and Mish on a fine grid over [-20, 20]: every form within a few float ulps of float64.</summary>
+    [Theory]
+    [InlineData(nameof(Silu))]
+    [InlineData(nameof(Elu))]
+    [InlineData(nameof(Mish))]
+    public void NewActivationsAreWithinAFewUlps(string activation) => Dispatch(activation, new WithinUlps());
 
     [Fact]
     public void Vector256AndVector512FormsAgreeExactly()
@@ -82,6 +116,9 @@ public class ActivationTests
             case nameof(Tanh): check.Run<Tanh>(activation); break;
             case nameof(Sigmoid): check.Run<Sigmoid>(activation); break;
             case nameof(Gelu): check.Run<Gelu>(activation); break;
+            case nameof(Silu): check.Run<Silu>(activation); break;
+            case nameof(Elu): check.Run<Elu>(activation); break;
+            case nameof(Mish): check.Run<Mish>(activation); break;
             default: throw new ArgumentException(activation);
         }
     }
@@ -181,6 +218,37 @@ public class ActivationTests
             var e = Eval<TAct>(float.NaN);
             Assert.True(float.IsNaN(e.Value) && float.IsNaN(e.Value256) && float.IsNaN(e.Value512), $"{name}(NaN) is not NaN");
         }
+    }
+
+    private sealed class WithinUlps : ICheck
+    {
+        public void Run<TAct>(string name) where TAct : struct, IActivation
+        {
+            double worstValue = 0, worstDerivative = 0;
+            float worstValueAt = 0, worstDerivativeAt = 0;
+            for (int i = -200000; i <= 200000; i += 3)
+            {
+                float z = i * 1e-4f;
+                var e = Eval<TAct>(z);
+                double value = Reference.Apply(name, z), derivative = Reference.Derivative(name, z);
+                foreach (float got in new[] { e.Value, e.Value256, e.Value512 })
+                    if (Math.Abs(got - value) / Ulp(value) > worstValue)
+                        (worstValue, worstValueAt) = (Math.Abs(got - value) / Ulp(value), z);
+                // Where the derivative crosses 0 (SiLU near -1.28, Mish near -1.19) or comes from a = exp(z) - 1 (ELU),
+                // it inherits an absolute error of a few ulps of 1: measured against max(|d|, 1/8) there.
+                foreach (float got in new[] { e.Derivative, e.Derivative256, e.Derivative512 })
+                {
+                    double ulps = Math.Abs(got - derivative) / Ulp(Math.Max(Math.Abs(derivative), 0.125));
+                    if (ulps > worstDerivative)
+                        (worstDerivative, worstDerivativeAt) = (ulps, z);
+                }
+            }
+            Assert.True(worstValue <= 6, $"{name}: values within {worstValue:F2} ulps (worst at {worstValueAt:R})");
+            Assert.True(worstDerivative <= 6, $"{name}: derivatives within {worstDerivative:F2} ulps (worst at {worstDerivativeAt:R})");
+        }
+
+        /// <summary>The spacing of floats around |x| (subnormal spacing as the floor).</summary>
+        private static double Ulp(double x) => Math.Max(Math.Pow(2, Math.Floor(Math.Log2(Math.Abs(x))) - 23), Math.Pow(2, -149));
     }
 
     private sealed class WidthsAgree : ICheck

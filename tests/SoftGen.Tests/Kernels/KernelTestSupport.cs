@@ -31,6 +31,7 @@ internal sealed unsafe class NativeFloats : IDisposable
     public float* Pointer { get; private set; }
     public int Length { get; }
     public Span<float> Span => new(Pointer, Length);
+    public FloatBuffer Buffer => new(Pointer);
 
     public float this[int index]
     {
@@ -66,6 +67,15 @@ internal sealed unsafe class NativeFloats : IDisposable
 internal static class Reference
 {
     public static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));
+
+    /// <summary>exp(z) - 1 with full relative precision near 0 (series below 1e-5, where its third term is below 1e-16 relative).</summary>
+    public static double ExpMinusOne(double z) => Math.Abs(z) < 1e-5 ? z + z * z / 2 + z * z * z / 6 : Math.Exp(z) - 1;
+
+    /// <summary>log(1 + u) with full relative precision for small u.</summary>
+    public static double LogOnePlus(double u) => Math.Abs(u) < 1e-5 ? u - u * u / 2 + u * u * u / 3 : Math.Log(1 + u);
+
+    /// <summary>log(1 + exp(z)).</summary>
+    public static double Softplus(double z) => z > 0 ? z + LogOnePlus(Math.Exp(-z)) : LogOnePlus(Math.Exp(z));
 
     public static double NormalPdf(double z) => Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
 
@@ -106,6 +116,9 @@ internal static class Reference
         nameof(Tanh) => Math.Tanh(z),
         nameof(Sigmoid) => Sigmoid(z),
         nameof(Gelu) => z * NormalCdf(z),
+        nameof(Silu) => z * Sigmoid(z),
+        nameof(Elu) => z > 0 ? z : ExpMinusOne(z),
+        nameof(Mish) => z * Math.Tanh(Softplus(z)),
         _ => throw new ArgumentException(activation),
     };
 
@@ -117,6 +130,9 @@ internal static class Reference
         nameof(Tanh) => 1 - Math.Tanh(z) * Math.Tanh(z),
         nameof(Sigmoid) => Sigmoid(z) * (1 - Sigmoid(z)),
         nameof(Gelu) => NormalCdf(z) + z * NormalPdf(z),
+        nameof(Silu) => Sigmoid(z) * (1 + z * Sigmoid(-z)),
+        nameof(Elu) => z > 0 ? 1 : Math.Exp(z),
+        nameof(Mish) => Math.Tanh(Softplus(z)) + z * Sigmoid(z) / Math.Pow(Math.Cosh(Softplus(z)), 2),
         _ => throw new ArgumentException(activation),
     };
 }

@@ -43,6 +43,7 @@ internal static class RuntimeNames
         ParameterInitSpec.Zeros => Training + "ParameterInit.Zeros",
         ParameterInitSpec.KaimingUniform => Training + "ParameterInit.KaimingUniform",
         ParameterInitSpec.GlorotUniform => Training + "ParameterInit.GlorotUniform",
+        ParameterInitSpec.Ones => Training + "ParameterInit.Ones",
         _ => throw new ArgumentOutOfRangeException(nameof(init), init, null),
     };
 

@@ -6,4 +6,5 @@ internal enum ParameterInitSpec
     Zeros,
     KaimingUniform,
     GlorotUniform,
+    Ones,
 }

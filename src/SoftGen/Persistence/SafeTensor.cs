@@ -25,16 +25,22 @@ public sealed class SafeTensor
         _values = values;
     }
 
-    /// <summary>An I64 tensor, e.g. new SafeTensor("layers.1.num_batches_tracked", [], [steps]).</summary>
+    private SafeTensor(string name, int[] shape, long[] values)
+    {
+        Name = name;
+        _shape = shape;
+        _int64Values = values;
+    }
+
+    /// <summary>An I64 tensor, e.g. SafeTensor.FromInt64("layers.1.num_batches_tracked", [], [steps]).</summary>
     /// <param name="name">The tensor's name in the file.</param>
     /// <param name="shape">Dimensions (none for a scalar); their product must equal the number of values.</param>
     /// <param name="values">The values, row-major. The array is kept, not copied.</param>
-    public SafeTensor(string name, ReadOnlySpan<int> shape, long[] values)
+    /// <remarks>A factory rather than a constructor, so that <c>new SafeTensor(name, shape, [])</c> stays an F32 tensor.</remarks>
+    public static SafeTensor FromInt64(string name, ReadOnlySpan<int> shape, long[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        Name = name;
-        _shape = CheckShape(name, shape, values.Length);
-        _int64Values = values;
+        return new SafeTensor(name, CheckShape(name, shape, values.Length), values);
     }
 
     public string Name { get; }

@@ -60,7 +60,7 @@ public static class SafeTensorsFile
             {
                 var integers = new long[info.ElementCount]; // at most the file's length / 8: the header was checked against it
                 reader.ReadInt64(info, integers);
-                result.Add(new SafeTensor(info.Name, shape, integers));
+                result.Add(SafeTensor.FromInt64(info.Name, shape, integers));
                 continue;
             }
             var values = new float[info.ElementCount]; // at most the file's length / 4: the header was checked against it

@@ -218,7 +218,7 @@ public abstract unsafe partial class TrainerBase
         {
             if (s.IsInt64)
             {
-                result.Add(new SafeTensor(s.Name, s.Shape, new[] { _batchesTracked[s.BatchesTracked] }));
+                result.Add(SafeTensor.FromInt64(s.Name, s.Shape, new[] { _batchesTracked[s.BatchesTracked] }));
                 continue;
             }
             var values = new float[s.Length];

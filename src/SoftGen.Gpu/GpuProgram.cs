@@ -7,8 +7,8 @@ using SoftGen.Training;
 namespace SoftGen.Gpu;
 
 /// <summary>
-/// The base of each generated GPU program ({Model}.GpuTrainingProgram): the device, the flat parameter, gradient and
-/// moment buffers (the host storage's layout), the batch buffers, the loss scalar and the optimizer, and the host
+/// The base of each generated GPU program ({Model}.GpuTrainingProgram): the device, the flat parameter, gradient,
+/// moment and state buffers (the host storage's layout), the batch buffers, the loss scalar and the optimizer, and the host
 /// mirror that <see cref="AccessHost"/> hands the trainer. Every buffer is made here or in the generated constructor;
 /// a step copies the batch in and the loss out and allocates nothing.
 /// </summary>
@@ -20,11 +20,11 @@ public abstract unsafe class GpuProgram : TrainingProgram
 {
     private readonly GpuDevice _device;
     private readonly HostStorage _host;
-    private bool _hostStale;   // the device has newer parameters, gradients or moments than the host mirror
-    private bool _deviceStale; // the host mirror has newer parameters or moments than the device
+    private bool _hostStale;   // the device has newer parameters, gradients, moments or state than the host mirror
+    private bool _deviceStale; // the host mirror has newer parameters, moments or state than the device
     private readonly GpuOptimizer _optimizer;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _inputs, _targets, _output, _loss;
-    private readonly int _storage, _inputsPerRow, _classes;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _inputs, _targets, _output, _loss;
+    private readonly int _storage, _stateLength, _inputsPerRow, _classes;
     private readonly float* _lossHost = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(64, 64); // pinned: the device copies into it
     private bool _disposed;
 
@@ -35,12 +35,14 @@ public abstract unsafe class GpuProgram : TrainingProgram
         ArgumentNullException.ThrowIfNull(options);
         _device = device;
         _storage = model.StorageLength;
+        _stateLength = model.StateLength;
         _inputsPerRow = model.Inputs;
         _classes = model.OutputsPerRow;
         BatchCapacity = options.BatchSize;
         var a = device.Accelerator;
         _parameters = Allocate(a, _storage);
         _gradients = Allocate(a, _storage);
+        _state = Allocate(a, _stateLength);
         _inputs = Allocate(a, (long)BatchCapacity * _inputsPerRow);
         _targets = Allocate(a, (long)BatchCapacity * _classes);
         _output = Allocate(a, (long)BatchCapacity * _classes);
@@ -91,6 +93,12 @@ public abstract unsafe class GpuProgram : TrainingProgram
     protected ArrayView<float> Parameters => _parameters.View;
     /// <summary>Flat gradients, same layout; padding stays 0 because no kernel writes it.</summary>
     protected ArrayView<float> Gradients => _gradients.View;
+    /// <summary>
+    /// The batch norms' running means and variances (<see cref="ModelInfo.StateLength"/> floats at the offsets of
+    /// <see cref="ModelInfo.BatchNorms"/>): training launches update them, prediction launches read them. Mirrored on
+    /// the host with the parameters.
+    /// </summary>
+    protected ArrayView<float> State => _state.View;
     /// <summary>The batch's inputs [rows, Inputs], dense (images as the user's NCHW rows).</summary>
     protected ArrayView<float> Inputs => _inputs.View;
     /// <summary>The batch's targets [rows, OutputsPerRow], dense (per-pixel targets NCHW).</summary>
@@ -135,20 +143,26 @@ public abstract unsafe class GpuProgram : TrainingProgram
         {
             CopyOut(_parameters.View, _host.Parameters, _storage);
             CopyOut(_gradients.View, _host.Gradients, _storage);
+            CopyOut(_state.View, _host.State, _stateLength);
             if (!_host.Moment1.IsNull) CopyOut(_optimizer.Moment1, _host.Moment1, _storage);
             if (!_host.Moment2.IsNull) CopyOut(_optimizer.Moment2, _host.Moment2, _storage);
             Stream.Synchronize();
             _hostStale = false;
         }
-        if (willWrite) _deviceStale = true;
+        if (willWrite)
+        {
+            _deviceStale = true;
+            MarkParametersChanged();
+        }
         return _host;
     }
 
-    /// <summary>Sends the parameters and moments the host wrote to the device, before a pass reads them.</summary>
+    /// <summary>Sends the parameters, moments and state the host wrote to the device, before a pass reads them.</summary>
     private void PushHostWrites()
     {
         if (!_deviceStale) return;
         CopyIn(_parameters.View, _host.Parameters, _storage);
+        CopyIn(_state.View, _host.State, _stateLength);
         if (!_host.Moment1.IsNull) CopyIn(_optimizer.Moment1, _host.Moment1, _storage);
         if (!_host.Moment2.IsNull) CopyIn(_optimizer.Moment2, _host.Moment2, _storage);
         _deviceStale = false;
@@ -159,7 +173,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
         PushHostWrites();
-        _hostStale = true; // the gradients change
+        _hostStale = true; // the gradients and the running statistics change
         StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         CopyIn(_targets.View, targets, rows * _classes);
@@ -179,6 +193,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _hostStale = true;
         StartProfile();
         _optimizer.Apply(Stream, _parameters.View, _gradients.View, step);
+        MarkParametersChanged();
         AfterLaunch("Optimizer");
     }
 
@@ -252,6 +267,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         foreach (var b in _owned) b.Dispose();
         _parameters.Dispose();
         _gradients.Dispose();
+        _state.Dispose();
         _inputs.Dispose();
         _targets.Dispose();
         _output.Dispose();

@@ -51,6 +51,11 @@ public abstract unsafe class CpuProgram : TrainingProgram
     /// gradient is 0.
     /// </remarks>
     protected FloatBuffer Gradients => _storage.Gradients;
+    /// <summary>
+    /// Flat state storage (pinned, <see cref="ModelInfo.StateLength"/> floats): the batch norms' running means and
+    /// variances at the offsets of <see cref="ModelInfo.BatchNorms"/>. Training passes update it; prediction reads it.
+    /// </summary>
+    protected FloatBuffer State => _storage.State;
     protected WorkerPool Pool => _pool;
     /// <summary>The largest row count the passes are called with (<see cref="TrainerOptions.BatchSize"/>).</summary>
     protected int BatchCapacity { get; }
@@ -66,11 +71,18 @@ public abstract unsafe class CpuProgram : TrainingProgram
         return new FloatBuffer(_buffers.Allocate(length));
     }
 
-    public override void ApplyOptimizer(long step) =>
+    public override void ApplyOptimizer(long step)
+    {
         _storage.Optimizer.Apply(_pool, _storage.Parameters, _storage.Gradients, _storage.Length, step);
+        MarkParametersChanged();
+    }
 
     /// <summary>The CPU trains in host memory: its own buffers, always current.</summary>
-    public override HostStorage AccessHost(bool willWrite) => _storage;
+    public override HostStorage AccessHost(bool willWrite)
+    {
+        if (willWrite) MarkParametersChanged();
+        return _storage;
+    }
 
     /// <summary>Frees the native buffers and the worker threads. Safe to call more than once.</summary>
     public override void Dispose()

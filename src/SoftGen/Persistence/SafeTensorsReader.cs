@@ -72,6 +72,18 @@ internal sealed class SafeTensorsReader
         }
     }
 
+    /// <summary>Reads an I64 tensor into <paramref name="destination"/> (its length must be the element count).</summary>
+    public void ReadInt64(SafeTensorInfo tensor, Span<long> destination)
+    {
+        if (tensor.DType != "I64")
+            throw SafeTensorsHeader.Bad(Source, $"tensor '{tensor.Name}' has dtype {tensor.DType}; I64 was expected");
+        if (destination.Length != tensor.ElementCount)
+            throw new ArgumentException($"'{tensor.Name}' has {tensor.ElementCount} values, the destination {destination.Length}.", nameof(destination));
+        _stream.Position = _start + Header.DataStart + tensor.Begin;
+        ReadExactly(_stream, MemoryMarshal.AsBytes(destination), Source, $"tensor '{tensor.Name}'");
+        if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(destination, destination);
+    }
+
     /// <summary>Reads exactly buffer.Length bytes; a file that shrank while being read ends early with a clear message.</summary>
     private static void ReadExactly(Stream stream, Span<byte> buffer, string source, string what)
     {

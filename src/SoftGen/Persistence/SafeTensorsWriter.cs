@@ -28,7 +28,9 @@ internal static class SafeTensorsWriter
         stream.Write(prefix);
         stream.Write(header);
         for (int k = header.Length; k < padded; k++) stream.WriteByte((byte)' ');
-        foreach (var t in tensors) WriteValues(stream, t.Values);
+        foreach (var t in tensors)
+            if (t.DType == "I64") WriteValues(stream, t.Int64Values);
+            else WriteValues(stream, t.Values);
     }
 
     private static byte[] Header(IReadOnlyList<SafeTensor> tensors, IEnumerable<KeyValuePair<string, string>>? metadata)
@@ -54,9 +56,9 @@ internal static class SafeTensorsWriter
             {
                 ArgumentNullException.ThrowIfNull(t, nameof(tensors));
                 if (!names.Add(t.Name)) throw new ArgumentException($"Two tensors are named '{t.Name}'.", nameof(tensors));
-                long bytes = (long)t.Values.Length * sizeof(float);
+                long bytes = (long)t.Length * SafeTensorInfo.DTypeSize(t.DType);
                 json.WriteStartObject(t.Name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", t.DType);
                 json.WriteStartArray("shape");
                 foreach (var d in t.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
@@ -87,6 +89,16 @@ internal static class SafeTensorsWriter
             int n = Math.Min(chunk.Length / 4, values.Length - start);
             for (int k = 0; k < n; k++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * k), values[start + k]);
             stream.Write(chunk, 0, 4 * n);
+        }
+    }
+
+    private static void WriteValues(Stream stream, long[] values)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        foreach (var v in values) // a few scalars: no need for a bulk path
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, v);
+            stream.Write(bytes);
         }
     }
 }

@@ -7,7 +7,8 @@ namespace SoftGen.Training;
 /// <summary>
 /// A program's training state in host memory: parameters, gradients and the optimizer's moments, each
 /// <see cref="ModelInfo.StorageLength"/> floats (pinned, zeroed, 64-byte aligned) in the flat layout of
-/// <see cref="ParameterInfo"/>. The CPU program trains in it; the GPU program keeps it as its host mirror.
+/// <see cref="ParameterInfo"/>, and the batch norms' running statistics (<see cref="State"/>). The CPU program trains
+/// in it; the GPU program keeps it as its host mirror.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class HostStorage : IDisposable
@@ -24,6 +25,8 @@ public sealed unsafe class HostStorage : IDisposable
         {
             Parameters = new FloatBuffer(_buffers.Allocate(Length));
             Gradients = new FloatBuffer(_buffers.Allocate(Length));
+            StateLength = model.StateLength;
+            State = new FloatBuffer(_buffers.Allocate(StateLength));
             _optimizer = new OptimizerState(optimizer, Length, _buffers);
         }
         catch
@@ -38,6 +41,13 @@ public sealed unsafe class HostStorage : IDisposable
     public FloatBuffer Parameters { get; }
     /// <summary>The gradients of the last training pass.</summary>
     public FloatBuffer Gradients { get; }
+    /// <summary>Floats of <see cref="State"/> (<see cref="ModelInfo.StateLength"/>).</summary>
+    public int StateLength { get; }
+    /// <summary>
+    /// The batch norms' running means and variances at the offsets of <see cref="ModelInfo.BatchNorms"/>: written by
+    /// training passes, read by prediction, never touched by the optimizer.
+    /// </summary>
+    public FloatBuffer State { get; }
     /// <summary>The optimizer's first moment (SGD's momentum buffer, Adam's exp_avg), or Null where it keeps none.</summary>
     public FloatBuffer Moment1 => new(_optimizer.Moment1);
     /// <summary>Adam's second moment (exp_avg_sq), or Null.</summary>

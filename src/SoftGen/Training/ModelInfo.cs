@@ -20,6 +20,8 @@ public enum ParameterInit
     KaimingUniform,
     /// <summary>Glorot/Xavier uniform: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)); gain 5/3 for tanh, 1 otherwise.</summary>
     GlorotUniform,
+    /// <summary>All ones (batch and layer norm weights, gamma); draws nothing and takes no gain.</summary>
+    Ones,
 }
 
 /// <summary>
@@ -37,7 +39,14 @@ public enum ParameterInit
 /// <param name="Gain">Gain of the initialisation rule, from the following activation.</param>
 public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offset, int StorageStride, ParameterInit Init, float Gain)
 {
-    public bool IsWeight => Columns > 1 || Name.EndsWith(".weight", StringComparison.Ordinal);
+    /// <summary>Stored as the transpose of a matrix (see <see cref="StorageStride"/>): every weight but a one-dimensional one.</summary>
+    public bool IsWeight => !OneDimensional && (Columns > 1 || Name.EndsWith(".weight", StringComparison.Ordinal));
+
+    /// <summary>
+    /// A vector whose PyTorch shape is [Rows] even though it is named ".weight", as a batch or layer norm's weight
+    /// (gamma): Columns is 1 and element [o] lives at Offset + o, as a bias's does.
+    /// </summary>
+    public bool OneDimensional { get; init; }
 
     /// <summary>Number of real elements (Rows * Columns).</summary>
     public int Length => Rows * Columns;
@@ -74,11 +83,28 @@ public sealed class ModelInfo
 {
     /// <remarks>
     /// <c>outputHeight</c> and <c>outputWidth</c>: for a model whose last layer is a Conv2D, the size of its output;
-    /// the loss then applies at every pixel. 1 and 1 otherwise.
+    /// the loss then applies at every pixel. 1 and 1 otherwise. <c>batchNorms</c> and <c>stateLength</c>: the batch
+    /// norms' running statistics and the length of the flat state storage that holds them (none and 0 by default).
     /// </remarks>
     public ModelInfo(string name, int inputs, int classes, LossKind loss, float labelSmoothing, float temperature,
-        int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash, int outputHeight = 1, int outputWidth = 1)
+        int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash, int outputHeight = 1, int outputWidth = 1,
+        IReadOnlyList<BatchNormInfo>? batchNorms = null, int stateLength = 0)
     {
+        BatchNorms = batchNorms ?? Array.Empty<BatchNormInfo>();
+        StateLength = stateLength;
+        var buffers = new List<BufferInfo>(3 * BatchNorms.Count);
+        int minRows = 1;
+        for (int n = 0; n < BatchNorms.Count; n++)
+        {
+            var b = BatchNorms[n];
+            if (b is null) continue; // ParameterLayout.Validate names it
+            buffers.Add(new BufferInfo(b.RunningMeanName, BufferKind.RunningMean, b, n));
+            buffers.Add(new BufferInfo(b.RunningVarName, BufferKind.RunningVar, b, n));
+            buffers.Add(new BufferInfo(b.BatchesTrackedName, BufferKind.NumBatchesTracked, b, n));
+            minRows = Math.Max(minRows, b.MinTrainingRows);
+        }
+        Buffers = buffers;
+        MinTrainingRows = minRows;
         OutputHeight = outputHeight;
         OutputWidth = outputWidth;
         Name = name;
@@ -118,6 +144,27 @@ public sealed class ModelInfo
 
     public IReadOnlyList<ParameterInfo> Parameters { get; }
 
+    /// <summary>The batch norms whose running statistics the model keeps, in layer order (empty for most models).</summary>
+    public IReadOnlyList<BatchNormInfo> BatchNorms { get; }
+
+    /// <summary>
+    /// Length of the flat state storage (running means and variances; padding included, a multiple of 16). The
+    /// optimizer never touches it: training passes update it, prediction reads it.
+    /// </summary>
+    public int StateLength { get; }
+
+    /// <summary>
+    /// The buffers of the state_dict (each batch norm's running_mean, running_var and num_batches_tracked, in layer
+    /// order): with <see cref="Parameters"/>, every tensor PyTorch's state_dict of the equivalent module holds.
+    /// </summary>
+    public IReadOnlyList<BufferInfo> Buffers { get; }
+
+    /// <summary>
+    /// The fewest rows a training batch may have: 2 when a batch norm follows a Dense (one row would leave one value
+    /// per channel, which PyTorch refuses: "Expected more than 1 value per channel when training"), else 1.
+    /// </summary>
+    public int MinTrainingRows { get; }
+
     /// <summary>A hash of the declaration (layers and loss), to tell whether saved weights belong to this model.</summary>
     public string DeclarationHash { get; }
 
@@ -132,7 +179,35 @@ public sealed class ModelInfo
         return null;
     }
 
-    /// <summary>The state_dict names, in table order.</summary>
+    /// <summary>The buffer with this state_dict name (ordinal comparison), or null.</summary>
+    public BufferInfo? FindBuffer(string name)
+    {
+        foreach (var b in Buffers)
+            if (string.Equals(b.Name, name, StringComparison.Ordinal)) return b;
+        return null;
+    }
+
+    /// <summary>The buffers' state_dict names, in <see cref="Buffers"/> order.</summary>
+    public IEnumerable<string> BufferNames
+    {
+        get
+        {
+            foreach (var b in Buffers) yield return b.Name;
+        }
+    }
+
+    /// <summary>
+    /// The first batch norm that a training batch of <paramref name="rows"/> rows would leave with a single value per
+    /// channel, or null when every batch norm can train on it.
+    /// </summary>
+    public BatchNormInfo? BatchNormRefusing(int rows)
+    {
+        foreach (var b in BatchNorms)
+            if (b is not null && (long)rows * b.Pixels < 2) return b;
+        return null;
+    }
+
+    /// <summary>The parameters' state_dict names, in table order.</summary>
     public IEnumerable<string> ParameterNames
     {
         get

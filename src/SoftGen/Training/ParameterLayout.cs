@@ -60,7 +60,12 @@ internal static unsafe class ParameterLayout
                     $"Weight '{p.Name}' has {p.Columns} columns in {p.Positions} positions with a channel stride of {p.ChannelStride}; the columns must be whole channels that fit the stride.", nameof(model));
             if (p.KernelSize < 0 || (p.KernelSize > 0 && p.Columns % (p.KernelSize * p.KernelSize) != 0))
                 throw new ArgumentException($"Weight '{p.Name}' has {p.Columns} columns, not a whole number of {p.KernelSize}x{p.KernelSize} kernels.", nameof(model));
-            if (p.Init != ParameterInit.Zeros && !(p.Gain > 0f && float.IsFinite(p.Gain)))
+            if (p.OneDimensional && (p.Columns != 1 || p.KernelSize != 0 || p.Positions != 1))
+                throw new ArgumentException(
+                    $"Parameter '{p.Name}' is one-dimensional, so it needs 1 column, no kernel and 1 position; it has {p.Columns}, {p.KernelSize} and {p.Positions}.", nameof(model));
+            if (!Enum.IsDefined(p.Init))
+                throw new ArgumentException($"Parameter '{p.Name}' has the unknown initialisation rule {(int)p.Init}.", nameof(model));
+            if ((p.Init is ParameterInit.KaimingUniform or ParameterInit.GlorotUniform) && !(p.Gain > 0f && float.IsFinite(p.Gain)))
                 throw new ArgumentException($"Parameter '{p.Name}' has gain {p.Gain}; it must be positive and finite.", nameof(model));
             for (int o = 0; o < p.Rows; o++)
                 for (int i = 0; i < p.Columns; i++)
@@ -72,6 +77,43 @@ internal static unsafe class ParameterLayout
                         throw new ArgumentException($"Parameters '{OwnerOf(model, n, (int)index)}' and '{p.Name}' overlap at storage index {index}.", nameof(model));
                     used[(int)index] = true;
                 }
+        }
+        ValidateState(model, names);
+    }
+
+    /// <summary>
+    /// The batch norms' running statistics: each vector inside the state storage, none overlapping, and no buffer
+    /// named as a parameter or another buffer.
+    /// </summary>
+    private static void ValidateState(ModelInfo model, HashSet<string> names)
+    {
+        if (model.StateLength < 0 || model.StateLength % 16 != 0)
+            throw new ArgumentException($"Model {model.Name} has state length {model.StateLength}; it must be a non-negative multiple of 16.", nameof(model));
+        var used = new BitArray(model.StateLength);
+        var owners = new string[model.StateLength];
+        foreach (var b in model.BatchNorms)
+        {
+            if (b is null) throw new ArgumentException($"Model {model.Name} has a null batch norm entry.", nameof(model));
+            if (b.Layer < 0 || b.Channels < 1 || b.Pixels < 1)
+                throw new ArgumentException(
+                    $"The batch norm of layer {b.Layer} has {b.Channels} channels and {b.Pixels} pixels; the layer cannot be negative and the others must be at least 1.", nameof(model));
+            foreach (var name in new[] { b.RunningMeanName, b.RunningVarName, b.BatchesTrackedName })
+                if (!names.Add(name)) throw new ArgumentException($"Model {model.Name} lists '{name}' twice.", nameof(model));
+            Claim(model, used, owners, b.RunningMeanName, b.RunningMeanOffset, b.Channels);
+            Claim(model, used, owners, b.RunningVarName, b.RunningVarOffset, b.Channels);
+        }
+    }
+
+    private static void Claim(ModelInfo model, BitArray used, string[] owners, string name, int offset, int length)
+    {
+        if (offset < 0 || (long)offset + length > model.StateLength)
+            throw new ArgumentException(
+                $"Buffer '{name}' occupies state indices [{offset}, {(long)offset + length}), outside [0, {model.StateLength}).", nameof(model));
+        for (int k = offset; k < offset + length; k++)
+        {
+            if (used[k]) throw new ArgumentException($"Buffers '{owners[k]}' and '{name}' overlap at state index {k}.", nameof(model));
+            used[k] = true;
+            owners[k] = name;
         }
     }
 

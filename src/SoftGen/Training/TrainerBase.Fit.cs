@@ -12,8 +12,16 @@ public abstract unsafe partial class TrainerBase
     /// Trains for <paramref name="epochs"/> passes over inputs [count, Inputs] and targets [count, Classes]. Each epoch
     /// shuffles the rows (Fisher-Yates with the trainer's seeded shuffle stream, so runs repeat exactly), steps on
     /// minibatches of <see cref="TrainerOptions.BatchSize"/> rows (the last one partial) and reports an
-    /// <see cref="EpochReport"/> whose loss is the mean over rows. The data set is validated once, up front.
+    /// <see cref="EpochReport"/> whose loss is the mean over the rows trained on. The data set is validated once, up front.
     /// </summary>
+    /// <remarks>
+    /// A final partial batch smaller than <see cref="ModelInfo.MinTrainingRows"/> (a single row, when a batch norm
+    /// follows a Dense) is dropped, as PyTorch's DataLoader does with drop_last: its rows are not trained on that epoch
+    /// (another shuffle puts other rows last) and <see cref="EpochReport.Samples"/> does not count them.
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// The data set is invalid, or it or <see cref="TrainerOptions.BatchSize"/> has fewer rows than a batch norm needs.
+    /// </exception>
     /// <exception cref="OperationCanceledException">Cancelled; checked between batches.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
@@ -25,8 +33,17 @@ public abstract unsafe partial class TrainerBase
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         int count = CheckDataSet(inputs, targets);
+        int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
+        if (Math.Min(count, batchSize) < minRows)
+        {
+            var b = _model.BatchNormRefusing(Math.Min(count, batchSize))!;
+            throw new ArgumentException(
+                $"Fit needs batches of at least {minRows} rows for the batch norm layers.{b.Layer}, which normalises over the batch, " +
+                $"but {(count < minRows ? $"the data set has {count} row" : $"TrainerOptions.BatchSize is {batchSize}")}.",
+                count < minRows ? nameof(inputs) : "options");
+        }
 
-        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow, batchSize = BatchCapacity;
+        int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
         var order = new int[count];
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
@@ -39,10 +56,12 @@ public abstract unsafe partial class TrainerBase
             }
 
             double lossSum = 0;
+            int trained = 0;
             for (int start = 0; start < count; start += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batchSize, count - start);
+                if (rows < minRows) break; // only the last batch can be this small
                 if (mixup is not null)
                     GatherMixedBatch(inputs, targets, new ReadOnlySpan<int>(order, start, rows), mixup);
                 else
@@ -53,8 +72,9 @@ public abstract unsafe partial class TrainerBase
                         targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
                     }
                 lossSum += (double)StepCore(_batchInputs, _batchTargets, rows) * rows;
+                trained += rows;
             }
-            progress?.Report(new EpochReport(epoch, epochs, lossSum / count, count, Stopwatch.GetElapsedTime(started)));
+            progress?.Report(new EpochReport(epoch, epochs, lossSum / trained, trained, Stopwatch.GetElapsedTime(started)));
         }
         GC.KeepAlive(this);
     }

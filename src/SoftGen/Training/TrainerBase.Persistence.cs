@@ -6,18 +6,20 @@ using SoftGen.Persistence;
 
 namespace SoftGen.Training;
 
-// Weights and checkpoints as safetensors files. A weights file holds the parameters under their state_dict names
-// ("layers.0.weight" as [out, in]), so PyTorch's safetensors loader reads it straight into the equivalent module;
+// Weights and checkpoints as safetensors files. A weights file holds the parameters and buffers under their state_dict
+// names ("layers.0.weight" as [out, in]; a batch norm's running_mean and running_var F32 [C], num_batches_tracked I64 []),
+// so PyTorch's safetensors loader reads it straight into the equivalent module (load_state_dict with strict=True);
 // a checkpoint adds the optimizer's moments, the step count and Fit's shuffle state, so that training resumed from
 // it ends with the same weights, bit for bit, as training that was never stopped.
 public abstract unsafe partial class TrainerBase
 {
     /// <summary>
-    /// Saves the parameters to a safetensors file, atomically: a temporary file in the same folder, flushed to the disk,
+    /// Saves the parameters and buffers to a safetensors file, atomically: a temporary file in the same folder, flushed to the disk,
     /// then renamed over <paramref name="path"/>. If the save fails, a file already at <paramref name="path"/> is left as it was.
     /// </summary>
     /// <remarks>
-    /// Tensors are F32 and named as in PyTorch's state_dict; __metadata__ holds the model's name, its declaration hash
+    /// Tensors are named as in PyTorch's state_dict and are F32, but for batch norms' num_batches_tracked (I64 scalars,
+    /// as PyTorch saves them); __metadata__ holds the model's name, its declaration hash
     /// and the <see cref="PredictionTemperature"/> (see <see cref="FileKeys"/>).
     /// </remarks>
     public void SaveWeights(string path) => SaveWeights(path, wrap: null);
@@ -27,22 +29,23 @@ public abstract unsafe partial class TrainerBase
     {
         ArgumentNullException.ThrowIfNull(destination);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SafeTensorsWriter.Write(destination, WeightTensors(), Metadata(FileKeys.WeightsKind));
+        SafeTensorsWriter.Write(destination, Tensors(WeightStorage(willWrite: false)), Metadata(FileKeys.WeightsKind));
     }
 
     /// <summary>The save with a hook on the temporary file's stream, so that tests can make it fail part-way.</summary>
     internal void SaveWeights(string path, Func<Stream, Stream>? wrap)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var tensors = WeightTensors();
+        var tensors = Tensors(WeightStorage(willWrite: false));
         var metadata = Metadata(FileKeys.WeightsKind);
         AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);
     }
 
     /// <summary>
-    /// Loads the parameters from a safetensors file: a weights file, a checkpoint (its optimizer state is then ignored),
-    /// or a file PyTorch saved from the equivalent module's state_dict. A saved <see cref="PredictionTemperature"/> is
-    /// restored too. The optimizer's state and the step count are kept, as with <see cref="SetParameter"/>.
+    /// Loads the parameters and buffers from a safetensors file: a weights file, a checkpoint (its optimizer state is
+    /// then ignored), or a file PyTorch saved from the equivalent module's state_dict (batch norms' num_batches_tracked
+    /// as I64). A saved <see cref="PredictionTemperature"/> is restored too. The optimizer's state and the step count
+    /// are kept, as with <see cref="SetParameter"/>.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="requireSameDeclaration">
@@ -68,18 +71,17 @@ public abstract unsafe partial class TrainerBase
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var reader = SafeTensorsReader.Open(stream, source);
-        var expected = ParameterTensors();
+        var expected = WeightStorage(willWrite: true);
         CheckFits(reader.Header, source, expected, requireSameDeclaration, ignoreOptimizerTensors: true);
         float? temperature = ParseTemperature(reader.Header, source);
         var values = ReadChecked(reader, expected);
-        for (int n = 0; n < expected.Count; n++)
-            ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
+        Store(expected, values);
         if (temperature is { } t) _predictionTemperature = t;
         GC.KeepAlive(this);
     }
 
     /// <summary>
-    /// Saves everything training needs to go on exactly where it is: the parameters, the optimizer's moment buffers
+    /// Saves everything training needs to go on exactly where it is: the parameters and buffers, the optimizer's moment buffers
     /// (named "optimizer.exp_avg.layers.0.weight" and so on), the step count, the seed, Fit's shuffle and mixup
     /// streams and the prediction temperature. Atomic, as <see cref="SaveWeights(string)"/>. The file is also a
     /// valid weights file.
@@ -91,20 +93,20 @@ public abstract unsafe partial class TrainerBase
     {
         ArgumentNullException.ThrowIfNull(destination);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SafeTensorsWriter.Write(destination, CheckpointTensors(), CheckpointMetadata());
+        SafeTensorsWriter.Write(destination, Tensors(CheckpointStorage(willWrite: false)), CheckpointMetadata());
     }
 
     internal void SaveCheckpoint(string path, Func<Stream, Stream>? wrap)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var tensors = CheckpointTensors();
+        var tensors = Tensors(CheckpointStorage(willWrite: false));
         var metadata = CheckpointMetadata();
         AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);
     }
 
     /// <summary>
     /// Restores a checkpoint saved by a trainer of the same model, optimizer kind and <see cref="TrainerOptions.Seed"/>
-    /// (dropout masks and mixup draws derive from the seed): parameters, moments, step count, the shuffle and mixup
+    /// (dropout masks and mixup draws derive from the seed): parameters, buffers, moments, step count, the shuffle and mixup
     /// streams and the prediction temperature. Training on after it with the same data and batch size gives the same
     /// weights, bit for bit, as if training had never stopped (CPU backend; the thread count does not matter). The
     /// optimizer's hyper-parameters are this trainer's own (so a learning rate can be changed on resuming).
@@ -146,12 +148,11 @@ public abstract unsafe partial class TrainerBase
         var mixup = ParseRandomState(header, FileKeys.MixupState, source);
         float? temperature = ParseTemperature(header, source);
 
-        var expected = CheckpointStorage();
+        var expected = CheckpointStorage(willWrite: true);
         CheckFits(header, source, expected, requireSameDeclaration: true, ignoreOptimizerTensors: false);
         var values = ReadChecked(reader, expected);
 
-        for (int n = 0; n < expected.Count; n++)
-            ParameterLayout.Write(expected[n].Storage, expected[n].Parameter, values[n]);
+        Store(expected, values);
         _step = step;
         _shuffle = shuffle;
         _mixupSeeded = mixup.HasValue;
@@ -160,28 +161,47 @@ public abstract unsafe partial class TrainerBase
         GC.KeepAlive(this);
     }
 
-    /// <summary>A tensor of the file and where it lives in this trainer: the parameter's layout in one of the flat buffers.</summary>
-    private readonly struct StoredTensor(string name, ParameterInfo parameter, float* storage, bool nonNegative)
+    /// <summary>
+    /// A tensor of the file and where it lives in this trainer: a float tensor's layout in one of the flat buffers
+    /// (parameters, moments or state), or a batch norm's num_batches_tracked (<see cref="BatchesTracked"/> &gt;= 0).
+    /// </summary>
+    private readonly struct StoredTensor(string name, ParameterInfo? layout, float* storage, bool nonNegative, int batchesTracked = -1)
     {
         public string Name { get; } = name;
-        public ParameterInfo Parameter { get; } = parameter;
+        /// <summary>The float tensor's layout; null for num_batches_tracked.</summary>
+        public ParameterInfo? Layout { get; } = layout;
         public float* Storage { get; } = storage;
-        /// <summary>A second moment: negative values are as invalid as NaN.</summary>
+        /// <summary>A second moment or a running variance: negative values are as invalid as NaN.</summary>
         public bool NonNegative { get; } = nonNegative;
+        /// <summary>The batch norm's index in <see cref="ModelInfo.BatchNorms"/> for num_batches_tracked; -1 otherwise.</summary>
+        public int BatchesTracked { get; } = batchesTracked;
+        public bool IsInt64 => BatchesTracked >= 0;
+        public string DType => IsInt64 ? "I64" : "F32";
+        public int[] Shape => Layout?.Shape ?? Array.Empty<int>();
+        public int Length => Layout?.Length ?? 1;
     }
 
-    private List<StoredTensor> ParameterTensors()
+    /// <summary>A file's values, read and checked: one of the two arrays per tensor, as its dtype.</summary>
+    private readonly record struct LoadedValues(float[]?[] Floats, long[] Integers);
+
+    /// <summary>The parameters, then the buffers. Saves read the host storage (willWrite false); loads write it.</summary>
+    private List<StoredTensor> WeightStorage(bool willWrite)
     {
-        var host = _program.AccessHost(willWrite: true); // saves read the host storage and loads write it
-        var result = new List<StoredTensor>(_model.Parameters.Count);
+        var host = _program.AccessHost(willWrite);
+        var result = new List<StoredTensor>(_model.Parameters.Count + _model.Buffers.Count);
         foreach (var p in _model.Parameters) result.Add(new StoredTensor(p.Name, p, host.Parameters, false));
+        foreach (var b in _model.Buffers)
+            result.Add(b.IsInt64
+                ? new StoredTensor(b.Name, null, null, false, b.Index)
+                : new StoredTensor(b.Name, b.StateLayout, host.State, b.Kind == BufferKind.RunningVar));
         return result;
     }
 
-    private List<StoredTensor> CheckpointStorage()
+    /// <summary>The weights' tensors and the optimizer's moments of every parameter (buffers have none).</summary>
+    private List<StoredTensor> CheckpointStorage(bool willWrite)
     {
-        var result = ParameterTensors();
-        var host = _program.AccessHost(willWrite: true);
+        var result = WeightStorage(willWrite);
+        var host = _program.AccessHost(willWrite);
         if (host.Moment1Name is { } first)
             foreach (var p in _model.Parameters)
                 result.Add(new StoredTensor(FileKeys.OptimizerPrefix + first + "." + p.Name, p, host.Moment1, false));
@@ -191,21 +211,33 @@ public abstract unsafe partial class TrainerBase
         return result;
     }
 
-    private List<SafeTensor> WeightTensors() => Tensors(ParameterTensors());
-
-    private List<SafeTensor> CheckpointTensors() => Tensors(CheckpointStorage());
-
     private List<SafeTensor> Tensors(List<StoredTensor> stored)
     {
         var result = new List<SafeTensor>(stored.Count);
         foreach (var s in stored)
         {
-            var values = new float[s.Parameter.Length];
-            ParameterLayout.Read(s.Storage, s.Parameter, values);
-            result.Add(new SafeTensor(s.Name, s.Parameter.Shape, values));
+            if (s.IsInt64)
+            {
+                result.Add(SafeTensor.FromInt64(s.Name, s.Shape, new[] { _batchesTracked[s.BatchesTracked] }));
+                continue;
+            }
+            var values = new float[s.Length];
+            ParameterLayout.Read(s.Storage, s.Layout!, values);
+            result.Add(new SafeTensor(s.Name, s.Shape, values));
         }
         GC.KeepAlive(this);
         return result;
+    }
+
+    /// <summary>Writes values that <see cref="ReadChecked"/> accepted into the trainer.</summary>
+    private void Store(List<StoredTensor> expected, LoadedValues values)
+    {
+        for (int n = 0; n < expected.Count; n++)
+        {
+            var e = expected[n];
+            if (e.IsInt64) _batchesTracked[e.BatchesTracked] = values.Integers[n];
+            else ParameterLayout.Write(e.Storage, e.Layout!, values.Floats[n]);
+        }
     }
 
     private List<KeyValuePair<string, string>> Metadata(string kind) => new()
@@ -258,10 +290,10 @@ public abstract unsafe partial class TrainerBase
             var t = header.Find(e.Name);
             if (t is null)
                 missing.Add(e.Name);
-            else if (t.DType != "F32")
-                problems.Add($"'{e.Name}' has dtype {t.DType}; SoftGen reads F32");
-            else if (!t.SameShape(e.Parameter.Shape))
-                problems.Add($"'{e.Name}' is {t.ShapeText} in the file, but {SafeTensorInfo.FormatShape(e.Parameter.Shape)} in {_model.Name}");
+            else if (t.DType != e.DType)
+                problems.Add($"'{e.Name}' has dtype {t.DType}; SoftGen reads {e.DType}");
+            else if (!t.SameShape(e.Shape))
+                problems.Add($"'{e.Name}' is {t.ShapeText} in the file, but {SafeTensorInfo.FormatShape(e.Shape)} in {_model.Name}");
         }
         var unexpected = new List<string>();
         foreach (var t in header.Tensors)
@@ -277,19 +309,30 @@ public abstract unsafe partial class TrainerBase
         names.Count <= 8 ? string.Join(", ", names) : string.Join(", ", names.GetRange(0, 8)) + $" and {names.Count - 8} more";
 
     /// <summary>Reads every expected tensor into memory and checks its values; nothing is written yet.</summary>
-    private static float[][] ReadChecked(SafeTensorsReader reader, List<StoredTensor> expected)
+    private static LoadedValues ReadChecked(SafeTensorsReader reader, List<StoredTensor> expected)
     {
-        var values = new float[expected.Count][];
+        var values = new LoadedValues(new float[expected.Count][], new long[expected.Count]);
+        Span<long> integer = stackalloc long[1];
         for (int n = 0; n < expected.Count; n++)
         {
             var e = expected[n];
-            var v = values[n] = new float[e.Parameter.Length];
+            if (e.IsInt64)
+            {
+                reader.ReadInt64(reader.Header.Find(e.Name)!, integer);
+                if (integer[0] < 0)
+                    throw SafeTensorsHeader.Bad(reader.Source, $"tensor '{e.Name}' is {integer[0]}; a count of batches cannot be negative; nothing was loaded");
+                values.Integers[n] = integer[0];
+                continue;
+            }
+            var v = values.Floats[n] = new float[e.Length];
             reader.ReadFloat32(reader.Header.Find(e.Name)!, v);
             for (int k = 0; k < v.Length; k++)
                 if (!float.IsFinite(v[k]) || (e.NonNegative && v[k] < 0f))
                     throw SafeTensorsHeader.Bad(reader.Source,
-                        $"tensor '{e.Name}' element {ElementText(e.Parameter.Shape, k)} is {v[k].ToString("R", CultureInfo.InvariantCulture)}; " +
-                        (e.NonNegative ? "a second moment must be finite and not negative" : "values must be finite") + "; nothing was loaded");
+                        $"tensor '{e.Name}' element {ElementText(e.Shape, k)} is {v[k].ToString("R", CultureInfo.InvariantCulture)}; " +
+                        (!e.NonNegative ? "values must be finite"
+                            : e.Name.StartsWith(FileKeys.OptimizerPrefix, StringComparison.Ordinal) ? "a second moment must be finite and not negative"
+                            : "a running variance must be finite and not negative") + "; nothing was loaded");
         }
         return values;
     }

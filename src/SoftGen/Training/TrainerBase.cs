@@ -24,6 +24,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     private readonly float* _batchInputs;   // Fit's gathered minibatch [BatchSize, Inputs]
     private readonly float* _batchTargets;  // and its targets [BatchSize, OutputsPerRow]
     private readonly float* _probabilities; // [BatchSize, OutputsPerRow] for Evaluate and PredictClasses
+    private readonly long[] _batchesTracked; // num_batches_tracked of each batch norm, in ModelInfo.BatchNorms order
     private DeterministicRandom _shuffle;
     private long _step;
     private bool _disposed;
@@ -51,6 +52,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
 
         _model = model;
         _options = options;
+        _batchesTracked = new long[model.BatchNorms.Count];
 
         try
         {
@@ -60,7 +62,9 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             _program = TrainingProgram.Open(model, options, openCpu, openGpu);
 
             var init = new DeterministicRandom(options.Seed, DeterministicRandom.InitStream);
-            Initializer.Initialize(_program.AccessHost(willWrite: true).Parameters, model.Parameters, ref init);
+            var host = _program.AccessHost(willWrite: true);
+            Initializer.Initialize(host.Parameters, model.Parameters, ref init);
+            Initializer.InitializeState(host.State, model.BatchNorms);
             _shuffle = new DeterministicRandom(options.Seed, DeterministicRandom.ShuffleStream);
         }
         catch
@@ -95,8 +99,17 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// One optimizer step on a batch of <paramref name="batchSize"/> rows (at most <see cref="TrainerOptions.BatchSize"/>):
     /// inputs dense [batchSize, Inputs], targets dense [batchSize, Classes]. Returns the batch's mean loss.
     /// </summary>
-    /// <exception cref="ArgumentException">A length does not match, or an input or target is invalid; nothing changed.</exception>
-    /// <exception cref="InvalidOperationException">The loss was NaN or infinite; the weights were left unchanged.</exception>
+    /// <remarks>
+    /// A model with batch norms updates their running statistics and num_batches_tracked, as PyTorch's forward in
+    /// training mode does. A batch norm after a Dense needs at least 2 rows (<see cref="ModelInfo.MinTrainingRows"/>).
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// A length does not match, an input or target is invalid, or the batch is too small for a batch norm; nothing changed.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The loss was NaN or infinite; the weights were left unchanged (batch norms' running statistics, updated by the
+    /// forward pass as in PyTorch, were not).
+    /// </exception>
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -105,6 +118,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
         InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
         InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+        if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
 
         float loss;
         fixed (float* x = inputs)
@@ -118,6 +132,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     private float StepCore(float* inputs, float* targets, int rows)
     {
         float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows, _step);
+        for (int n = 0; n < _batchesTracked.Length; n++) _batchesTracked[n]++; // the forward pass updated the running statistics
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
         _program.ApplyOptimizer(_step + 1);
         _step++;
@@ -205,6 +220,16 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     private void ThrowBatchSize(int batchSize) =>
         throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
             $"batchSize must be between 1 and TrainerOptions.BatchSize ({BatchCapacity}).");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTooFewRowsForBatchNorm(int rows)
+    {
+        var b = _model.BatchNormRefusing(rows)!;
+        throw new ArgumentException(
+            $"A training batch of {rows} row{(rows == 1 ? "" : "s")} leaves the batch norm layers.{b.Layer} ({b.Channels} channels, {b.Pixels} value{(b.Pixels == 1 ? "" : "s")} per channel a row) " +
+            $"with {(long)rows * b.Pixels} value per channel, and batch statistics need more than 1 (PyTorch: \"Expected more than 1 value per channel when training\"). " +
+            $"Train on at least {_model.MinTrainingRows} rows; prediction and Evaluate take any number. Nothing changed.", "batchSize");
+    }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLossNotFinite(float loss, long step) =>

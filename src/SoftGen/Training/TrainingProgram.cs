@@ -51,6 +51,21 @@ public abstract class TrainingProgram : IDisposable
     /// </summary>
     public abstract HostStorage AccessHost(bool willWrite);
 
+    /// <summary>
+    /// A number that changes whenever the parameters or the running statistics may have changed: after each
+    /// optimizer update, each <see cref="AccessHost"/> with willWrite, and each <see cref="MarkParametersChanged"/>.
+    /// A program that derives tensors from them (batch norm folded into a convolution's weights for prediction)
+    /// rebuilds those only when it differs from the version they were built at. Starts at 1.
+    /// </summary>
+    protected long ParametersVersion { get; private set; } = 1;
+
+    /// <summary>
+    /// Moves <see cref="ParametersVersion"/> on. The base programs call it for the optimizer and for host writes; a
+    /// generated training pass that updates running statistics and is not followed by an update (a non-finite loss
+    /// skips it) must call it too, or rely on the trainer's next update.
+    /// </summary>
+    protected void MarkParametersChanged() => ParametersVersion++;
+
     public abstract void Dispose();
 
     /// <summary>

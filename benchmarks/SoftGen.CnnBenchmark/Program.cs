@@ -41,7 +41,7 @@ public static class Program
             "phases" => new
             {
                 model = name, batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart,
-                phases = resnet ? ResNetPhases.Measure(batch, threads, Int("passes", 20)) : Phases.Measure(batch, threads, Int("passes", 20)),
+                phases = resnet ? (object)ResNetPhases.Measure(batch, threads, Int("passes", 20)) : Phases.Measure(batch, threads, Int("passes", 20)),
                 load_average = LoadAverage(),
             },
             _ => Train(name, batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),

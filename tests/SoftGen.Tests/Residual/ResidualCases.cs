@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ResidualModels;
 using SoftGen.Training;
+using Xunit;
 
 namespace SoftGen.Tests.Residual;
 
@@ -76,7 +77,8 @@ public static class ResidualCases
             var values = new float[length];
             for (int i = 0; i < length; i++)
                 values[i] = isScaleOrVariance ? (float)(0.5 + rng.NextDouble()) : (float)(rng.NextDouble() - 0.5);
-            trainer.SetParameter(name, values);
+            if (reference.Buffers.Contains((name, length))) trainer.SetBuffer(name, values);
+            else trainer.SetParameter(name, values);
         }
     }
 

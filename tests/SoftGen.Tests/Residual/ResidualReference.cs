@@ -76,7 +76,8 @@ public sealed class ResidualReference
         foreach (var (name, length) in Parameters.Concat(Buffers))
         {
             var values = new float[length];
-            trainer.GetParameter(name, values);
+            if (Buffers.Contains((name, length))) trainer.GetBuffer(name, values);
+            else trainer.GetParameter(name, values);
             State[name] = values.Select(v => (double)v).ToArray();
         }
     }

@@ -50,7 +50,7 @@ public sealed class ResidualTests
         foreach (var (buffer, length) in reference.Buffers)
         {
             var v = new float[length];
-            t.GetParameter(buffer, v);
+            t.GetBuffer(buffer, v);
             Check.AllClose(v, reference.State[buffer], 1e-5, 1e-6, 1e-7, $"{name} {buffer} after one step");
         }
     }
@@ -68,7 +68,7 @@ public sealed class ResidualTests
         foreach (var (buffer, length) in reference.Buffers)
         {
             var v = new float[length];
-            t.GetParameter(buffer, v);
+            t.GetBuffer(buffer, v);
             Assert.All(v, value => Assert.Equal(buffer.EndsWith("running_var", StringComparison.Ordinal) ? 1f : 0f, value));
         }
         for (int step = 0; step < 4; step++)
@@ -84,9 +84,11 @@ public sealed class ResidualTests
         foreach (var (buffer, length) in reference.Buffers)
         {
             var v = new float[length];
-            t.GetParameter(buffer, v);
+            t.GetBuffer(buffer, v);
             Check.AllClose(v, reference.State[buffer], 1e-4, 1e-5, 1e-6, $"{name} {buffer} after 4 steps");
         }
+        foreach (var batchNorm in t.Model.BatchNorms)
+            Assert.Equal(4L, t.GetBatchesTracked(batchNorm.BatchesTrackedName));
         // Prediction after training (the folded weights are refreshed): the running statistics, the last weights.
         var running = reference.Buffers.ToDictionary(b => b.Name, b => reference.State[b.Name]);
         reference.Read(t);
@@ -138,7 +140,7 @@ public sealed class ResidualTests
         using var t = c.Create(new TrainerOptions { BatchSize = 4, Seed = 2 });
         var before = TestData.Snapshot(t);
         var runningBefore = new float[10];
-        t.GetParameter("layers.1.running_var", runningBefore);
+        t.GetBuffer("layers.1.running_var", runningBefore);
         var rng = new Random(1);
         var x = TestData.Inputs(rng, 1, c.Inputs);
         var y = ResidualCases.Targets(rng, 1, c.Classes);
@@ -146,7 +148,7 @@ public sealed class ResidualTests
         Assert.Contains("layers.1", e.Message);
         Check.BitEqual(before, TestData.Snapshot(t), "after the refused step");
         var runningAfter = new float[10];
-        t.GetParameter("layers.1.running_var", runningAfter);
+        t.GetBuffer("layers.1.running_var", runningAfter);
         Assert.Equal(runningBefore, runningAfter);
         Assert.Equal(0, t.Step);
         // A single image still has 5x7 values per channel: TinyResNet trains on one row.

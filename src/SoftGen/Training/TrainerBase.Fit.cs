@@ -40,7 +40,7 @@ public abstract unsafe partial class TrainerBase
             throw new ArgumentException(
                 $"Fit needs batches of at least {minRows} rows for the batch norm layers.{b.Layer}, which normalises over the batch, " +
                 $"but {(count < minRows ? $"the data set has {count} row" : $"TrainerOptions.BatchSize is {batchSize}")}.",
-                count < minRows ? nameof(inputs) : "options");
+                count < minRows ? nameof(inputs) : null);
         }
 
         int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;

@@ -11,6 +11,10 @@ internal static class Describe
 
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    public static string List(System.Collections.Generic.IReadOnlyList<string> items) =>
+        items.Count <= 1 ? string.Join("", items) : string.Join(", ", System.Linq.Enumerable.Take(items, items.Count - 1)) + " and " + items[items.Count - 1];
+
     public static string Thousands(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string ActivationName(ActivationKind activation) => activation switch

@@ -84,7 +84,7 @@ internal static class TrainerEmitter
                 others.Add("residual");
             w.Line("// One CPU training step: " + gemms + " forward GEMMs (each convolution a GEMM over pixel patches built in cache,");
             w.Line("// or over windows read in place for a few-channel input; bias and activation fused)"
-                + (others.Count > 0 ? ", the " + string.Join(" and ", others) + " passes," : ","));
+                + (others.Count > 0 ? ", the " + Describe.List(others) + " passes," : ","));
             w.Line("// the loss head, then backward: " + gemms + " weight-gradient GEMMs and the input gradients (activation derivatives fused),");
             if (layers.Any(l => l.AddsResidual))
                 w.Line("// each block's last batch norm adding its shortcut and applying the block's activation in one pass (training),");

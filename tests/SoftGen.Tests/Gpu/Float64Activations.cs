@@ -7,7 +7,11 @@ internal static class Float64Activations
 {
     public static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));
 
-    public static double Softplus(double z) => z > 0 ? z + Math.Log(1 + Math.Exp(-z)) : Math.Log(1 + Math.Exp(z));
+    /// <summary>log(1 + e^z) without overflow, and without losing e^z where it is below double's resolution next to 1.</summary>
+    public static double Softplus(double z) => z > 0 ? z + Log1P(Math.Exp(-z)) : Log1P(Math.Exp(z));
+
+    /// <summary>log(1 + x) for x >= 0: the series x - x^2 / 2 + x^3 / 3 below 1e-5 (error under 1e-20 relative).</summary>
+    private static double Log1P(double x) => x < 1e-5 ? x * (1 - x * (0.5 - x / 3)) : Math.Log(1 + x);
 
     public static double Silu(double z) => z * Sigmoid(z);
 

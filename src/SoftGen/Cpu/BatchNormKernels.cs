@@ -12,8 +12,8 @@ namespace SoftGen.Cpu;
 /// </summary>
 /// <remarks>
 /// Every sum over the batch is split into partitions whose number depends on the tensor's size alone; each
-/// partition sums its pixels, in blocks, into its slice of the partials, and the slices are added in order. So the
-/// results do not depend on the thread count. The statistics take one pass over x from memory: each block of pixels
+/// partition reduces its pixels, block after block, into its slice of the partials, and the slices are combined in
+/// order. So the results do not depend on the thread count. The statistics take one pass over x from memory: each block of pixels
 /// (16 KiB, in L1) gets its mean and then its sum of squared deviations from that mean (two passes, so no
 /// cancellation), and the blocks, then the partitions, are merged exactly (Chan et al.: M2 = M2a + M2b + delta^2 na nb / n).
 /// Padding channels stay 0 in every output; mean, invStd and the gradients hold 0 there.
@@ -51,8 +51,7 @@ public static unsafe class BatchNormKernels
         if (n < 2)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "Batch norm in training needs at least 2 values per channel.");
         int cs = TShape.ChannelStride, parts = Partitions<TShape>(n);
-        var args = new Args { X = x, Mean = mean, Partials = partials, Count = n, Partitions = parts };
-
+        var args = new Args { X = x, Partials = partials, Count = n, Partitions = parts };
         pool.For(parts, 1, &StatisticsPartitions<TShape>, &args);
         float* scale = stackalloc float[cs];
         for (int c = 0; c < cs; c++)

@@ -12,8 +12,10 @@ namespace SoftGen.Cpu;
 /// </summary>
 /// <remarks>
 /// Every sum over the batch is split into partitions whose number depends on the tensor's size alone; each
-/// partition sums its pixels, in blocks, into its slice of the partials, and the slices are added in order. So the
-/// results do not depend on the thread count. The variance is two-pass (the mean first, then squared deviations).
+/// partition reduces its pixels, block after block, into its slice of the partials, and the slices are combined in
+/// order. So the results do not depend on the thread count. The statistics take one pass over x from memory: each block of pixels
+/// (16 KiB, in L1) gets its mean and then its sum of squared deviations from that mean (two passes, so no
+/// cancellation), and the blocks, then the partitions, are merged exactly (Chan et al.: M2 = M2a + M2b + delta^2 na nb / n).
 /// Padding channels stay 0 in every output; mean, invStd and the gradients hold 0 there.
 /// </remarks>
 public static unsafe class BatchNormKernels
@@ -27,26 +29,6 @@ public static unsafe class BatchNormKernels
     {
         public float* X, DY, Mean, Scale, Shift, Residual, Z, A, PrevZ, DX, Partials, Coefficients;
         public int Count, Partitions;
-    }
-
-    private interface ITerm
-    {
-        /// <summary>What a forward reduction sums for a channel vector x, given the channel means.</summary>
-        static abstract Vector512<float> Of(Vector512<float> x, Vector512<float> mean);
-    }
-
-    private readonly struct Value : ITerm
-    {
-        public static Vector512<float> Of(Vector512<float> x, Vector512<float> mean) => x;
-    }
-
-    private readonly struct SquaredDeviation : ITerm
-    {
-        public static Vector512<float> Of(Vector512<float> x, Vector512<float> mean)
-        {
-            var d = x - mean;
-            return d * d;
-        }
     }
 
     /// <summary>Floats of scratch (partials) the other methods need for up to <paramref name="batchCapacity"/> rows.</summary>
@@ -69,25 +51,22 @@ public static unsafe class BatchNormKernels
         if (n < 2)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "Batch norm in training needs at least 2 values per channel.");
         int cs = TShape.ChannelStride, parts = Partitions<TShape>(n);
-        var args = new Args { X = x, Mean = mean, Partials = partials, Count = n, Partitions = parts };
-
-        pool.For(parts, 1, &SumPartitions<TShape, Value>, &args);
-        for (int c = 0; c < cs; c++)
-            mean.Pointer[c] = c < TShape.Channels ? (float)(SumPartials(partials, c, cs, parts) / n) : 0f;
-
-        pool.For(parts, 1, &SumPartitions<TShape, SquaredDeviation>, &args);
+        var args = new Args { X = x, Partials = partials, Count = n, Partitions = parts };
+        pool.For(parts, 1, &StatisticsPartitions<TShape>, &args);
         float* scale = stackalloc float[cs];
         for (int c = 0; c < cs; c++)
         {
             if (c >= TShape.Channels)
             {
-                invStd.Pointer[c] = scale[c] = 0f;
+                mean.Pointer[c] = invStd.Pointer[c] = scale[c] = 0f;
                 continue;
             }
-            double variance = SumPartials(partials, c, cs, parts) / n;
+            var (average, squares) = MergePartitions(partials, c, cs, parts, n);
+            double variance = squares / n;
+            mean.Pointer[c] = (float)average;
             invStd.Pointer[c] = (float)(1 / Math.Sqrt(variance + epsilon));
             scale[c] = gamma.Pointer[c] * invStd.Pointer[c];
-            runningMean.Pointer[c] = (float)((1 - (double)momentum) * runningMean.Pointer[c] + (double)momentum * mean.Pointer[c]);
+            runningMean.Pointer[c] = (float)((1 - (double)momentum) * runningMean.Pointer[c] + (double)momentum * average);
             runningVar.Pointer[c] = (float)((1 - (double)momentum) * runningVar.Pointer[c] + (double)momentum * variance * n / (n - 1));
         }
 
@@ -195,41 +174,100 @@ public static unsafe class BatchNormKernels
     }
 
     /// <summary>
-    /// Partitions [start, end): each sums TTerm over its pixels into its slice of the partials, block after block,
-    /// within a block four pixels at a time into four accumulators.
+    /// The partitions' means and sums of squared deviations of one channel (each partition's slice: means, then
+    /// squares), merged in order.
+    /// </summary>
+    private static (double Mean, double Squares) MergePartitions(float* partials, int c, int cs, int parts, int n)
+    {
+        double mean = 0, squares = 0;
+        int seen = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            var (first, last) = NormShape.Partition(p, parts, n);
+            int count = last - first;
+            double partMean = partials[(nint)p * 2 * cs + c], delta = partMean - mean;
+            seen += count;
+            mean += delta * count / seen;
+            squares += partials[(nint)p * 2 * cs + cs + c] + delta * delta * ((double)(seen - count) * count / seen);
+        }
+        return (mean, squares);
+    }
+
+    /// <summary>
+    /// Partitions [start, end): each writes the mean and the sum of squared deviations of its pixels per channel into
+    /// its slice of the partials, merging block after block. Within a block, sums run four pixels at a time into four
+    /// accumulators.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SumPartitions<T, TTerm>(void* state, int start, int end) where T : struct, ISpatialShape where TTerm : struct, ITerm
+    private static void StatisticsPartitions<T>(void* state, int start, int end) where T : struct, ISpatialShape
     {
         var s = (Args*)state;
         int cs = T.ChannelStride, block = NormShape.BlockPixels<T>();
         for (int part = start; part < end; part++)
         {
             var (first, last) = NormShape.Partition(part, s->Partitions, s->Count);
-            float* sums = s->Partials + (nint)part * cs;
-            new Span<float>(sums, NormShape.RealFloats<T>()).Clear();
+            float* means = s->Partials + (nint)part * 2 * cs, squares = means + cs;
             for (int b = first; b < last; b += block)
             {
-                int count = Math.Min(block, last - b);
+                int count = Math.Min(block, last - b), seen = b - first;
+                // The merge's weights: the block's share of the pixels so far, and na nb / (na + nb).
+                float share = (float)count / (seen + count), cross = (float)((double)seen * count / (seen + count));
                 for (int j = 0; j < NormShape.RealFloats<T>(); j += 16)
                 {
-                    var mean = Vector512.Load(s->Mean + j);
-                    float* p = s->X + (nint)b * cs + j;
-                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                    int i = 0;
-                    for (; i + 4 <= count; i += 4, p += 4 * cs)
+                    float* x = s->X + (nint)b * cs + j;
+                    var blockMean = Sum<T, Value>(x, count, default) * (1f / count);
+                    var blockSquares = Sum<T, SquaredDeviation>(x, count, blockMean);
+                    if (seen == 0)
                     {
-                        s0 += TTerm.Of(Vector512.Load(p), mean);
-                        s1 += TTerm.Of(Vector512.Load(p + cs), mean);
-                        s2 += TTerm.Of(Vector512.Load(p + 2 * cs), mean);
-                        s3 += TTerm.Of(Vector512.Load(p + 3 * cs), mean);
+                        blockMean.Store(means + j);
+                        blockSquares.Store(squares + j);
+                        continue;
                     }
-                    for (; i < count; i++, p += cs)
-                        s0 += TTerm.Of(Vector512.Load(p), mean);
-                    (Vector512.Load(sums + j) + ((s0 + s1) + (s2 + s3))).Store(sums + j);
+                    var mean = Vector512.Load(means + j);
+                    var delta = blockMean - mean;
+                    Vector512.FusedMultiplyAdd(delta, Vector512.Create(share), mean).Store(means + j);
+                    Vector512.FusedMultiplyAdd(delta * delta, Vector512.Create(cross), Vector512.Load(squares + j) + blockSquares).Store(squares + j);
                 }
             }
         }
+    }
+
+    private interface ITerm
+    {
+        static abstract Vector512<float> Of(Vector512<float> x, Vector512<float> center);
+    }
+
+    private readonly struct Value : ITerm
+    {
+        public static Vector512<float> Of(Vector512<float> x, Vector512<float> center) => x;
+    }
+
+    private readonly struct SquaredDeviation : ITerm
+    {
+        public static Vector512<float> Of(Vector512<float> x, Vector512<float> center)
+        {
+            var d = x - center;
+            return d * d;
+        }
+    }
+
+    /// <summary>The sum of TTerm over <paramref name="count"/> pixels' channel vectors from <paramref name="x"/>, four accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sum<T, TTerm>(float* x, int count, Vector512<float> center) where T : struct, ISpatialShape where TTerm : struct, ITerm
+    {
+        int cs = T.ChannelStride;
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int i = 0;
+        for (; i + 4 <= count; i += 4, x += 4 * cs)
+        {
+            s0 += TTerm.Of(Vector512.Load(x), center);
+            s1 += TTerm.Of(Vector512.Load(x + cs), center);
+            s2 += TTerm.Of(Vector512.Load(x + 2 * cs), center);
+            s3 += TTerm.Of(Vector512.Load(x + 3 * cs), center);
+        }
+        for (; i < count; i++, x += cs)
+            s0 += TTerm.Of(Vector512.Load(x), center);
+        return (s0 + s1) + (s2 + s3);
     }
 
     /// <summary>The backward reduction: per partition sum dy into its first ChannelStride floats, sum dy (x - mean) into the next.</summary>

@@ -75,14 +75,14 @@ public sealed class AllocationTests
 
     /// <summary>The residual models (batch norm, layer norm, projection shortcuts, folded prediction) allocate nothing either.</summary>
     [Theory]
-    [MemberData(nameof(Residual.ResidualCases.Names), MemberType = typeof(Residual.ResidualCases))]
+    [MemberData(nameof(ResidualNetworks.ResidualCases.Names), MemberType = typeof(ResidualNetworks.ResidualCases))]
     public void Every_residual_model_allocates_nothing(string name)
     {
-        var c = Residual.ResidualCases.All[name];
+        var c = ResidualNetworks.ResidualCases.All[name];
         var rng = new Random(33);
         const int rows = 13;
         var x = TestData.Inputs(rng, rows, c.Inputs);
-        var y = Residual.ResidualCases.Targets(rng, rows, c.Classes);
+        var y = ResidualNetworks.ResidualCases.Targets(rng, rows, c.Classes);
         using var t = c.Create(new TrainerOptions { Optimizer = Optimizer.AdamW(1e-3f), BatchSize = 16, Seed = 1, ThreadCount = 2 });
         AssertNoAllocation(t, x, y, rows, c.Classes);
     }

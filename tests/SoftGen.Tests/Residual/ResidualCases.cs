@@ -5,7 +5,7 @@ using ResidualModels;
 using SoftGen.Training;
 using Xunit;
 
-namespace SoftGen.Tests.Residual;
+namespace SoftGen.Tests.ResidualNetworks;
 
 /// <summary>Each residual test model with its float64 description, written from the declaration and not from the plan.</summary>
 public sealed record ResidualCase(Func<TrainerOptions, TrainerBase> Create, Func<ResidualReference> Reference, int Inputs, int Classes);

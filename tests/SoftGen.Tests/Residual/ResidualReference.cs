@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using SoftGen.Tests.EndToEnd;
 
-namespace SoftGen.Tests.Residual;
+namespace SoftGen.Tests.ResidualNetworks;
 
 // A float64 re-derivation of residual networks from PyTorch's definitions (BatchNorm2d/1d, LayerNorm, Conv2d, Linear,
 // torchvision's BasicBlock with its downsample), written without the library: tensors are NCHW for the whole batch,

@@ -4,7 +4,7 @@ using SoftGen.Tests.EndToEnd;
 using SoftGen.Training;
 using Xunit;
 
-namespace SoftGen.Tests.Residual;
+namespace SoftGen.Tests.ResidualNetworks;
 
 /// <summary>
 /// The generated residual trainers (batch norm, layer norm, identity and projection shortcuts, bias-free layers, SiLU,

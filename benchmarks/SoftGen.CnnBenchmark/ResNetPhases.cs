@@ -39,8 +39,11 @@ internal static unsafe class ResNetPhases
             FloatBuffer a7 = Image(49, 64), b7 = Image(49, 64), c7 = Image(49, 64), d7 = Image(49, 64);
             var mean = Buffer(64, 0.1);
             var invStd = Buffer(64, 1, 0);
-            var bnPartials = Buffer(BatchNormKernels.PartialsLength<P.Layer1>(batch), 0);
-            var convPartials = Buffer(ConvKernels.WeightPartialsLength<P.Layer2>(batch) * 4, 0);
+            var bnPartials = Buffer(new[] { BatchNormKernels.PartialsLength<P.Layer1>(batch), BatchNormKernels.PartialsLength<P.Layer8>(batch),
+                BatchNormKernels.PartialsLength<P.Layer13>(batch) }.Max(), 0);
+            var convPartials = Buffer(new[] { ConvKernels.WeightPartialsLength<P.Layer0>(batch), ConvKernels.WeightPartialsLength<P.Layer2>(batch),
+                ConvKernels.WeightPartialsLength<P.Layer7>(batch), ConvKernels.WeightPartialsLength<P.Layer9>(batch), ConvKernels.WeightPartialsLength<P.Layer12>(batch),
+                ConvKernels.WeightPartialsLength<P.Layer14>(batch), ConvKernels.WeightPartialsLength<P.Shortcut11>(batch), ConvKernels.WeightPartialsLength<P.Shortcut16>(batch) }.Max(), 0);
             var rotated = Buffer(9 * 64 * 64, 0);
             var pooled = Buffer(batch * 64, 1);
             var logits = Buffer(batch * 16, 1);

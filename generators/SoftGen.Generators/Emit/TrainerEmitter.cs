@@ -243,7 +243,9 @@ internal static class TrainerEmitter
                 WriteNormParameters(w, p, l.Out, shape);
                 continue;
             }
-            var (init, gain) = RuntimeNames.Initialization(layers.InitActivation(l));
+            // A Dense or Conv2D weight's gain follows its own activation (a projection's: none); a batch norm after it
+            // rescales its output anyway.
+            var (init, gain) = RuntimeNames.Initialization(l.Projection is null ? l.Activation : ActivationKind.None);
             if (l.Projection is { } projection)
             {
                 var conv = CpuPassEmitter.ProgramClass + ".Shortcut" + l.Index;

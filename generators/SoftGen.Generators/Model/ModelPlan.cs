@@ -126,25 +126,6 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     /// </summary>
     public bool FusedWithPool(int index) => index == _fusedWithPool;
 
-    /// <summary>
-    /// The activation that decides a Dense or Conv2D weight's initialisation gain: its own, or, when it has none, the
-    /// activation of the batch norm or layer norm after it, or of the block end after that (for a block's last
-    /// convolution, and for a projection shortcut: <paramref name="l"/> is then the block end).
-    /// </summary>
-    public ActivationKind InitActivation(LayerPlan l)
-    {
-        if (l.Kind == LayerKind.ResidualEnd)
-            return l.Activation;
-        var activation = l.Activation;
-        for (var i = l.Index + 1; activation == ActivationKind.None && i < _layers.Count && (_layers[i].IsNorm || _layers[i].Kind == LayerKind.ResidualEnd); i++)
-        {
-            activation = _layers[i].Activation;
-            if (_layers[i].Kind == LayerKind.ResidualEnd)
-                break;
-        }
-        return activation;
-    }
-
     public int Count => _layers.Count;
 
     public LayerPlan this[int index] => _layers[index];

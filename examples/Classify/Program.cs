@@ -15,6 +15,8 @@ namespace Classify;
 ///   --model cnn                     Fashion-MNIST with the convolutional model (FashionCnn) instead of the MLP
 ///   --model resnet                  Fashion-MNIST with the small ResNet (FashionResNet): batch norm, residual blocks
 ///   --plots DIR                     also write the held-out reliability diagram and the loss curves as PNG files in DIR
+///   --save FILE                     also save the trained weights (safetensors, PyTorch's state_dict names) to FILE
+///   --evaluate FILE                 instead of training, load weights (SoftGen's or PyTorch's state_dict) and score them
 ///   --backend cpu|gpu|auto          where to train (default cpu); auto takes a CUDA or OpenCL GPU when there is one
 /// </summary>
 public static class Program
@@ -24,6 +26,12 @@ public static class Program
     /// <summary>Where --plots writes its PNG files; null without --plots.</summary>
     private static string? _plots;
 
+    /// <summary>Where --save writes the trained weights; null without --save.</summary>
+    private static string? _save;
+
+    /// <summary>Weights that --evaluate scores instead of training; null without it.</summary>
+    private static string? _evaluate;
+
     /// <summary>--backend: where every trainer runs.</summary>
     private static Backend _backend = Backend.Cpu;
 
@@ -32,9 +40,11 @@ public static class Program
         try
         {
             var model = TakeModel(ref args, out var badModel);
-            _plots = TakePlots(ref args, out var badPlots);
+            _plots = TakePath(ref args, "--plots", out var badPlots);
+            _save = TakePath(ref args, "--save", out var badSave);
+            _evaluate = TakePath(ref args, "--evaluate", out var badEvaluate);
             var backend = TakeBackend(ref args, out var badBackend);
-            if (badModel || badPlots || badBackend)
+            if (badModel || badPlots || badSave || badEvaluate || badBackend)
                 return Usage();
             _backend = backend;
             if (args.Length == 0)
@@ -52,7 +62,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn|resnet] [--plots DIR] [--backend cpu|gpu|auto]");
+        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn|resnet] [--plots DIR] [--save FILE | --evaluate FILE] [--backend cpu|gpu|auto]");
         return 2;
     }
 
@@ -73,10 +83,10 @@ public static class Program
         return model;
     }
 
-    /// <summary>Removes "--plots DIR" from the arguments and returns DIR.</summary>
-    private static string? TakePlots(ref string[] args, out bool bad)
+    /// <summary>Removes "--plots DIR" (or "--save FILE") from the arguments and returns DIR.</summary>
+    private static string? TakePath(ref string[] args, string option, out bool bad)
     {
-        int at = Array.IndexOf(args, "--plots");
+        int at = Array.IndexOf(args, option);
         bad = at >= 0 && (at + 1 >= args.Length || args[at + 1].StartsWith("--", StringComparison.Ordinal));
         if (at < 0 || bad)
             return null;
@@ -154,7 +164,18 @@ public static class Program
         Console.WriteLine($"Fashion-MNIST: {train.Count} training images, {test.Count} test images; model {model.Name} " +
             $"({model.ParameterCount:N0} parameters)");
         PrintBackend(trainer);
-        Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
+        if (_evaluate is null)
+            Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);
+        else
+        {
+            trainer.LoadWeights(_evaluate, requireSameDeclaration: false);
+            Console.WriteLine($"weights loaded from {_evaluate}");
+            if (_save is not null)
+            {
+                trainer.SaveWeights(_save);
+                Console.WriteLine($"weights saved to {_save}");
+            }
+        }
         var result = trainer.Evaluate(test.Features, test.Targets);
         var probabilities = new float[test.Count * test.Classes];
         trainer.PredictProbabilities(test.Features, probabilities, test.Count);
@@ -183,6 +204,11 @@ public static class Program
         trainer.Fit(train.Features, train.Targets, epochs, progress);
         if (_plots is not null)
             WritePlots(trainer, holdout, holdoutName, loss, holdoutNll);
+        if (_save is not null)
+        {
+            trainer.SaveWeights(_save);
+            Console.WriteLine($"weights saved to {_save}");
+        }
     }
 
     /// <summary>--plots: the reliability diagram on the held-out rows and the per-epoch curves, named after the model.</summary>

@@ -275,7 +275,8 @@ def save_safetensors(model, path):
         pass
     dtypes = {torch.float32: "F32", torch.int64: "I64"}
     header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, tensor in state.items():
+    # Widest elements first (as the safetensors package orders them), so that every tensor is aligned to its element.
+    for name, tensor in sorted(state.items(), key=lambda item: (-item[1].element_size(), item[0])):
         blob = tensor.numpy().astype(tensor.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": dtypes[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)

@@ -21,7 +21,7 @@ internal static class GpuConvEmitter
 
     /// <summary>
     /// Conv2D backward: (x, dz, partials, rows, slices) for the first layer with parameters; else (x, [zPrev,] p, dz,
-    /// partials, dzPrev, rows, slices), Z_prev after a GELU.
+    /// partials, dzPrev, rows, slices), Z_prev after an activation whose derivative needs it.
     /// </summary>
     public static string[] BackwardTypes(ActivationKind previous, bool inputGradient) => !inputGradient
         ? new[] { "View", "View", "View", "int", "int" }
@@ -95,7 +95,7 @@ internal static class GpuConvEmitter
             w.Line("/// <summary>Layer " + i + " backward: dW" + i + " and db" + i + " by slice of the pixels, dZ" + (i - 1) + " = convT(dZ" + i + ", W" + i + ") * "
                 + Describe.ActivationFunction(previous) + "'(Z" + (i - 1) + ").</summary>");
             w.Line("private static void Backward" + i + "(" + View + " x, " + View + " zPrev, " + View + " p, " + View + " dz, " + View + " partials, " + View + " dzPrev, int rows, int slices) =>");
-            w.Line("    " + call + "AfterGelu<" + layer + ">(x, zPrev, p, dz, partials, dzPrev, rows, slices);");
+            w.Line("    " + call + "AfterPreActivation<" + layer + ", " + GpuDenseEmitter.ActivationType(previous) + ">(x, zPrev, p, dz, partials, dzPrev, rows, slices);");
         }
         else
         {

@@ -64,7 +64,7 @@ internal static class GpuDenseEmitter
         {
             w.Line(head + ", dZ" + (l.Index - 1) + " = dZ" + l.Index + " W" + l.Index + " * " + Describe.ActivationFunction(previous) + "'(Z" + (l.Index - 1) + ").</summary>");
             w.Line(name + "(" + View + " x, " + View + " zPrev, " + View + " p, " + View + " dz, " + View + " g, " + View + " dzPrev, int rows, int weightTiles) =>");
-            w.Line("    " + call + "AfterGelu<" + LayerType(l) + ">(x, zPrev, p, dz, g, dzPrev, rows, weightTiles);");
+            w.Line("    " + call + "AfterPreActivation<" + LayerType(l) + ", " + ActivationType(previous) + ">(x, zPrev, p, dz, g, dzPrev, rows, weightTiles);");
         }
         else
         {

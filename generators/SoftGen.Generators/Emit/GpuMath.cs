@@ -17,17 +17,23 @@ internal static class GpuMath
         ActivationKind.LeakyRelu => "(" + z + " > 0f ? " + z + " : 0.01f * " + z + ")",
         ActivationKind.Tanh => "global::ILGPU.Algorithms.XMath.Tanh(" + z + ")",
         ActivationKind.Sigmoid => KernelMath + "Sigmoid(" + z + ")",
+        ActivationKind.Silu => KernelMath + "Silu(" + z + ")",
+        ActivationKind.Elu => KernelMath + "Elu(" + z + ")",
+        ActivationKind.Mish => KernelMath + "Mish(" + z + ")",
         _ => KernelMath + "Gelu(" + z + ")",
     };
 
-    /// <summary>act'(z) written in terms of the stored output a where that suffices (GELU needs z).</summary>
+    /// <summary>act'(z) written in terms of the stored output a where that suffices (GELU, SiLU and Mish need z).</summary>
     public static string Derivative(ActivationKind activation, string z, string a) => activation switch
     {
         ActivationKind.Relu => "(" + a + " > 0f ? 1f : 0f)",
         ActivationKind.LeakyRelu => "(" + a + " > 0f ? 1f : 0.01f)",
         ActivationKind.Tanh => "(1f - " + a + " * " + a + ")",
         ActivationKind.Sigmoid => "(" + a + " * (1f - " + a + "))",
+        ActivationKind.Elu => "(" + a + " > 0f ? 1f : " + a + " + 1f)",
         ActivationKind.Gelu => KernelMath + "GeluDerivative(" + z + ")",
+        ActivationKind.Silu => KernelMath + "SiluDerivative(" + z + ")",
+        ActivationKind.Mish => KernelMath + "MishDerivative(" + z + ")",
         _ => "1f",
     };
 

@@ -46,16 +46,17 @@ public static class Conv2DBackward
             new FromOutputStore<TPrevious>(dzPrev, x, default(TLayer).InStride));
     }
 
-    /// <summary>dWt and db by slice, and dZ_prev = (transposed convolution of dZ) * GELU'(Z_prev).</summary>
-    public static void AfterGelu<TLayer>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> partials,
+    /// <summary>dWt and db by slice, and dZ_prev = (transposed convolution of dZ) * act'(Z_prev), for an activation whose derivative needs Z.</summary>
+    public static void AfterPreActivation<TLayer, TPrevious>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> partials,
         ArrayView<float> dzPrev, int rows, int slices)
-        where TLayer : struct, IConvLayer
+        where TLayer : struct, IConvLayer where TPrevious : struct, IGpuActivationFromInput
     {
         var As = SharedMemory.Allocate<float>(LargeStep * LargePadded);
         var Bs = SharedMemory.Allocate<float>(LargeStep * LargePadded);
         int tile = Grid.IdxX, weightGroups = WeightTiles<TLayer>() * slices;
         if (tile < weightGroups) WeightSlice<TLayer>(As, Bs, x, dz, partials, rows, slices, tile);
-        else InputGradient<TLayer, AfterGeluStore>(As, Bs, p, dz, rows, tile - weightGroups, new AfterGeluStore(dzPrev, zPrev, default(TLayer).InStride));
+        else InputGradient<TLayer, FromInputStore<TPrevious>>(As, Bs, p, dz, rows, tile - weightGroups,
+            new FromInputStore<TPrevious>(dzPrev, zPrev, default(TLayer).InStride));
     }
 
     /// <summary>dWt and db = the slices' partials added in order, one thread per weight; the rows of the padding channels stay 0.</summary>
@@ -190,13 +191,14 @@ public static class Conv2DBackward
             _dzPrev[row * _stride + column] = value * default(TPrevious).DerivativeFromOutput(_aPrev[row * _stride + column]);
     }
 
-    /// <summary>dZ_prev[pixel, channel] = C * GELU'(Z_prev[pixel, channel]).</summary>
-    private readonly struct AfterGeluStore(ArrayView<float> dzPrev, ArrayView<float> zPrev, int inStride) : IGemmStore
+    /// <summary>dZ_prev[pixel, channel] = C * act'(Z_prev[pixel, channel]).</summary>
+    private readonly struct FromInputStore<TPrevious>(ArrayView<float> dzPrev, ArrayView<float> zPrev, int inStride) : IGemmStore
+        where TPrevious : struct, IGpuActivationFromInput
     {
         private readonly ArrayView<float> _dzPrev = dzPrev, _zPrev = zPrev;
         private readonly int _stride = inStride;
 
         public void Store(int row, int column, float value) =>
-            _dzPrev[row * _stride + column] = value * KernelMath.GeluDerivative(_zPrev[row * _stride + column]);
+            _dzPrev[row * _stride + column] = value * default(TPrevious).Derivative(_zPrev[row * _stride + column]);
     }
 }

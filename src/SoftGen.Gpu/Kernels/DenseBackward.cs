@@ -11,8 +11,8 @@ namespace SoftGen.Gpu.Kernels;
 /// <item>the other groups: dZ_prev = (dZ W) * act'(previous layer), [rows, Out] x [Out, In], W read as Wt
 /// transposed. The first layer with parameters has no input gradient (the Weights kernels).</item>
 /// </list>
-/// The previous layer's act' comes from its output A_prev = X (<see cref="IGpuActivationFromOutput"/>), or for GELU
-/// from its kept Z_prev. Tile shapes: <see cref="GemmTiles"/>.
+/// The previous layer's act' comes from its output A_prev = X (<see cref="IGpuActivationFromOutput"/>), or for GELU,
+/// SiLU and Mish from its kept Z_prev (<see cref="IGpuActivationFromInput"/>). Tile shapes: <see cref="GemmTiles"/>.
 /// </summary>
 public static class DenseBackward
 {
@@ -38,16 +38,16 @@ public static class DenseBackward
             new FromOutputStore<TPrevious>(dzPrev, x, default(TLayer).In));
     }
 
-    /// <summary>64 x 64 tiles, dWt, db and dZ_prev = (dZ W) * GELU'(Z_prev).</summary>
-    public static void LargeAfterGelu<TLayer>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> g,
+    /// <summary>64 x 64 tiles, dWt, db and dZ_prev = (dZ W) * act'(Z_prev), for an activation whose derivative needs Z.</summary>
+    public static void LargeAfterPreActivation<TLayer, TPrevious>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> g,
         ArrayView<float> dzPrev, int rows, int weightTiles)
-        where TLayer : struct, IDenseLayer
+        where TLayer : struct, IDenseLayer where TPrevious : struct, IGpuActivationFromInput
     {
         var As = SharedMemory.Allocate<float>(LargeStep * LargePadded);
         var Bs = SharedMemory.Allocate<float>(LargeStep * LargePadded);
         int tile = Grid.IdxX;
         if (tile < weightTiles) WeightsLarge<TLayer>(As, Bs, x, dz, g, rows, tile);
-        else InputLarge<TLayer, AfterGeluStore>(As, Bs, p, dz, rows, tile - weightTiles, new AfterGeluStore(dzPrev, zPrev, default(TLayer).In));
+        else InputLarge<TLayer, FromInputStore<TPrevious>>(As, Bs, p, dz, rows, tile - weightTiles, new FromInputStore<TPrevious>(dzPrev, zPrev, default(TLayer).In));
     }
 
     /// <summary>32 x 32 tiles, dWt and db only.</summary>
@@ -74,17 +74,17 @@ public static class DenseBackward
             new FromOutputStore<TPrevious>(dzPrev, x, default(TLayer).In));
     }
 
-    /// <summary>32 x 32 tiles, dWt, db and dZ_prev = (dZ W) * GELU'(Z_prev).</summary>
-    public static void SmallAfterGelu<TLayer>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> g,
+    /// <summary>32 x 32 tiles, dWt, db and dZ_prev = (dZ W) * act'(Z_prev), for an activation whose derivative needs Z.</summary>
+    public static void SmallAfterPreActivation<TLayer, TPrevious>(ArrayView<float> x, ArrayView<float> zPrev, ArrayView<float> p, ArrayView<float> dz, ArrayView<float> g,
         ArrayView<float> dzPrev, int rows, int weightTiles)
-        where TLayer : struct, IDenseLayer
+        where TLayer : struct, IDenseLayer where TPrevious : struct, IGpuActivationFromInput
     {
         var As = SharedMemory.Allocate<float>(SmallStep * SmallPadded);
         var Bs = SharedMemory.Allocate<float>(SmallStep * SmallPadded);
         var sums = SharedMemory.Allocate<float>(SliceSums);
         int tile = Grid.IdxX;
         if (tile < weightTiles) WeightsSmall<TLayer>(As, Bs, sums, x, dz, g, rows, tile);
-        else InputSmall<TLayer, AfterGeluStore>(As, Bs, sums, p, dz, rows, tile - weightTiles, new AfterGeluStore(dzPrev, zPrev, default(TLayer).In));
+        else InputSmall<TLayer, FromInputStore<TPrevious>>(As, Bs, sums, p, dz, rows, tile - weightTiles, new FromInputStore<TPrevious>(dzPrev, zPrev, default(TLayer).In));
     }
 
     /// <summary>The groups of dWt's tiles (the first groups of a launch).</summary>
@@ -199,13 +199,14 @@ public static class DenseBackward
             _dzPrev[row * _width + column] = value * default(TPrevious).DerivativeFromOutput(_aPrev[row * _width + column]);
     }
 
-    /// <summary>dZ_prev[r, i] = C * GELU'(Z_prev[r, i]).</summary>
-    private readonly struct AfterGeluStore(ArrayView<float> dzPrev, ArrayView<float> zPrev, int width) : IGemmStore
+    /// <summary>dZ_prev[r, i] = C * act'(Z_prev[r, i]).</summary>
+    private readonly struct FromInputStore<TPrevious>(ArrayView<float> dzPrev, ArrayView<float> zPrev, int width) : IGemmStore
+        where TPrevious : struct, IGpuActivationFromInput
     {
         private readonly ArrayView<float> _dzPrev = dzPrev, _zPrev = zPrev;
         private readonly int _width = width;
 
         public void Store(int row, int column, float value) =>
-            _dzPrev[row * _width + column] = value * KernelMath.GeluDerivative(_zPrev[row * _width + column]);
+            _dzPrev[row * _width + column] = value * default(TPrevious).Derivative(_zPrev[row * _width + column]);
     }
 }

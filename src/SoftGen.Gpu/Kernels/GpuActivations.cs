@@ -11,10 +11,16 @@ public interface IGpuActivation
     float Apply(float z);
 }
 
-/// <summary>An activation whose derivative follows from its output a = act(z) (every one but GELU, which needs z).</summary>
+/// <summary>An activation whose derivative follows from its output a = act(z) (all but GELU, SiLU and Mish).</summary>
 public interface IGpuActivationFromOutput : IGpuActivation
 {
     float DerivativeFromOutput(float a);
+}
+
+/// <summary>An activation whose derivative needs the pre-activation z (GELU, SiLU, Mish): its layer keeps Z.</summary>
+public interface IGpuActivationFromInput : IGpuActivation
+{
+    float Derivative(float z);
 }
 
 public readonly struct IdentityActivation : IGpuActivationFromOutput
@@ -47,7 +53,27 @@ public readonly struct SigmoidActivation : IGpuActivationFromOutput
     public float DerivativeFromOutput(float a) => a * (1f - a);
 }
 
-public readonly struct GeluActivation : IGpuActivation
+public readonly struct GeluActivation : IGpuActivationFromInput
 {
     public float Apply(float z) => KernelMath.Gelu(z);
+    public float Derivative(float z) => KernelMath.GeluDerivative(z);
+}
+
+public readonly struct SiluActivation : IGpuActivationFromInput
+{
+    public float Apply(float z) => KernelMath.Silu(z);
+    public float Derivative(float z) => KernelMath.SiluDerivative(z);
+}
+
+/// <summary>ELU with alpha 1: z for z &gt; 0, else exp(z) - 1; its derivative, 1 or a + 1, follows from a.</summary>
+public readonly struct EluActivation : IGpuActivationFromOutput
+{
+    public float Apply(float z) => KernelMath.Elu(z);
+    public float DerivativeFromOutput(float a) => a > 0f ? 1f : a + 1f;
+}
+
+public readonly struct MishActivation : IGpuActivationFromInput
+{
+    public float Apply(float z) => KernelMath.Mish(z);
+    public float Derivative(float z) => KernelMath.MishDerivative(z);
 }

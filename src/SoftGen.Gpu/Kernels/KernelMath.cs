@@ -8,6 +8,15 @@ namespace SoftGen.Gpu.Kernels;
 /// </summary>
 public static class KernelMath
 {
+    /// <summary>sigmoid(-SiluClamp) is 0 in float, so SiLU's and Mish's factor z is clamped there (no -inf * 0).</summary>
+    private const float SiluClamp = 104f;
+
+    /// <summary>Beyond MishHigh, tanh(softplus(z)) is 1 in float and 1 - tanh^2 below 1e-16 (exp(z)^2 stays finite).</summary>
+    private const float MishHigh = 20f;
+
+    // exp(z) - 1 by its Taylor series to z^10 on |z| < Expm1Small, exp(z) - 1 beyond (as SoftGen.Cpu.VectorMath).
+    private const float Expm1Small = 0.5f;
+
     public static float Sigmoid(float z)
     {
         float e = XMath.Exp(-XMath.Abs(z));
@@ -49,6 +58,57 @@ public static class KernelMath
     public static float Gelu(float z) => XMath.Max(z, -20f) * NormalCdf(z);
 
     public static float GeluDerivative(float z) => NormalCdf(z) + XMath.Clamp(z, -20f, 20f) * NormalPdf(z);
+
+    /// <summary>exp(z) - 1, accurate near 0 (SoftGen.Cpu.VectorMath.ExpMinusOne).</summary>
+    public static float ExpMinusOne(float z)
+    {
+        if (!(XMath.Abs(z) < Expm1Small)) return XMath.Exp(z) - 1f;
+        float p = 1f / 3628800;
+        p = p * z + 1f / 362880;
+        p = p * z + 1f / 40320;
+        p = p * z + 1f / 5040;
+        p = p * z + 1f / 720;
+        p = p * z + 1f / 120;
+        p = p * z + 1f / 24;
+        p = p * z + 1f / 6;
+        p = p * z + 1f / 2;
+        return p * z * z + z;
+    }
+
+    /// <summary>SiLU, z sigmoid(z).</summary>
+    public static float Silu(float z) => XMath.Max(z, -SiluClamp) * Sigmoid(z);
+
+    /// <summary>SiLU', s (1 + z (1 - s)) with s = sigmoid(z) and 1 - s = sigmoid(-z) (no cancellation).</summary>
+    public static float SiluDerivative(float z)
+    {
+        float e = XMath.Exp(-XMath.Abs(z));
+        float r = 1f / (1f + e);
+        float s = z >= 0f ? r : e * r, oneMinusS = z >= 0f ? e * r : r;
+        return s * (1f + XMath.Clamp(z, -SiluClamp, SiluClamp) * oneMinusS);
+    }
+
+    /// <summary>ELU with alpha 1.</summary>
+    public static float Elu(float z) => z > 0f ? z : ExpMinusOne(z);
+
+    /// <summary>
+    /// Mish, z tanh(softplus(z)) = z w / (w + 2) with n = exp(z), w = n (n + 2), free of cancellation
+    /// (SoftGen.Cpu.Mish).
+    /// </summary>
+    public static float Mish(float z)
+    {
+        float n = XMath.Exp(XMath.Clamp(z, -SiluClamp, MishHigh));
+        float w = n * (n + 2f);
+        return XMath.Max(z, -SiluClamp) * (w / (w + 2f));
+    }
+
+    /// <summary>Mish', t + z sigmoid(z) (1 - t^2) with t = w / (w + 2), sigmoid(z) = n / (n + 1), 1 - t^2 = 4 (w + 1) / (w + 2)^2.</summary>
+    public static float MishDerivative(float z)
+    {
+        float zc = XMath.Clamp(z, -SiluClamp, MishHigh);
+        float n = XMath.Exp(zc);
+        float w = n * (n + 2f), d = w + 2f;
+        return w / d + zc * (n / (n + 1f)) * (4f * (w + 1f) / (d * d));
+    }
 
     /// <summary>
     /// Dropout's 24-bit draw for value k of a layer's step, SoftGen.Cpu.DropoutKernels' hash: SplitMix64's finaliser of

@@ -118,7 +118,18 @@ internal static class GpuEmitter
     {
         int first = layers.FirstWithParameters, forward = ForwardLaunches(layers), backward = BackwardLaunches(layers);
         w.Line("// The GPU program (ILGPU). One training step is " + LaunchesPerStep(spec, layers) + " kernel launches:");
-        w.Line("//   " + (forward + " forward kernels").PadRight(22) + " for the " + layers.Count + " layers: " + string.Join(", ", layers.Select(Describe.LayerKindText)));
+        w.Line("//   " + (forward + " forward kernels").PadRight(22) + " for the " + layers.Count + " layers:");
+        var line = "";
+        foreach (var kind in layers.Select(Describe.LayerKindText))
+        {
+            if (line.Length > 0 && line.Length + kind.Length > 86)
+            {
+                w.Line("//                          " + line.TrimEnd());
+                line = "";
+            }
+            line += kind + ", ";
+        }
+        w.Line("//                          " + line.TrimEnd(' ', ',') + ";");
         w.Line("//                          Dense and Conv2D: a tiled GEMM (implicit for Conv2D), the bias and activation in its epilogue;");
         w.Line("//                          pooling, dropout: one each; BatchNorm: 3 in training (moments per chunk of positions, the");
         w.Line("//                          statistics and the running update, normalize), 2 in prediction (the running statistics,");
@@ -126,8 +137,8 @@ internal static class GpuEmitter
         w.Line("//                          the block's last batch norm adds the shortcut; a projection shortcut: its 1x1 GEMM and the");
         w.Line("//                          3 of its batch norm, before the block's last layer");
         w.Line("//   " + (spec.PerPixel ? "2 head kernels" : "1 head kernel").PadRight(22) + " the loss and dLogits" + (spec.PerPixel ? " (per pixel, then the groups' sums)" : ""));
-        w.Line("//   " + (backward + " backward kernels").PadRight(22) + " from layer " + first + " on: Dense and Conv2D give dW and db and dA_prev in one launch (a Conv2D");
-        w.Line("//                          a second launch adding its dW slices); BatchNorm: chunk sums, dGamma and dBeta, dZ_prev;");
+        w.Line("//   " + (backward + " backward kernels").PadRight(22) + " from layer " + first + " on: Dense and Conv2D give dW, db and dA_prev in one launch (a Conv2D:");
+        w.Line("//                          and a second adding its dW slices); BatchNorm: chunk sums, dGamma and dBeta, dZ_prev;");
         w.Line("//                          LayerNorm: row sums, chunk sums, dGamma and dBeta, dZ_prev; a block end: dZ of the block's");
         w.Line("//                          last layer times its act' (none when it has no activation: the two share one buffer), a");
         w.Line("//                          projection's batch norm (3) and 1x1 convolution (2); the block's first layer writes dA of");

@@ -4,13 +4,14 @@ using SoftGen;
 namespace GpuResidualModels;
 
 /// <summary>
-/// A block first, on the user's two-channel NCHW rows: its projection reads them directly and sends no gradient (the
-/// input needs none), its batch norm ends the block after a GELU convolution; a bias-free GELU convolution whose batch
+/// A max pool on the user's two-channel NCHW rows, then a block whose projection sends no gradient (the pool's output
+/// needs none), its batch norm ending the block after a GELU convolution; a bias-free GELU convolution whose batch
 /// norm (Mish) takes the input gradient through act'(Z); an identity block on that Mish output (the Join through
 /// Mish'(Z)) whose last batch norm has an activation (a separate add, the block end's act' applied by its own launch);
 /// a GELU Dense before a layer norm (ELU), whose input gradient goes through GELU'(Z).
 /// </summary>
-[SoftModel(Channels = 2, Height = 4, Width = 5)]
+[SoftModel(Channels = 2, Height = 4, Width = 6)]
+[MaxPool2D(2)]
 [Residual]
 [Conv2D(3, 3, Activation.Gelu, Padding = 1)]
 [BatchNorm]

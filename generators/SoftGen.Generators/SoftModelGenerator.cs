@@ -46,7 +46,7 @@ public sealed class SoftModelGenerator : IIncrementalGenerator
             .WithTrackingName(GpuStep);
         context.RegisterSourceOutput(specs.Combine(gpuReferenced), static (spc, pair) =>
         {
-            if (pair.Right && GpuEmitter.Supports(pair.Left))
+            if (pair.Right)
                 spc.AddSource(GpuEmitter.HintName(pair.Left), GpuEmitter.Emit(pair.Left, ModelPlan.For(pair.Left)));
         });
 

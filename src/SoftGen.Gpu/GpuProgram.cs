@@ -99,6 +99,13 @@ public abstract unsafe class GpuProgram : TrainingProgram
     /// the host with the parameters.
     /// </summary>
     protected ArrayView<float> State => _state.View;
+
+    /// <summary>
+    /// Zeroes <paramref name="length"/> gradients from <paramref name="offset"/> on the stream (a memset, not a kernel):
+    /// the bias gradient of a layer declared without bias, which its GEMM computed, so that the optimizer never moves
+    /// the bias storage away from 0.
+    /// </summary>
+    protected void ClearGradient(int offset, int length) => _gradients.View.SubView(offset, length).MemSetToZero(Stream);
     /// <summary>The batch's inputs [rows, Inputs], dense (images as the user's NCHW rows).</summary>
     protected ArrayView<float> Inputs => _inputs.View;
     /// <summary>The batch's targets [rows, OutputsPerRow], dense (per-pixel targets NCHW).</summary>

@@ -48,11 +48,14 @@ internal static class GpuConvEmitter
     /// <summary>Groups of the weight-gradient part of the backward kernel.</summary>
     public static int WeightTiles(LayerPlan l) => Tiles(Depth(l) + 1) * Tiles(l.Out);
 
-    public static void WriteLayerConstants(SourceWriter w, LayerPlan l)
+    public static void WriteLayerConstants(SourceWriter w, LayerPlan l) => WriteLayerConstants(w, l, "Layer" + l.Index);
+
+    /// <summary>The geometry struct <paramref name="name"/> of <paramref name="l"/> (a layer, or a projection shortcut's 1x1 convolution).</summary>
+    public static void WriteLayerConstants(SourceWriter w, LayerPlan l, string name)
     {
-        w.Line("/// <summary>Layer " + l.Index + "'s geometry: " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "]; Wt at "
+        w.Line("/// <summary>" + (name == "Layer" + l.Index ? "Layer " + l.Index : name) + "'s geometry: " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "]; Wt at "
             + l.WeightOffset + " ([" + l.Taps + " x " + l.Input.ChannelStride + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".</summary>");
-        using (w.Block("private readonly struct Layer" + l.Index + " : " + Kernels + "IConvLayer"))
+        using (w.Block("private readonly struct " + name + " : " + Kernels + "IConvLayer"))
         {
             w.Line("public int InChannels => " + l.Input.Channels + ";");
             w.Line("public int InStride => " + l.Input.ChannelStride + ";");

@@ -7,6 +7,8 @@ using static SoftGen.Tests.Gpu.Float64Activations;
 
 namespace SoftGen.Tests.Gpu;
 
+using Residual = SoftGen.Gpu.Kernels.Residual; // not the test namespace SoftGen.Tests.Residual
+
 /// <summary>
 /// The residual join's kernels on ILGPU's CPU accelerator against their float64 formulas: a = act(block + shortcut),
 /// the gradient at the sum, and the block input's two gradients joined before its act', over an image of 3 real

@@ -74,13 +74,18 @@ public static class Program
         double trainSeconds = clock.Elapsed.TotalSeconds;
         long bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - allocated) / steps;
 
-        var probabilities = new float[inferBatch * 10];
-        trainer.PredictProbabilities(images.AsSpan(0, inferBatch * 784), probabilities, inferBatch);
-        int passes = Math.Max(1, steps * batch / inferBatch);
-        clock.Restart();
-        for (int p = 0; p < passes; p++)
-            trainer.PredictProbabilities(images.AsSpan((p * inferBatch % (count - inferBatch)) * 784, inferBatch * 784), probabilities, inferBatch);
-        double inferSeconds = clock.Elapsed.TotalSeconds;
+        // Prediction at the training batch and at --infer-batch (each call predicts that many rows); the best counts.
+        var probabilities = new float[Math.Max(batch, inferBatch) * 10];
+        double InferRate(int size)
+        {
+            trainer.PredictProbabilities(images.AsSpan(0, size * 784), probabilities.AsSpan(0, size * 10), size);
+            int passes = Math.Max(3, steps * batch / size);
+            var timer = Stopwatch.StartNew();
+            for (int p = 0; p < passes; p++)
+                trainer.PredictProbabilities(images.AsSpan((p * size % (count - size)) * 784, size * 784), probabilities.AsSpan(0, size * 10), size);
+            return passes * size / timer.Elapsed.TotalSeconds;
+        }
+        double inferAtBatch = InferRate(batch), inferAtInferBatch = InferRate(inferBatch);
 
         double flopPerSample = FlopPerSample(model);
         return new
@@ -91,7 +96,9 @@ public static class Program
             threads,
             vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             train_samples_per_second = Math.Round(steps * batch / trainSeconds),
-            infer_samples_per_second = Math.Round(passes * inferBatch / inferSeconds),
+            infer_samples_per_second = Math.Round(Math.Max(inferAtBatch, inferAtInferBatch)),
+            infer_samples_per_second_at_batch = Math.Round(inferAtBatch),
+            infer_samples_per_second_at_infer_batch = Math.Round(inferAtInferBatch),
             bytes_allocated_per_step = bytesPerStep,
             forward_gflop_per_sample = Math.Round(flopPerSample / 1e9, 5),
             train_gflop_per_second = Math.Round(3 * flopPerSample * steps * batch / trainSeconds / 1e9, 1),

@@ -41,6 +41,7 @@ public static unsafe partial class ConvKernels
     private struct InputsArgs
     {
         public float* DZ, Wt, WRot, PrevZ, PrevA, DX;
+        public int Rows;
     }
 
     private struct BiasArgs
@@ -169,9 +170,12 @@ public static unsafe partial class ConvKernels
         SpatialShape.ValidateConv<TShape>();
         if (TShape.InChannelStride % 16 != 0)
             throw new NotSupportedException($"BackwardInputs needs InChannelStride to be a multiple of 16 (it is {TShape.InChannelStride}); the model's input image has no input gradient.");
-        var args = new InputsArgs { DZ = dz, Wt = wt, WRot = wScratch, PrevZ = prevZ, PrevA = prevA, DX = dxPrev };
+        var args = new InputsArgs { DZ = dz, Wt = wt, WRot = wScratch, PrevZ = prevZ, PrevA = prevA, DX = dxPrev, Rows = Math.Max(rows, 0) };
         pool.For(Taps<TShape>(), 1, &RotateTaps<TShape>, &args);
-        pool.For(Math.Max(rows, 0) * InPixels<TShape>(), ConvMicroKernels.Rows, &InputPixels<TShape, TPrevAct>, &args);
+        if (TShape.Stride > 1)
+            pool.For(args.Rows * TShape.Stride * TShape.Stride, 1, &StridedInputUnits<TShape, TPrevAct>, &args); // ConvKernels.Strided.cs
+        else
+            pool.For(args.Rows * InPixels<TShape>(), ConvMicroKernels.Rows, &InputPixels<TShape, TPrevAct>, &args);
     }
 
     /// <summary>NCHW rows [rows, channels, pixels] to channels-last [rows, pixels, channels], for a multi-channel input image.</summary>

@@ -113,7 +113,7 @@ internal static unsafe class Phases
             () => trainer.TrainStep(images, targets, batch));
     }
 
-    private static Phase Time(string name, double gflop, int passes, Action run)
+    internal static Phase Time(string name, double gflop, int passes, Action run)
     {
         run();
         double best = double.MaxValue;

@@ -111,16 +111,10 @@ internal static unsafe class ResNetPhases
         return Time("training step", 3 * Program.FlopPerSample("FashionResNet") * batch / 1e9, passes, () => trainer.TrainStep(images, targets, batch));
     }
 
+    /// <summary>Phases.Time's best-of-passes timing, the share of the step filled in later.</summary>
     private static Phase Time(string name, double gflop, int passes, Action run)
     {
-        run();
-        double best = double.MaxValue;
-        for (int p = 0; p < passes; p++)
-        {
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            run();
-            best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return new Phase(name, Math.Round(best, 3), Math.Round(gflop, 4), gflop > 0 ? Math.Round(gflop / (best / 1000), 1) : 0, 0);
+        var p = Phases.Time(name, gflop, passes, run);
+        return new Phase(p.Name, p.Milliseconds, p.Gflop, p.GflopPerSecond, 0);
     }
 }

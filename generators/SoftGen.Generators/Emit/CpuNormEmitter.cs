@@ -349,12 +349,4 @@ internal static class CpuNormEmitter
         using (w.Block("internal readonly struct BlockInput" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
             WriteSpatial(w, p.Input);
     }
-
-    private static void WriteSpatial(SourceWriter w, TensorPlan t)
-    {
-        w.Line("public static int Channels => " + t.Channels + ";");
-        w.Line("public static int ChannelStride => " + t.ChannelStride + ";");
-        w.Line("public static int Height => " + t.Height + ";");
-        w.Line("public static int Width => " + t.Width + ";");
-    }
 }

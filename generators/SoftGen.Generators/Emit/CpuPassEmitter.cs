@@ -584,7 +584,8 @@ internal static class CpuPassEmitter
         }
     }
 
-    private static void WriteSpatial(SourceWriter w, TensorPlan t)
+    /// <summary>An ISpatialShape's members for tensor <paramref name="t"/>.</summary>
+    internal static void WriteSpatial(SourceWriter w, TensorPlan t)
     {
         w.Line("public static int Channels => " + t.Channels + ";");
         w.Line("public static int ChannelStride => " + t.ChannelStride + ";");

@@ -303,50 +303,35 @@ internal static class CpuNormEmitter
     /// <summary>The shape structs of a norm layer, a block end and a projection shortcut.</summary>
     public static void WriteShapes(SourceWriter w, ModelPlan layers, LayerPlan l)
     {
-        using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
-        {
-            if (l.IsNorm)
-            {
-                w.Line("public const int WeightOffset = " + l.WeightOffset + "; // gamma");
-                w.Line("public const int BiasOffset = " + l.BiasOffset + "; // beta");
-            }
-            if (l.Kind == LayerKind.BatchNorm)
-            {
-                w.Line("public const int RunningMeanOffset = " + l.StateOffset + "; // in State");
-                w.Line("public const int RunningVarOffset = " + (l.StateOffset + l.OutStride) + ";");
-            }
-            WriteSpatial(w, l.Output);
-        }
+        if (l.IsNorm)
+            WriteNormShape(w, "Layer" + l.Index, l.WeightOffset, l.BiasOffset, l.Kind == LayerKind.BatchNorm ? l.StateOffset : -1, l.Output);
+        else
+            using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
+                WriteSpatial(w, l.Output);
         if (l.Projection is not { } p)
             return;
         w.Line();
-        using (w.Block("internal readonly struct Shortcut" + l.Index + " : global::SoftGen.Cpu.IConvShape"))
-        {
-            w.Line("public const int WeightOffset = " + p.WeightOffset + ";");
-            w.Line("public const int BiasOffset = " + p.BiasOffset + "; // kept at 0: no bias");
-            w.Line("public static int InChannels => " + p.Input.Channels + ";");
-            w.Line("public static int InChannelStride => " + p.Input.ChannelStride + ";");
-            w.Line("public static int InHeight => " + p.Input.Height + ";");
-            w.Line("public static int InWidth => " + p.Input.Width + ";");
-            w.Line("public static int OutChannels => " + l.Out + ";");
-            w.Line("public static int OutChannelStride => " + l.OutStride + ";");
-            w.Line("public static int OutHeight => " + l.Output.Height + ";");
-            w.Line("public static int OutWidth => " + l.Output.Width + ";");
-            w.Line("public static int KernelSize => 1;");
-            w.Line("public static int Stride => " + p.Stride + ";");
-            w.Line("public static int Padding => 0;");
-        }
+        WriteConvShape(w, "Shortcut" + l.Index, p.WeightOffset, p.BiasOffset + "; // kept at 0: no bias", p.Input, l.Output, kernel: 1, p.Stride, padding: 0);
         w.Line();
-        using (w.Block("internal readonly struct ShortcutNorm" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
-        {
-            w.Line("public const int WeightOffset = " + p.NormWeightOffset + "; // gamma");
-            w.Line("public const int BiasOffset = " + p.NormBiasOffset + "; // beta");
-            w.Line("public const int RunningMeanOffset = " + p.StateOffset + "; // in State");
-            w.Line("public const int RunningVarOffset = " + (p.StateOffset + l.OutStride) + ";");
-            WriteSpatial(w, l.Output);
-        }
+        WriteNormShape(w, "ShortcutNorm" + l.Index, p.NormWeightOffset, p.NormBiasOffset, p.StateOffset, l.Output);
         w.Line();
         using (w.Block("internal readonly struct BlockInput" + l.Index + " : global::SoftGen.Cpu.ISpatialShape"))
             WriteSpatial(w, p.Input);
+    }
+
+    /// <summary>A norm layer's shape struct: gamma and beta, the running statistics (a batch norm: <paramref name="stateOffset"/> &gt;= 0), the tensor.</summary>
+    private static void WriteNormShape(SourceWriter w, string name, int weightOffset, int biasOffset, int stateOffset, TensorPlan t)
+    {
+        using (w.Block("internal readonly struct " + name + " : global::SoftGen.Cpu.ISpatialShape"))
+        {
+            w.Line("public const int WeightOffset = " + weightOffset + "; // gamma");
+            w.Line("public const int BiasOffset = " + biasOffset + "; // beta");
+            if (stateOffset >= 0)
+            {
+                w.Line("public const int RunningMeanOffset = " + stateOffset + "; // in State");
+                w.Line("public const int RunningVarOffset = " + (stateOffset + t.ChannelStride) + ";");
+            }
+            WriteSpatial(w, t);
+        }
     }
 }

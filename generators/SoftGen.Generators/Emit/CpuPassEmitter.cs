@@ -539,22 +539,7 @@ internal static class CpuPassEmitter
                     }
                     break;
                 case LayerKind.Conv2D:
-                    using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IConvShape"))
-                    {
-                        w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
-                        w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
-                        w.Line("public static int InChannels => " + l.Input.Channels + ";");
-                        w.Line("public static int InChannelStride => " + l.Input.ChannelStride + ";");
-                        w.Line("public static int InHeight => " + l.Input.Height + ";");
-                        w.Line("public static int InWidth => " + l.Input.Width + ";");
-                        w.Line("public static int OutChannels => " + l.Out + ";");
-                        w.Line("public static int OutChannelStride => " + l.OutStride + ";");
-                        w.Line("public static int OutHeight => " + l.Output.Height + ";");
-                        w.Line("public static int OutWidth => " + l.Output.Width + ";");
-                        w.Line("public static int KernelSize => " + l.Kernel + ";");
-                        w.Line("public static int Stride => " + l.Stride + ";");
-                        w.Line("public static int Padding => " + l.Padding + ";");
-                    }
+                    WriteConvShape(w, "Layer" + l.Index, l.WeightOffset, l.BiasOffset + ";", l.Input, l.Output, l.Kernel, l.Stride, l.Padding);
                     break;
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
@@ -581,6 +566,31 @@ internal static class CpuPassEmitter
             w.Line("// The per-pixel logits: the last layer's output.");
             using (w.Block("private readonly struct Logits : global::SoftGen.Cpu.ISpatialShape"))
                 WriteSpatial(w, layers[layers.Count - 1].Output);
+        }
+    }
+
+    /// <summary>
+    /// An IConvShape struct: a Conv2D's, or a projection shortcut's 1x1 one. <paramref name="biasOffset"/> is the bias
+    /// offset's line tail (the offset, ";" and any comment).
+    /// </summary>
+    internal static void WriteConvShape(SourceWriter w, string name, int weightOffset, string biasOffset, TensorPlan input, TensorPlan output,
+        int kernel, int stride, int padding)
+    {
+        using (w.Block("internal readonly struct " + name + " : global::SoftGen.Cpu.IConvShape"))
+        {
+            w.Line("public const int WeightOffset = " + weightOffset + ";");
+            w.Line("public const int BiasOffset = " + biasOffset);
+            w.Line("public static int InChannels => " + input.Channels + ";");
+            w.Line("public static int InChannelStride => " + input.ChannelStride + ";");
+            w.Line("public static int InHeight => " + input.Height + ";");
+            w.Line("public static int InWidth => " + input.Width + ";");
+            w.Line("public static int OutChannels => " + output.Channels + ";");
+            w.Line("public static int OutChannelStride => " + output.ChannelStride + ";");
+            w.Line("public static int OutHeight => " + output.Height + ";");
+            w.Line("public static int OutWidth => " + output.Width + ";");
+            w.Line("public static int KernelSize => " + kernel + ";");
+            w.Line("public static int Stride => " + stride + ";");
+            w.Line("public static int Padding => " + padding + ";");
         }
     }
 

@@ -109,13 +109,7 @@ public static unsafe partial class ConvKernels
         {
             nint row = (nint)pixels[i] * TShape.InChannelStride;
             for (int col = j; col < j + 16 * vectors; col += 16)
-            {
-                var z = TPrevAct.NeedsPreActivation ? Vector512.Load(s->PrevZ + row + col) : default;
-                var g = Vector512.Load(tile + (nint)i * TShape.InChannelStride + col) * TPrevAct.Derivative(z, Vector512.Load(s->PrevA + row + col));
-                if (col + 16 > TShape.InChannels)
-                    g &= TailMask(TShape.InChannels - col);
-                g.Store(s->DX + row + col);
-            }
+                StoreInputGradient<TShape, TPrevAct>(s, Vector512.Load(tile + (nint)i * TShape.InChannelStride + col), row, col);
         }
     }
 }

@@ -446,14 +446,20 @@ public static unsafe partial class ConvKernels
         for (int i = 0; i < rows; i++, row += TShape.InChannelStride)
         {
             for (int col = j; col < j + 16 * vectors; col += 16)
-            {
-                var z = TPrevAct.NeedsPreActivation ? Vector512.Load(s->PrevZ + row + col) : default;
-                var g = Vector512.Load(s->DX + row + col) * TPrevAct.Derivative(z, Vector512.Load(s->PrevA + row + col));
-                if (col + 16 > TShape.InChannels)
-                    g &= TailMask(TShape.InChannels - col);
-                g.Store(s->DX + row + col);
-            }
+                StoreInputGradient<TShape, TPrevAct>(s, Vector512.Load(s->DX + row + col), row, col);
         }
+    }
+
+    /// <summary>dX[row + col..+16] = g times the previous activation's derivative there, channels at or past InChannels 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInputGradient<TShape, TPrevAct>(InputsArgs* s, Vector512<float> g, nint row, int col)
+        where TShape : struct, IConvShape where TPrevAct : struct, IActivation
+    {
+        var z = TPrevAct.NeedsPreActivation ? Vector512.Load(s->PrevZ + row + col) : default;
+        g *= TPrevAct.Derivative(z, Vector512.Load(s->PrevA + row + col));
+        if (col + 16 > TShape.InChannels)
+            g &= TailMask(TShape.InChannels - col);
+        g.Store(s->DX + row + col);
     }
 
     private static void TransposeRows(void* state, int start, int end)

@@ -103,14 +103,19 @@ internal static unsafe class Phases
     /// <summary>A whole TrainStep of the generated trainer (validation, head and Adam included), to compare with the sum of the phases.</summary>
     private static Phase TrainStep(int batch, int threads, int passes)
     {
+        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = batch, Seed = 1, ThreadCount = threads });
+        return TrainStep(trainer, "FashionCnn", batch, passes);
+    }
+
+    /// <summary>The best of <paramref name="passes"/> TrainSteps of <paramref name="trainer"/> on a random batch of images with one-hot targets.</summary>
+    internal static Phase TrainStep(SoftGen.Training.TrainerBase trainer, string model, int batch, int passes)
+    {
         var random = new Random(2);
         var images = new float[batch * 784];
         var targets = new float[batch * 10];
         for (int i = 0; i < images.Length; i++) images[i] = (float)random.NextDouble();
         for (int r = 0; r < batch; r++) targets[r * 10 + random.Next(10)] = 1f;
-        using var trainer = FashionCnn.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(1e-3f), BatchSize = batch, Seed = 1, ThreadCount = threads });
-        return Time("training step", 3 * (2.0 * batch * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10) / 1e9), passes,
-            () => trainer.TrainStep(images, targets, batch));
+        return Time("training step", 3 * Program.FlopPerSample(model) * batch / 1e9, passes, () => trainer.TrainStep(images, targets, batch));
     }
 
     internal static Phase Time(string name, double gflop, int passes, Action run)

@@ -134,9 +134,9 @@ public static class Program
         var train = Datasets.FashionMnist(directory, train: true);
         var test = Datasets.FashionMnist(directory, train: false);
         if (model == "cnn")
-            return FashionMnistImages(train, test, FashionCnn.Trainer.ModelInfo, FashionCnn.CreateTrainer(Options(Optimizer.Adam(1e-3f))));
+            return FashionMnistImages(train, test, FashionCnn.CreateTrainer(Options(Optimizer.Adam(1e-3f))));
         if (model == "resnet")
-            return FashionMnistImages(train, test, FashionResNet.Trainer.ModelInfo, FashionResNet.CreateTrainer(Options(Optimizer.AdamW(1e-3f))));
+            return FashionMnistImages(train, test, FashionResNet.CreateTrainer(Options(Optimizer.AdamW(1e-3f))));
         Console.WriteLine($"Fashion-MNIST: {train.Count} training rows, {test.Count} test rows; model {FashionMlp.Trainer.ModelInfo.Name}");
 
         using var trainer = FashionMlp.CreateTrainer(new TrainerOptions
@@ -158,11 +158,11 @@ public static class Program
     /// An image model (FashionCnn with Adam 1e-3, FashionResNet with AdamW 1e-3), label smoothing 0.1, batch 128,
     /// 5 epochs; accuracy, NLL and ECE on the test set.
     /// </summary>
-    private static int FashionMnistImages(Dataset train, Dataset test, ModelInfo model, TrainerBase created)
+    private static int FashionMnistImages(Dataset train, Dataset test, TrainerBase created)
     {
         using var trainer = created;
-        Console.WriteLine($"Fashion-MNIST: {train.Count} training images, {test.Count} test images; model {model.Name} " +
-            $"({model.ParameterCount:N0} parameters)");
+        Console.WriteLine($"Fashion-MNIST: {train.Count} training images, {test.Count} test images; model {trainer.Model.Name} " +
+            $"({trainer.Model.ParameterCount:N0} parameters)");
         PrintBackend(trainer);
         if (_evaluate is null)
             Train(trainer, train, test, "test", epochs: 5, reportEvery: 1);

@@ -22,6 +22,12 @@ public sealed class SoftModelAttribute : Attribute
     /// <summary>Image models: width of an input image in pixels.</summary>
     public int Width { get; set; }
 
+    /// <summary>
+    /// Signal models: samples per channel. Input rows are [Channels, Length] row-major (PyTorch's NCL); the layers are
+    /// the 1-D ones (<see cref="Conv1DAttribute"/>, <see cref="MaxPool1DAttribute"/>, <see cref="AvgPool1DAttribute"/>).
+    /// </summary>
+    public int Length { get; set; }
+
     /// <summary>Optional: the number of classes, checked against the last layer's width at compile time.</summary>
     public int Classes { get; set; }
 }
@@ -75,6 +81,73 @@ public sealed class Conv2DAttribute : Attribute
     public int Padding { get; set; }
 
     /// <summary>False: no bias (torch.nn.Conv2d(..., bias=False)), as before a <see cref="BatchNormAttribute"/> that has its own shift.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Kernel height when it differs from the width (time-frequency images); 0 means kernelSize.</summary>
+    public int KernelHeight { get; set; }
+
+    /// <summary>Kernel width when it differs from the height; 0 means kernelSize.</summary>
+    public int KernelWidth { get; set; }
+
+    /// <summary>Vertical step between kernel positions; 0 means <see cref="Stride"/>.</summary>
+    public int StrideHeight { get; set; }
+
+    /// <summary>Horizontal step between kernel positions; 0 means <see cref="Stride"/>.</summary>
+    public int StrideWidth { get; set; }
+
+    /// <summary>Zero rows added above and below; -1 means <see cref="Padding"/>.</summary>
+    public int PaddingHeight { get; set; } = -1;
+
+    /// <summary>Zero columns added left and right; -1 means <see cref="Padding"/>.</summary>
+    public int PaddingWidth { get; set; } = -1;
+
+    /// <summary>Spacing between kernel taps, on both axes (at least 1): a kernel of k taps spans Dilation (k - 1) + 1 pixels.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>
+    /// Channel groups (torch.nn.Conv2d's groups): each filter sees Channels / Groups input channels, weight
+    /// [filters, channels / Groups, kh, kw]. Groups equal to the input channels and to the filters is a depthwise
+    /// convolution. Groups must divide both the input channels and the filters.
+    /// </summary>
+    public int Groups { get; set; } = 1;
+}
+
+/// <summary>
+/// A 1-D convolution over a signal: <c>filters</c> kernels of <c>kernelSize</c> samples, then the activation, as
+/// torch.nn.Conv1d (weight [filters, channels / Groups, kernelSize], cross-correlation, zero padding).
+/// Output length: (length + 2 Padding - Dilation (kernelSize - 1) - 1) / Stride + 1, rounded down.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv1DAttribute : Attribute
+{
+    public Conv1DAttribute(int filters, int kernelSize, Activation activation = Activation.None)
+    {
+        Filters = filters;
+        KernelSize = kernelSize;
+        Activation = activation;
+    }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>Kernel length in samples.</summary>
+    public int KernelSize { get; }
+
+    public Activation Activation { get; }
+
+    /// <summary>Step between kernel positions, in samples (at least 1).</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary>Zero samples added at each end (at least 0).</summary>
+    public int Padding { get; set; }
+
+    /// <summary>Spacing between kernel taps (at least 1), as in WaveNet-style dilated stacks.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>Channel groups, as on <see cref="Conv2DAttribute.Groups"/>: depthwise when it equals the channels and the filters.</summary>
+    public int Groups { get; set; } = 1;
+
+    /// <summary>False: no bias (torch.nn.Conv1d(..., bias=False)).</summary>
     public bool Bias { get; set; } = true;
 }
 
@@ -153,6 +226,60 @@ public sealed class AvgPool2DAttribute : Attribute
 
     /// <summary>Window height and width; it must divide the input's height and width.</summary>
     public int Size { get; }
+}
+
+/// <summary>Max pooling of a signal over non-overlapping windows of <c>size</c> samples (stride = size), as torch.nn.MaxPool1d(size).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPool1DAttribute : Attribute
+{
+    public MaxPool1DAttribute(int size) => Size = size;
+
+    /// <summary>Window length; it must divide the input's length.</summary>
+    public int Size { get; }
+}
+
+/// <summary>Average pooling of a signal over non-overlapping windows of <c>size</c> samples (stride = size), as torch.nn.AvgPool1d(size).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPool1DAttribute : Attribute
+{
+    public AvgPool1DAttribute(int size) => Size = size;
+
+    /// <summary>Window length; it must divide the input's length.</summary>
+    public int Size { get; }
+}
+
+/// <summary>
+/// Squeeze-and-excitation over the channels of an image or signal: s = the mean of each channel over all positions,
+/// g = sigmoid(expand(silu(reduce(s)))), out = x g per channel. reduce is torch.nn.Linear(c, c / reduction) and
+/// expand torch.nn.Linear(c / reduction, c), named <c>layers.{i}.reduce.weight</c>, <c>.reduce.bias</c>,
+/// <c>layers.{i}.expand.weight</c> and <c>.expand.bias</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SqueezeExcitationAttribute : Attribute
+{
+    public SqueezeExcitationAttribute(int reduction = 4) => Reduction = reduction;
+
+    /// <summary>The squeeze width is the channels divided by this, rounded down; it must leave at least 1.</summary>
+    public int Reduction { get; }
+}
+
+/// <summary>
+/// Generalised-mean pooling over all positions: out_c = (mean over positions of max(x, Epsilon)^p)^(1 / p), turning
+/// [channels, ...] into [channels]. p = 1 is average pooling, large p approaches max pooling. When
+/// <see cref="Learnable"/>, p is a parameter named <c>layers.{i}.p</c> (shape [1]) that training adjusts.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GemPoolAttribute : Attribute
+{
+    public GemPoolAttribute(float p = 3f) => P = p;
+
+    /// <summary>The initial (or, when not learnable, fixed) exponent, positive.</summary>
+    public float P { get; }
+
+    public bool Learnable { get; set; } = true;
+
+    /// <summary>The floor applied to every value before the power, positive.</summary>
+    public float Epsilon { get; set; } = 1e-6f;
 }
 
 /// <summary>The mean of each channel over all pixels: [channels, h, w] becomes [channels] (AdaptiveAvgPool2d(1), then Flatten).</summary>

@@ -15,6 +15,7 @@ internal static class AttributeNames
         public const string Channels = "Channels";
         public const string Height = "Height";
         public const string Width = "Width";
+        public const string Length = "Length";
         public const string Classes = "Classes";
     }
 
@@ -34,6 +35,27 @@ internal static class AttributeNames
         public const int Activation = 2;
         public const string Stride = "Stride";
         public const string Padding = "Padding";
+        public const string Bias = "Bias";
+        public const string KernelHeight = "KernelHeight";
+        public const string KernelWidth = "KernelWidth";
+        public const string StrideHeight = "StrideHeight";
+        public const string StrideWidth = "StrideWidth";
+        public const string PaddingHeight = "PaddingHeight";
+        public const string PaddingWidth = "PaddingWidth";
+        public const string Dilation = "Dilation";
+        public const string Groups = "Groups";
+    }
+
+    public static class Conv1D
+    {
+        public const string MetadataName = "SoftGen.Conv1DAttribute";
+        public const int Filters = 0;
+        public const int KernelSize = 1;
+        public const int Activation = 2;
+        public const string Stride = "Stride";
+        public const string Padding = "Padding";
+        public const string Dilation = "Dilation";
+        public const string Groups = "Groups";
         public const string Bias = "Bias";
     }
 
@@ -75,6 +97,32 @@ internal static class AttributeNames
         public const int Size = 0;
     }
 
+    public static class MaxPool1D
+    {
+        public const string MetadataName = "SoftGen.MaxPool1DAttribute";
+        public const int Size = 0;
+    }
+
+    public static class AvgPool1D
+    {
+        public const string MetadataName = "SoftGen.AvgPool1DAttribute";
+        public const int Size = 0;
+    }
+
+    public static class SqueezeExcitation
+    {
+        public const string MetadataName = "SoftGen.SqueezeExcitationAttribute";
+        public const int Reduction = 0;
+    }
+
+    public static class GemPool
+    {
+        public const string MetadataName = "SoftGen.GemPoolAttribute";
+        public const int P = 0;
+        public const string Learnable = "Learnable";
+        public const string Epsilon = "Epsilon";
+    }
+
     public static class GlobalAveragePool
     {
         public const string MetadataName = "SoftGen.GlobalAveragePoolAttribute";
@@ -108,7 +156,8 @@ internal static class AttributeNames
     {
         Dense.MetadataName, Conv2D.MetadataName, MaxPool2D.MetadataName, AvgPool2D.MetadataName,
         GlobalAveragePool.MetadataName, Dropout.MetadataName, BatchNorm.MetadataName, LayerNorm.MetadataName,
-        Residual.MetadataName, EndResidual.MetadataName,
+        Residual.MetadataName, EndResidual.MetadataName, Conv1D.MetadataName, MaxPool1D.MetadataName, AvgPool1D.MetadataName,
+        SqueezeExcitation.MetadataName, GemPool.MetadataName,
         SoftmaxCrossEntropy.MetadataName, KLDivergence.MetadataName, SigmoidCrossEntropy.MetadataName,
     };
 }

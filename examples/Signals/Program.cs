@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using SoftGen;
 using SoftGen.Metrics;
+using SoftGen.Persistence;
 using SoftGen.Training;
 
 namespace Signals;
@@ -19,7 +20,8 @@ namespace Signals;
 ///   --seed N          the data's and the trainer's seed (default 1)
 ///   --threads N       worker threads (default: all cores)
 ///   --save FILE       also save the trained weights (safetensors, PyTorch's state_dict names) to FILE
-///   --write-data DIR  also write the standardised data sets as DIR/train.safetensors and DIR/test.safetensors
+///   --write-data DIR  also write the standardised data sets as DIR/train.safetensors and DIR/test.safetensors, and
+///                     after training the held-out probabilities as DIR/predictions.safetensors
 /// </summary>
 public static class Program
 {
@@ -83,7 +85,15 @@ public static class Program
             Console.WriteLine($"weights saved to {save}");
         }
 
-        baselines.Add(("trained EegNet", Score(Predict(trainer, test), test.Targets)));
+        var trained = Predict(trainer, test);
+        baselines.Add(("trained EegNet", Score(trained, test.Targets)));
+        if (options.WriteData is { } folder)
+        {
+            // For benchmarks/pytorch_signals.py --evaluate, which compares PyTorch's probabilities with these.
+            var path = Path.Combine(folder, "predictions.safetensors");
+            SafeTensorsFile.Save(path, new[] { new SafeTensor("probabilities", new[] { test.Count, SignalDataset.Classes }, trained) });
+            Console.WriteLine($"wrote {path}");
+        }
         baselines.Add(("expected votes (the floor)", Score(test.Expected, test.Targets)));
         Console.WriteLine();
         Console.WriteLine($"held out ({test.Count:N0} windows)              KL   accuracy      ECE");

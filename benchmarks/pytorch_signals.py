@@ -228,7 +228,7 @@ def evaluate_file(args):
         logits = model(test_x[:4])
     p = predict(model, test_x)
     result = {"mode": "evaluate", "weights": args.evaluate, "gem_p": round(float(model.layers[14].p), 6),
-              "test": scores(p, test_y), "first_logits": [[round(float(v), 5) for v in row] for row in logits]}
+              "test": scores(p, test_y), "first_logits": [" ".join(f"{float(v):+.5f}" for v in row) for row in logits]}
     predictions = os.path.join(args.data, "predictions.safetensors")
     if os.path.exists(predictions):
         softgen = load_safetensors(predictions)["probabilities"].float()

@@ -31,9 +31,11 @@ Modes (one JSON object on stdout):
             between SoftGen's probabilities and PyTorch's.
   --save PATH  (with --train) writes the trained state_dict as safetensors, loadable by SoftGen's LoadWeights.
 
-Initialisation (--init): "softgen" (default) draws every convolution and Linear weight Glorot uniform,
-U(-b, b), b = sqrt(6 / (fan_in + fan_out)) (PyTorch's fans), biases 0, batch norms 1 and 0, GeM p = 3: SoftGen's
-distributions for layers without an activation of their own, not its draws. "pytorch" keeps PyTorch's defaults.
+Initialisation (--init): "softgen" (default) draws from SoftGen's distributions for this declaration (not its draws):
+every convolution, the head and the squeeze-excitations' expand Linears carry no activation of their own, so Glorot
+uniform, U(-b, b), b = sqrt(6 / (fan_in + fan_out)) (PyTorch's fans); the reduce Linears feed a SiLU, so Kaiming uniform
+with gain sqrt(2), b = sqrt(2) sqrt(3 / fan_in); biases 0, batch norms 1 and 0, GeM p = 3. "pytorch" keeps PyTorch's
+defaults.
 
 Run it with Debian's python3-torch under the fastest OpenBLAS core type: benchmarks/run_signals.sh does that.
 """
@@ -107,6 +109,7 @@ def initialise(model, rule, generator):
     if rule == "pytorch":
         return
     with torch.no_grad():
+        silu_inputs = {id(m.reduce) for m in model.modules() if isinstance(m, SqueezeExcitation)}
         for m in model.modules():
             if isinstance(m, nn.BatchNorm1d):
                 m.weight.fill_(1.0)
@@ -114,7 +117,10 @@ def initialise(model, rule, generator):
             elif isinstance(m, (nn.Conv1d, nn.Linear)):
                 w = m.weight
                 area = w.shape[2] if w.dim() == 3 else 1
-                bound = math.sqrt(6.0 / ((w.shape[1] + w.shape[0]) * area))
+                if id(m) in silu_inputs:  # Kaiming uniform, gain sqrt(2): the Linear before the SiLU
+                    bound = math.sqrt(2.0) * math.sqrt(3.0 / w.shape[1])
+                else:
+                    bound = math.sqrt(6.0 / ((w.shape[1] + w.shape[0]) * area))
                 w.copy_((torch.rand(w.shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound)
                 if m.bias is not None:
                     m.bias.zero_()

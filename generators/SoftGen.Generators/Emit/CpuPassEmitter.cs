@@ -546,7 +546,8 @@ internal static class CpuPassEmitter
                     using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IPoolShape"))
                     {
                         WriteSpatial(w, l.Input);
-                        w.Line("public static int Size => " + l.Kernel + ";");
+                        w.Line("public static int SizeHeight => " + l.Kernel + ";");
+                        w.Line("public static int SizeWidth => " + l.Kernel + ";");
                     }
                     break;
                 case LayerKind.BatchNorm:
@@ -588,9 +589,15 @@ internal static class CpuPassEmitter
             w.Line("public static int OutChannelStride => " + output.ChannelStride + ";");
             w.Line("public static int OutHeight => " + output.Height + ";");
             w.Line("public static int OutWidth => " + output.Width + ";");
-            w.Line("public static int KernelSize => " + kernel + ";");
-            w.Line("public static int Stride => " + stride + ";");
-            w.Line("public static int Padding => " + padding + ";");
+            w.Line("public static int KernelHeight => " + kernel + ";");
+            w.Line("public static int KernelWidth => " + kernel + ";");
+            w.Line("public static int StrideHeight => " + stride + ";");
+            w.Line("public static int StrideWidth => " + stride + ";");
+            w.Line("public static int PaddingHeight => " + padding + ";");
+            w.Line("public static int PaddingWidth => " + padding + ";");
+            w.Line("public static int DilationHeight => 1;");
+            w.Line("public static int DilationWidth => 1;");
+            w.Line("public static int Groups => 1;");
         }
     }
 

@@ -132,7 +132,7 @@ namespace Classify
                     new(Layer: 17, Channels: 64, RunningMeanOffset: CpuTrainingProgram.ShortcutNorm16.RunningMeanOffset, RunningVarOffset: CpuTrainingProgram.ShortcutNorm16.RunningVarOffset, Pixels: 49),
                 },
                 stateLength: 672,
-                declarationHash: "0f46f6c013646f9d");
+                declarationHash: "330748937b0e50f7");
 
             /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>
             public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, CpuTrainingProgram.Open, GpuProgramOpener())
@@ -658,12 +658,8 @@ namespace Classify
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 144;
-                public static int InChannels => 1;
-                public static int InChannelStride => 1;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -674,6 +670,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 1;
+                public static int InChannelStride => 1;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -693,12 +693,8 @@ namespace Classify
             {
                 public const int WeightOffset = 192;
                 public const int BiasOffset = 2496;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -709,6 +705,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -728,12 +728,8 @@ namespace Classify
             {
                 public const int WeightOffset = 2544;
                 public const int BiasOffset = 4848;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -744,6 +740,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -771,12 +771,8 @@ namespace Classify
             {
                 public const int WeightOffset = 4896;
                 public const int BiasOffset = 9504;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 3;
@@ -787,6 +783,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -806,12 +806,8 @@ namespace Classify
             {
                 public const int WeightOffset = 9600;
                 public const int BiasOffset = 18816;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 3;
@@ -822,6 +818,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -849,12 +849,8 @@ namespace Classify
             {
                 public const int WeightOffset = 18912;
                 public const int BiasOffset = 19424; // kept at 0: no bias
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 1;
@@ -865,6 +861,10 @@ namespace Classify
                 public static int PaddingWidth => 0;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -892,12 +892,8 @@ namespace Classify
             {
                 public const int WeightOffset = 19520;
                 public const int BiasOffset = 37952;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 3;
@@ -908,6 +904,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 
@@ -927,12 +927,8 @@ namespace Classify
             {
                 public const int WeightOffset = 38144;
                 public const int BiasOffset = 75008;
-                public static int InChannels => 64;
-                public static int InChannelStride => 64;
                 public static int InHeight => 7;
                 public static int InWidth => 7;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 3;
@@ -943,6 +939,10 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 64;
+                public static int InChannelStride => 64;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 
@@ -970,12 +970,8 @@ namespace Classify
             {
                 public const int WeightOffset = 75200;
                 public const int BiasOffset = 77248; // kept at 0: no bias
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 1;
@@ -986,6 +982,10 @@ namespace Classify
                 public static int PaddingWidth => 0;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 

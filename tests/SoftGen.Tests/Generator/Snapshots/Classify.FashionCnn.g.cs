@@ -215,8 +215,12 @@ namespace Classify
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 288;
+                public static int InChannels => 1;
+                public static int InChannelStride => 1;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -227,10 +231,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 1;
-                public static int InChannelStride => 1;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -248,8 +248,12 @@ namespace Classify
             {
                 public const int WeightOffset = 320;
                 public const int BiasOffset = 18752;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 3;
@@ -260,10 +264,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 

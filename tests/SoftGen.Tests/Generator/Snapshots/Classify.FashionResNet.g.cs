@@ -658,8 +658,12 @@ namespace Classify
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 144;
+                public static int InChannels => 1;
+                public static int InChannelStride => 1;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -670,10 +674,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 1;
-                public static int InChannelStride => 1;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -693,8 +693,12 @@ namespace Classify
             {
                 public const int WeightOffset = 192;
                 public const int BiasOffset = 2496;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -705,10 +709,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -728,8 +728,12 @@ namespace Classify
             {
                 public const int WeightOffset = 2544;
                 public const int BiasOffset = 4848;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -740,10 +744,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -771,8 +771,12 @@ namespace Classify
             {
                 public const int WeightOffset = 4896;
                 public const int BiasOffset = 9504;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 3;
@@ -783,10 +787,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -806,8 +806,12 @@ namespace Classify
             {
                 public const int WeightOffset = 9600;
                 public const int BiasOffset = 18816;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 3;
@@ -818,10 +822,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -849,8 +849,12 @@ namespace Classify
             {
                 public const int WeightOffset = 18912;
                 public const int BiasOffset = 19424; // kept at 0: no bias
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 32;
+                public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
                 public static int KernelHeight => 1;
@@ -861,10 +865,6 @@ namespace Classify
                 public static int PaddingWidth => 0;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 32;
-                public static int OutChannelStride => 32;
                 public static int Groups => 1;
             }
 
@@ -892,8 +892,12 @@ namespace Classify
             {
                 public const int WeightOffset = 19520;
                 public const int BiasOffset = 37952;
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 3;
@@ -904,10 +908,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 
@@ -927,8 +927,12 @@ namespace Classify
             {
                 public const int WeightOffset = 38144;
                 public const int BiasOffset = 75008;
+                public static int InChannels => 64;
+                public static int InChannelStride => 64;
                 public static int InHeight => 7;
                 public static int InWidth => 7;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 3;
@@ -939,10 +943,6 @@ namespace Classify
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 64;
-                public static int InChannelStride => 64;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 
@@ -970,8 +970,12 @@ namespace Classify
             {
                 public const int WeightOffset = 75200;
                 public const int BiasOffset = 77248; // kept at 0: no bias
+                public static int InChannels => 32;
+                public static int InChannelStride => 32;
                 public static int InHeight => 14;
                 public static int InWidth => 14;
+                public static int OutChannels => 64;
+                public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
                 public static int KernelHeight => 1;
@@ -982,10 +986,6 @@ namespace Classify
                 public static int PaddingWidth => 0;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 32;
-                public static int InChannelStride => 32;
-                public static int OutChannels => 64;
-                public static int OutChannelStride => 64;
                 public static int Groups => 1;
             }
 

@@ -203,8 +203,12 @@ namespace SoftMasks
             {
                 public const int WeightOffset = 0;
                 public const int BiasOffset = 144;
+                public static int InChannels => 1;
+                public static int InChannelStride => 1;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -215,10 +219,6 @@ namespace SoftMasks
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 1;
-                public static int InChannelStride => 1;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -226,8 +226,12 @@ namespace SoftMasks
             {
                 public const int WeightOffset = 160;
                 public const int BiasOffset = 2464;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -238,10 +242,6 @@ namespace SoftMasks
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -249,8 +249,12 @@ namespace SoftMasks
             {
                 public const int WeightOffset = 2480;
                 public const int BiasOffset = 4784;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 16;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 3;
@@ -261,10 +265,6 @@ namespace SoftMasks
                 public static int PaddingWidth => 1;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 16;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 
@@ -272,8 +272,12 @@ namespace SoftMasks
             {
                 public const int WeightOffset = 4800;
                 public const int BiasOffset = 5056;
+                public static int InChannels => 16;
+                public static int InChannelStride => 16;
                 public static int InHeight => 28;
                 public static int InWidth => 28;
+                public static int OutChannels => 2;
+                public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
                 public static int KernelHeight => 1;
@@ -284,10 +288,6 @@ namespace SoftMasks
                 public static int PaddingWidth => 0;
                 public static int DilationHeight => 1;
                 public static int DilationWidth => 1;
-                public static int InChannels => 16;
-                public static int InChannelStride => 16;
-                public static int OutChannels => 2;
-                public static int OutChannelStride => 16;
                 public static int Groups => 1;
             }
 

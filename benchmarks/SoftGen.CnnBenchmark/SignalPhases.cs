@@ -45,13 +45,19 @@ internal readonly struct SignalE : IConvShape
     public static int PaddingHeight => 0; public static int PaddingWidth => 0; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
-/// <summary>Forward, weight gradient and input gradient of each signal convolution, timed alone, with GFLOP/s.</summary>
-internal static unsafe class SignalPhases
+/// <summary>
+/// Forward, weight gradient and input gradient of each signal convolution, timed alone, with GFLOP/s: the best wall
+/// time of the passes, and the calling thread's CPU time per pass (the mean; on one thread that is the whole work, and
+/// unlike the wall time it excludes the time other processes hold the cores on a loaded machine).
+/// </summary>
+internal static unsafe partial class SignalPhases
 {
-    public static Phases.Phase[] Measure(int batch, int threads, int passes)
+    public sealed record Phase(string Name, double Milliseconds, double CpuMilliseconds, double Gflop, double GflopPerSecond, double GflopPerCpuSecond);
+
+    public static Phase[] Measure(int batch, int threads, int passes)
     {
         using var pool = new WorkerPool(threads);
-        var phases = new System.Collections.Generic.List<Phases.Phase>();
+        var phases = new System.Collections.Generic.List<Phase>();
         Add<SignalA>("a 8x2000 -> 32x1000, 1x7 s2", pool, batch, passes, phases, inputs: false);
         Add<SignalB>("b 32x500 -> 32x500, 1x5", pool, batch, passes, phases, inputs: true);
         Add<SignalC>("c 32x500 -> 32x500, 1x5 d2", pool, batch, passes, phases, inputs: true);
@@ -60,7 +66,7 @@ internal static unsafe class SignalPhases
         return phases.ToArray();
     }
 
-    private static void Add<T>(string name, WorkerPool pool, int batch, int passes, System.Collections.Generic.List<Phases.Phase> phases, bool inputs)
+    private static void Add<T>(string name, WorkerPool pool, int batch, int passes, System.Collections.Generic.List<Phase> phases, bool inputs)
         where T : struct, IConvShape
     {
         var random = new Random(1);
@@ -81,11 +87,40 @@ internal static unsafe class SignalPhases
         var dx = Buffer(inLength, false);
         var partials = Buffer(ConvKernels.WeightPartialsLength<T>(batch), false);
         double gflop = 2.0 * batch * T.OutHeight * T.OutWidth * T.OutChannels * T.KernelHeight * T.KernelWidth * T.InChannels / T.Groups / 1e9;
-        phases.Add(Phases.Time(name + " forward", gflop, passes, () => ConvKernels.Forward<T, Relu>(pool, x, w, w + depth * ocs, null, a, batch)));
-        phases.Add(Phases.Time(name + " weights", gflop, passes, () => ConvKernels.BackwardWeights<T>(pool, x, dz, dw, dw + depth * ocs, partials, batch)));
+        phases.Add(Time(name + " forward", gflop, passes, () => ConvKernels.Forward<T, Relu>(pool, x, w, w + depth * ocs, null, a, batch)));
+        phases.Add(Time(name + " weights", gflop, passes, () => ConvKernels.BackwardWeights<T>(pool, x, dz, dw, dw + depth * ocs, partials, batch)));
         if (inputs)
-            phases.Add(Phases.Time(name + " inputs", gflop, passes, () => ConvKernels.BackwardInputs<T, Relu>(pool, dz, w, wr, null, x, dx, batch)));
+            phases.Add(Time(name + " inputs", gflop, passes, () => ConvKernels.BackwardInputs<T, Relu>(pool, dz, w, wr, null, x, dx, batch)));
         foreach (var p in new[] { x, w, a, dz, dw, wr, dx, partials })
             System.Runtime.InteropServices.NativeMemory.AlignedFree(p);
+    }
+
+    private static Phase Time(string name, double gflop, int passes, Action run)
+    {
+        run();
+        double best = double.MaxValue, cpuStart = ThreadCpuMilliseconds();
+        for (int p = 0; p < passes; p++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        double cpu = (ThreadCpuMilliseconds() - cpuStart) / passes;
+        return new Phase(name, Math.Round(best, 3), Math.Round(cpu, 3), Math.Round(gflop, 4), Math.Round(gflop / (best / 1000), 1), Math.Round(gflop / (cpu / 1000), 1));
+    }
+
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, TimeSpec* time);
+
+    /// <summary>The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in milliseconds.</summary>
+    private static double ThreadCpuMilliseconds()
+    {
+        TimeSpec time;
+        return ClockGetTime(3, &time) == 0 ? time.Seconds * 1e3 + time.Nanoseconds / 1e6 : double.NaN;
     }
 }

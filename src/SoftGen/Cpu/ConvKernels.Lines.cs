@@ -5,9 +5,9 @@ namespace SoftGen.Cpu;
 
 // The line path: a convolution over a signal (a height-1 image: a Conv1D) with an undilated kernel. There the window of
 // output pixel ox is KernelWidth InChannelStride contiguous floats of the input line, StrideWidth InChannelStride
-// floats after the previous pixel's, so the forward and weight-gradient GEMMs read their patches in place from a
-// zero-bordered copy of a span of the line: one copy per input value, where building patches copies each one
-// KernelWidth / StrideWidth times. The input gradient reads the output gradient's line in place the same way: input
+// floats after the previous pixel's, so the forward and weight-gradient GEMMs read their patches in place: from the
+// line itself inside it, and from a zero-bordered copy of a span of it at its ends (where building patches would copy
+// each input value KernelWidth / StrideWidth times). The input gradient reads the output gradient's line in place the same way: input
 // pixel ix of stride class c ((ix + PaddingWidth) mod StrideWidth = c) is seen by kernel positions c, c + s, ...,
 // and those, in reverse order, see consecutive output pixels; the next pixel of the class sees the next ones.
 public static unsafe partial class ConvKernels
@@ -46,18 +46,22 @@ public static unsafe partial class ConvKernels
         => ((count - 1) * T.StrideWidth + T.KernelWidth) * T.InChannelStride;
 
     /// <summary>
-    /// Copies the input values under the windows of output pixels ox0..ox0+count-1 of row r into <paramref name="span"/>,
-    /// zeros where they reach past the line's ends; output pixel ox0 + i's window then starts at i StrideWidth InChannelStride.
+    /// The input values under the windows of output pixels ox0..ox0+count-1 of row r, output pixel ox0 + i's window
+    /// starting at i StrideWidth InChannelStride: in place where the windows lie inside the line, else copied into
+    /// <paramref name="scratch"/> with zeros where they reach past the line's ends.
     /// </summary>
-    private static void CopySpan<T>(float* x, int r, int ox0, int count, float* span) where T : struct, IConvShape
+    private static float* WindowSpan<T>(float* x, int r, int ox0, int count, float* scratch) where T : struct, IConvShape
     {
         int ics = T.InChannelStride, first = ox0 * T.StrideWidth - T.PaddingWidth;
         int pixels = (count - 1) * T.StrideWidth + T.KernelWidth;
         float* line = x + (nint)r * T.InWidth * ics;
+        if (first >= 0 && first + pixels <= T.InWidth)
+            return line + (nint)first * ics;
         int lead = Math.Clamp(-first, 0, pixels), inside = Math.Clamp(T.InWidth - Math.Max(first, 0), 0, pixels - lead);
-        Clear(span, lead * ics);
-        Copy(line + (nint)(first + lead) * ics, span + (nint)lead * ics, inside * ics);
-        Clear(span + (nint)(lead + inside) * ics, (pixels - lead - inside) * ics);
+        Clear(scratch, lead * ics);
+        Copy(line + (nint)(first + lead) * ics, scratch + (nint)lead * ics, inside * ics);
+        Clear(scratch + (nint)(lead + inside) * ics, (pixels - lead - inside) * ics);
+        return scratch;
     }
 
     /// <summary>Forward over output pixels [start, end) (pixel = row OutWidth + ox).</summary>
@@ -68,14 +72,14 @@ public static unsafe partial class ConvKernels
         int depth = Depth<TShape>(), ocs = TShape.OutChannelStride, step = TShape.StrideWidth * TShape.InChannelStride;
         int panels = (ocs + 31) / 32;
         float* packed = WorkerPool.Scratch((nint)panels * depth * 32 + SpanLength<TShape>(LineBlock));
-        float* span = packed + (nint)panels * depth * 32;
+        float* scratch = packed + (nint)panels * depth * 32;
         PackPanels(s->Wt, ocs, depth, packed);
         float* tiles = s->Z != null ? s->Z : s->A;
         for (int m0 = start; m0 < end;)
         {
             int r = m0 / TShape.OutWidth, ox0 = m0 - r * TShape.OutWidth;
             int count = Math.Min(Math.Min(LineBlock, end - m0), TShape.OutWidth - ox0);
-            CopySpan<TShape>(s->X, r, ox0, count, span);
+            float* span = WindowSpan<TShape>(s->X, r, ox0, count, scratch);
             for (int j = 0, panel = 0; j < ocs; j += 32, panel++)
             {
                 int vectors = Math.Min(2, (ocs - j) / 16);
@@ -100,7 +104,7 @@ public static unsafe partial class ConvKernels
     {
         var s = (WeightsArgs*)state;
         int depth = Depth<TShape>(), ocs = TShape.OutChannelStride;
-        float* span = WorkerPool.Scratch(SpanLength<TShape>(WeightBlock));
+        float* scratch = WorkerPool.Scratch(SpanLength<TShape>(WeightBlock));
         for (int part = start; part < end; part++)
         {
             int first = (int)((long)part * s->Pixels / s->Partitions), last = (int)((long)(part + 1) * s->Pixels / s->Partitions);
@@ -109,7 +113,7 @@ public static unsafe partial class ConvKernels
             {
                 int r = m0 / TShape.OutWidth, ox0 = m0 - r * TShape.OutWidth;
                 int count = Math.Min(Math.Min(WeightBlock, last - m0), TShape.OutWidth - ox0);
-                CopySpan<TShape>(s->X, r, ox0, count, span);
+                float* span = WindowSpan<TShape>(s->X, r, ox0, count, scratch);
                 for (int k = 0; k < depth; k += ConvMicroKernels.Rows)
                 {
                     int tileRows = Math.Min(ConvMicroKernels.Rows, depth - k);

@@ -9,24 +9,26 @@ internal readonly struct Conv1 : IConvShape
 {
     public static int InChannels => 1; public static int InChannelStride => 1; public static int InHeight => 28; public static int InWidth => 28;
     public static int OutChannels => 32; public static int OutChannelStride => 32; public static int OutHeight => 28; public static int OutWidth => 28;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct Pool1 : IPoolShape
 {
-    public static int Channels => 32; public static int ChannelStride => 32; public static int Height => 28; public static int Width => 28; public static int Size => 2;
+    public static int Channels => 32; public static int ChannelStride => 32; public static int Height => 28; public static int Width => 28; public static int SizeHeight => 2; public static int SizeWidth => 2;
 }
 
 internal readonly struct Conv2 : IConvShape
 {
     public static int InChannels => 32; public static int InChannelStride => 32; public static int InHeight => 14; public static int InWidth => 14;
     public static int OutChannels => 64; public static int OutChannelStride => 64; public static int OutHeight => 14; public static int OutWidth => 14;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct Pool2 : IPoolShape
 {
-    public static int Channels => 64; public static int ChannelStride => 64; public static int Height => 14; public static int Width => 14; public static int Size => 2;
+    public static int Channels => 64; public static int ChannelStride => 64; public static int Height => 14; public static int Width => 14; public static int SizeHeight => 2; public static int SizeWidth => 2;
 }
 
 internal readonly struct Dense1 : IDenseShape

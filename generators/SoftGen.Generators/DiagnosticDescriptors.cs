@@ -88,20 +88,20 @@ internal static class DiagnosticDescriptors
         "[SoftModel] gives both Inputs = {0} and an image shape; give Inputs for rows of features, or Channels, Height and Width for images, not both");
 
     public static readonly DiagnosticDescriptor ConvArgumentOutOfRange = Error("SG0019",
-        "Conv2D argument out of range",
-        "Conv2D layer {0} has {1} = {2}; {3}");
+        "Convolution argument out of range",
+        "{0} layer {1} has {2} = {3}; {4}");
 
     public static readonly DiagnosticDescriptor KernelLargerThanInput = Error("SG0020",
         "Kernel larger than its input",
-        "Conv2D layer {0} has a {1}x{1} kernel, larger than its {2}x{3} input padded by {4} on each side; use a smaller kernel or more padding");
+        "{0} layer {1} has a kernel spanning {2}, larger than its {3} input with its padding of {4}; use a smaller kernel, less dilation or more padding");
 
     public static readonly DiagnosticDescriptor PoolSizeInvalid = Error("SG0021",
         "Pool size does not divide the input",
-        "{0} layer {1} has size {2}; the size must be at least 1 and divide the input's height and width ({3}x{4})");
+        "{0} layer {1} has size {2}; the size must be at least 1 and divide the input's {3} ({4})");
 
     public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error("SG0022",
         "Spatial layer on a flat input",
-        "{0} layer {1} needs an image, but its input is a row of {2} features; Conv2D and pooling layers come before any Dense or GlobalAveragePool, in a model declared with [SoftModel(Channels = c, Height = h, Width = w)]");
+        "{0} layer {1} needs an image or a signal, but its input is a row of {2} features; convolution, pooling and squeeze-excitation layers come before any Dense, GlobalAveragePool or GemPool, in a model declared with [SoftModel(Channels = c, Height = h, Width = w)] or [SoftModel(Channels = c, Length = n)]");
 
     public static readonly DiagnosticDescriptor DropoutRateOutOfRange = Error("SG0023",
         "Dropout rate out of range",
@@ -142,4 +142,24 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ResidualNotClosed = Error("SG0032",
         "Residual block not closed",
         "[Residual] before layer {0} opens a block that no [EndResidual] closes; add [EndResidual] after the block's last layer");
+
+    public static readonly DiagnosticDescriptor SignalShapeInvalid = Error("SG0033",
+        "Signal shape invalid",
+        "[SoftModel] declares a signal model with Channels = {0} and Length = {1}; {2}");
+
+    public static readonly DiagnosticDescriptor LayerDimensionMismatch = Error("SG0034",
+        "1-D and 2-D layers mixed",
+        "{0} layer {1} works on {2}, but {3}; use {4} instead");
+
+    public static readonly DiagnosticDescriptor GroupsInvalid = Error("SG0035",
+        "Groups do not divide the channels",
+        "{0} layer {1} has Groups = {2}; the groups must be at least 1 and divide both its {3} input channels and its {4} filters");
+
+    public static readonly DiagnosticDescriptor SqueezeExcitationReductionInvalid = Error("SG0036",
+        "Squeeze-excitation reduction out of range",
+        "SqueezeExcitation layer {0} has reduction {1} on {2} channels; the reduction must be at least 1 and at most the channel count, so that the squeeze keeps at least one channel");
+
+    public static readonly DiagnosticDescriptor GemPoolArgumentOutOfRange = Error("SG0037",
+        "GemPool argument out of range",
+        "GemPool layer {0} has {1} = {2}; it must be a positive, finite number");
 }

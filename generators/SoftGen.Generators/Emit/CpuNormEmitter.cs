@@ -144,7 +144,7 @@ internal static class CpuNormEmitter
     public static string FoldedGemm(ModelPlan layers, LayerPlan l, string source)
     {
         var norm = layers[l.Index + 1];
-        var kernels = l.Kind == LayerKind.Dense ? "global::SoftGen.Cpu.DenseKernels" : "global::SoftGen.Cpu.ConvKernels";
+        var kernels = l.Kind == LayerKind.Dense ? "global::SoftGen.Cpu.DenseKernels" : ConvKernels(l);
         var z = norm.KeepsPreActivation ? PreActivation(norm.Index) : Null;
         return kernels + ".Forward<Layer" + l.Index + ", " + RuntimeNames.ActivationType(norm.Activation) + ">(Pool, " + source
             + ", _foldedW" + l.Index + ", _foldedB" + l.Index + ", " + z + ", " + Output(norm, layers.Count) + ", rows);";
@@ -155,7 +155,7 @@ internal static class CpuNormEmitter
     {
         var p = e.Projection!;
         var i = e.Index;
-        w.Line("// Block end " + i + "'s shortcut: 1x1 Conv2D, stride " + p.Stride + ", no bias, then batch norm, [rows, " + p.Input.Text + "] -> [rows, " + e.Output.Text + "].");
+        w.Line("// Block end " + i + "'s shortcut: 1x1 " + (p.Input.Signal ? "Conv1D" : "Conv2D") + ", stride " + p.StrideText + ", no bias, then batch norm, [rows, " + p.Input.Text + "] -> [rows, " + e.Output.Text + "].");
         using (w.Block("if (training)"))
         {
             w.Line("global::SoftGen.Cpu.ConvKernels.Forward<Shortcut" + i + ", " + Identity + ">(Pool, " + blockInput + ", Parameters + Shortcut" + i + ".WeightOffset, Parameters + Shortcut" + i
@@ -311,7 +311,7 @@ internal static class CpuNormEmitter
         if (l.Projection is not { } p)
             return;
         w.Line();
-        WriteConvShape(w, "Shortcut" + l.Index, p.WeightOffset, p.BiasOffset + "; // kept at 0: no bias", p.Input, l.Output, kernel: 1, p.Stride, padding: 0);
+        WriteConvShape(w, "Shortcut" + l.Index, p.WeightOffset, p.BiasOffset + "; // kept at 0: no bias", p.Input, l.Output, p.Window);
         w.Line();
         WriteNormShape(w, "ShortcutNorm" + l.Index, p.NormWeightOffset, p.NormBiasOffset, p.StateOffset, l.Output);
         w.Line();

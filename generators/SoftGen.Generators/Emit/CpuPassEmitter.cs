@@ -35,9 +35,9 @@ internal static class CpuPassEmitter
                     ? output + " = " + affine
                     : output + " = " + Describe.ActivationFunction(l.Activation) + "(" + affine + ")";
             case LayerKind.MaxPool2D:
-                return output + " = max over " + l.Kernel + "x" + l.Kernel + " windows of " + input;
+                return output + " = max over " + WindowSize(l) + " windows of " + input;
             case LayerKind.AvgPool2D:
-                return output + " = mean over " + l.Kernel + "x" + l.Kernel + " windows of " + input;
+                return output + " = mean over " + WindowSize(l) + " windows of " + input;
             case LayerKind.GlobalAveragePool:
                 return output + " = mean of each channel of " + input + " over its pixels";
             case LayerKind.BatchNorm:
@@ -47,15 +47,25 @@ internal static class CpuPassEmitter
                     + (l.Kind == LayerKind.BatchNorm
                         ? ", mean and var per channel over the batch" + (l.Input.Spatial ? " and the pixels" : "") + " in training, the running ones in prediction"
                         : ", mean and var over each row's features");
+            case LayerKind.SqueezeExcitation:
+            case LayerKind.GemPool:
+                return CpuChannelEmitter.Formula(l, input, output);
             case LayerKind.ResidualEnd:
                 var blockInput = l.BlockStart == 0 ? "X" : "A" + (l.BlockStart - 1);
-                var shortcut = l.Projection is { } p ? "bn(conv1x1(" + blockInput + ", stride " + p.Stride + "))" : blockInput;
+                var shortcut = l.Projection is { } p ? "bn(conv1x1(" + blockInput + ", stride " + p.StrideText + "))" : blockInput;
                 var sum = input + " + " + shortcut;
                 return output + " = " + (l.Activation == ActivationKind.None ? sum : Describe.ActivationFunction(l.Activation) + "(" + sum + ")");
             default:
                 return output + " = " + input + " * mask / (1 - " + Describe.Float(l.Rate).TrimEnd('f') + ") in training, " + input + " in prediction";
         }
     }
+
+    /// <summary>"2x2" (a pool's window), or "2-sample" for signals.</summary>
+    private static string WindowSize(LayerPlan l) => l.Input.Signal ? l.Window!.KernelWidth + "-sample" : l.Window!.KernelHeight + "x" + l.Window.KernelWidth;
+
+    /// <summary>The runtime class of a convolution's kernels: a GEMM-based one, or the direct depthwise one.</summary>
+    internal static string ConvKernels(LayerPlan l) =>
+        l.IsDepthwise ? "global::SoftGen.Cpu.DepthwiseConvKernels" : "global::SoftGen.Cpu.ConvKernels";
 
     internal static bool IsLast(LayerPlan l, int layerCount) => l.Index == layerCount - 1;
 
@@ -152,7 +162,7 @@ internal static class CpuPassEmitter
             foreach (var l in convs)
                 w.Line("private readonly " + Buffer + " _dw" + l.Index + ";");
         }
-        var rotated = layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first).ToList();
+        var rotated = layers.Where(l => l.Kind == LayerKind.Conv2D && !l.IsDepthwise && l.Index > first).ToList();
         if (rotated.Count > 0)
         {
             w.Line("// Conv weights as [tap, out, in] (each kernel position's [in, out] block transposed), refreshed each step");
@@ -161,6 +171,7 @@ internal static class CpuPassEmitter
                 w.Line("private readonly " + Buffer + " _wr" + l.Index + ";");
         }
         CpuNormEmitter.WriteBuffers(w, layers);
+        CpuChannelEmitter.WriteBuffers(w, layers);
     }
 
     private static void WriteAllocations(SourceWriter w, ModelPlan layers)
@@ -183,10 +194,11 @@ internal static class CpuPassEmitter
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Dense && l.Index > first))
             w.Line("_w" + l.Index + " = AllocateBuffer(Layer" + l.Index + ".Out * Layer" + l.Index + ".InStride);");
         foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D))
-            w.Line("_dw" + l.Index + " = AllocateBuffer(global::SoftGen.Cpu.ConvKernels.WeightPartialsLength<Layer" + l.Index + ">(BatchCapacity));");
-        foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D && l.Index > first))
+            w.Line("_dw" + l.Index + " = AllocateBuffer(" + ConvKernels(l) + ".WeightPartialsLength<Layer" + l.Index + ">(BatchCapacity));");
+        foreach (var l in layers.Where(l => l.Kind == LayerKind.Conv2D && !l.IsDepthwise && l.Index > first))
             w.Line("_wr" + l.Index + " = AllocateBuffer(" + l.Taps + " * Layer" + l.Index + ".OutChannelStride * Layer" + l.Index + ".InChannelStride);");
         CpuNormEmitter.WriteAllocations(w, layers);
+        CpuChannelEmitter.WriteAllocations(w, layers);
     }
 
     /// <summary>The output's floats per row, as an expression on the layer's shape struct where it has one.</summary>
@@ -314,7 +326,7 @@ internal static class CpuPassEmitter
                     {
                         var z = l.KeepsPreActivation ? PreActivation(i) : Null;
                         w.Line("// Layer " + i + ": " + Formula(l) + ", " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
-                        WriteGemmForward(w, layers, l, "global::SoftGen.Cpu.ConvKernels.Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
+                        WriteGemmForward(w, layers, l, ConvKernels(l) + ".Forward<" + shape + ", " + RuntimeNames.ActivationType(l.Activation) + ">(Pool, " + source
                             + ", Parameters + " + shape + ".WeightOffset, Parameters + " + shape + ".BiasOffset, " + z + ", " + output + ", rows);", source);
                         break;
                     }
@@ -336,6 +348,10 @@ internal static class CpuPassEmitter
                     case LayerKind.GlobalAveragePool:
                         w.Line("// Layer " + i + ": " + Formula(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "].");
                         w.Line("global::SoftGen.Cpu.PoolKernels.GlobalAverageForward<" + shape + ">(Pool, " + source + ", " + output + ", rows);");
+                        break;
+                    case LayerKind.SqueezeExcitation:
+                    case LayerKind.GemPool:
+                        CpuChannelEmitter.WriteForward(w, layers, l, source);
                         break;
                     default:
                     {
@@ -443,16 +459,16 @@ internal static class CpuPassEmitter
                         + ", Parameters + " + shape + ".WeightOffset, _w" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
                 break;
             case LayerKind.Conv2D:
-                w.Line("// Layer " + i + " backward: dW" + i + " = sum over pixels of dZ" + i + " (x) the input patches of " + (i == 0 ? "X" : "A" + (i - 1))
-                    + ", db" + i + " = sums of dZ" + i + " over pixels" + (previous is null ? (i == 0 ? " (the inputs need no gradient)." : " (nothing before it needs a gradient).") : ";"));
+                w.Line("// Layer " + i + " backward: dW" + i + " = sum over pixels of dZ" + i + " (x) the input " + (l.IsDepthwise ? "windows" : "patches") + " of " + (i == 0 ? "X" : "A" + (i - 1))
+                    + (l.IsDepthwise ? " (per channel)" : "") + ", db" + i + " = sums of dZ" + i + " over pixels" + (previous is null ? (i == 0 ? " (the inputs need no gradient)." : " (nothing before it needs a gradient).") : ";"));
                 if (previous is not null)
                     w.Line("// dZ" + (i - 1) + " = (the transposed convolution of dZ" + i + " with W" + i + ")" + derivativeText + ".");
-                w.Line("global::SoftGen.Cpu.ConvKernels.BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
+                w.Line(ConvKernels(l) + ".BackwardWeights<" + shape + ">(Pool, " + input + ", " + dz
                     + ", Gradients + " + shape + ".WeightOffset, Gradients + " + shape + ".BiasOffset, _dw" + i + ", rows);");
                 WriteNoBias(w, l);
                 if (previous is not null)
-                    w.Line("global::SoftGen.Cpu.ConvKernels.BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
-                        + ", Parameters + " + shape + ".WeightOffset, _wr" + i + ", " + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
+                    w.Line(ConvKernels(l) + ".BackwardInputs<" + shape + ", " + prevAct + ">(Pool, " + dz
+                        + ", Parameters + " + shape + ".WeightOffset, " + (l.IsDepthwise ? "" : "_wr" + i + ", ") + prevZ + ", " + prevA + ", " + dzPrev + ", rows);");
                 break;
             case LayerKind.MaxPool2D when layers.FusedWithPool(i - 1):
             {
@@ -485,6 +501,10 @@ internal static class CpuPassEmitter
             case LayerKind.LayerNorm:
                 CpuNormEmitter.WriteNormBackward(w, layers, l, prevAct, prevZ, dzPrev, derivativeText);
                 break;
+            case LayerKind.SqueezeExcitation:
+            case LayerKind.GemPool:
+                CpuChannelEmitter.WriteBackward(w, l, dz, input, prevAct, prevZ, prevA, dzPrev, derivativeText, previous is not null);
+                break;
             case LayerKind.ResidualEnd:
                 var blockInput = l.BlockStart == 0 ? (TransposesInput(layers) ? "_x" : "x") : Output(layers[l.BlockStart - 1], n);
                 CpuNormEmitter.WriteResidualBackward(w, layers, l, blockInput);
@@ -503,7 +523,7 @@ internal static class CpuPassEmitter
     private static void WriteNoBias(SourceWriter w, LayerPlan l)
     {
         if (!l.Bias)
-            w.Line("(Gradients + Layer" + l.Index + ".BiasOffset).Clear(Layer" + l.Index + "." + (l.Kind == LayerKind.Dense ? "OutStride" : "OutChannelStride") + "); // no bias: its storage stays 0");
+            w.Line("(Gradients + Layer" + l.Index + ".BiasOffset).Clear(Layer" + l.Index + "." + (l.Kind == LayerKind.Dense ? "OutStride" : l.IsDepthwise ? "ChannelStride" : "OutChannelStride") + "); // no bias: its storage stays 0");
     }
 
     private static void WriteShapes(SourceWriter w, ModelSpec spec, ModelPlan layers)
@@ -539,15 +559,23 @@ internal static class CpuPassEmitter
                     }
                     break;
                 case LayerKind.Conv2D:
-                    WriteConvShape(w, "Layer" + l.Index, l.WeightOffset, l.BiasOffset + ";", l.Input, l.Output, l.Kernel, l.Stride, l.Padding);
+                    if (l.IsDepthwise)
+                        WriteDepthwiseShape(w, l);
+                    else
+                        WriteConvShape(w, "Layer" + l.Index, l.WeightOffset, l.BiasOffset + ";", l.Input, l.Output, l.Window!);
                     break;
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
                     using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IPoolShape"))
                     {
                         WriteSpatial(w, l.Input);
-                        w.Line("public static int Size => " + l.Kernel + ";");
+                        w.Line("public static int SizeHeight => " + l.Window!.KernelHeight + ";");
+                        w.Line("public static int SizeWidth => " + l.Window.KernelWidth + ";");
                     }
+                    break;
+                case LayerKind.SqueezeExcitation:
+                case LayerKind.GemPool:
+                    CpuChannelEmitter.WriteShape(w, l);
                     break;
                 case LayerKind.BatchNorm:
                 case LayerKind.LayerNorm:
@@ -570,27 +598,51 @@ internal static class CpuPassEmitter
     }
 
     /// <summary>
-    /// An IConvShape struct: a Conv2D's, or a projection shortcut's 1x1 one. <paramref name="biasOffset"/> is the bias
-    /// offset's line tail (the offset, ";" and any comment).
+    /// An IConvShape struct: a Conv2D's (a Conv1D's is one of height 1), or a projection shortcut's 1x1 one.
+    /// <paramref name="biasOffset"/> is the bias offset's line tail (the offset, ";" and any comment).
     /// </summary>
-    internal static void WriteConvShape(SourceWriter w, string name, int weightOffset, string biasOffset, TensorPlan input, TensorPlan output,
-        int kernel, int stride, int padding)
+    internal static void WriteConvShape(SourceWriter w, string name, int weightOffset, string biasOffset, TensorPlan input, TensorPlan output, ConvWindow window)
     {
         using (w.Block("internal readonly struct " + name + " : global::SoftGen.Cpu.IConvShape"))
         {
             w.Line("public const int WeightOffset = " + weightOffset + ";");
             w.Line("public const int BiasOffset = " + biasOffset);
+            WriteConvSizes(w, input, output, window);
             w.Line("public static int InChannels => " + input.Channels + ";");
             w.Line("public static int InChannelStride => " + input.ChannelStride + ";");
-            w.Line("public static int InHeight => " + input.Height + ";");
-            w.Line("public static int InWidth => " + input.Width + ";");
             w.Line("public static int OutChannels => " + output.Channels + ";");
             w.Line("public static int OutChannelStride => " + output.ChannelStride + ";");
-            w.Line("public static int OutHeight => " + output.Height + ";");
-            w.Line("public static int OutWidth => " + output.Width + ";");
-            w.Line("public static int KernelSize => " + kernel + ";");
-            w.Line("public static int Stride => " + stride + ";");
-            w.Line("public static int Padding => " + padding + ";");
+            w.Line("public static int Groups => " + window.Groups + ";");
+        }
+    }
+
+    /// <summary>The sizes a convolution's shape struct shares with a depthwise one: input and output sides and the window.</summary>
+    private static void WriteConvSizes(SourceWriter w, TensorPlan input, TensorPlan output, ConvWindow window)
+    {
+        w.Line("public static int InHeight => " + input.Height + ";");
+        w.Line("public static int InWidth => " + input.Width + ";");
+        w.Line("public static int OutHeight => " + output.Height + ";");
+        w.Line("public static int OutWidth => " + output.Width + ";");
+        w.Line("public static int KernelHeight => " + window.KernelHeight + ";");
+        w.Line("public static int KernelWidth => " + window.KernelWidth + ";");
+        w.Line("public static int StrideHeight => " + window.StrideHeight + ";");
+        w.Line("public static int StrideWidth => " + window.StrideWidth + ";");
+        w.Line("public static int PaddingHeight => " + window.PaddingHeight + ";");
+        w.Line("public static int PaddingWidth => " + window.PaddingWidth + ";");
+        w.Line("public static int DilationHeight => " + window.DilationHeight + ";");
+        w.Line("public static int DilationWidth => " + window.DilationWidth + ";");
+    }
+
+    /// <summary>An IDepthwiseConvShape struct: a convolution with one input channel per filter.</summary>
+    private static void WriteDepthwiseShape(SourceWriter w, LayerPlan l)
+    {
+        using (w.Block("internal readonly struct Layer" + l.Index + " : global::SoftGen.Cpu.IDepthwiseConvShape"))
+        {
+            w.Line("public const int WeightOffset = " + l.WeightOffset + ";");
+            w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
+            w.Line("public static int Channels => " + l.Out + ";");
+            w.Line("public static int ChannelStride => " + l.OutStride + ";");
+            WriteConvSizes(w, l.Input, l.Output, l.Window!);
         }
     }
 

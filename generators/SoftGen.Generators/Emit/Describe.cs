@@ -49,23 +49,56 @@ internal static class Describe
         _ => "sigmoid binary cross-entropy, mean over every element",
     };
 
-    /// <summary>"Conv2D 3x3" with the stride and padding when they are not 1 and 0.</summary>
+    /// <summary>"Conv2D 3x3" with the stride and padding when they are not 1 and 0 ("Conv1D k7 s2 p3" in a signal model).</summary>
     public static string LayerKindText(LayerPlan l) => l.Kind switch
     {
         LayerKind.Dense => "Dense",
-        LayerKind.Conv2D => "Conv2D " + l.Kernel + "x" + l.Kernel + (l.Stride != 1 ? " s" + l.Stride : "") + (l.Padding != 0 ? " p" + l.Padding : ""),
-        LayerKind.MaxPool2D => "MaxPool2D " + l.Kernel,
-        LayerKind.AvgPool2D => "AvgPool2D " + l.Kernel,
+        LayerKind.Conv2D => (l.Input.Signal ? "Conv1D " : "Conv2D ") + WindowText(l.Window!, l.Input.Signal),
+        LayerKind.MaxPool2D => (l.Input.Signal ? "MaxPool1D " : "MaxPool2D ") + PoolText(l.Window!, l.Input.Signal),
+        LayerKind.AvgPool2D => (l.Input.Signal ? "AvgPool1D " : "AvgPool2D ") + PoolText(l.Window!, l.Input.Signal),
         LayerKind.GlobalAveragePool => "GlobalAveragePool",
         LayerKind.BatchNorm => "BatchNorm",
         LayerKind.LayerNorm => "LayerNorm",
         LayerKind.ResidualEnd => "EndResidual " + l.BlockStart + ".." + (l.Index - 1) + (l.Projection is null ? "" : " (projection)"),
+        LayerKind.SqueezeExcitation => "SqueezeExcitation " + l.Out + "/" + l.Squeeze,
+        LayerKind.GemPool => "GemPool p" + l.P.ToString("R", CultureInfo.InvariantCulture) + (l.Learnable ? "" : " fixed"),
         _ => "Dropout " + l.Rate.ToString("R", CultureInfo.InvariantCulture),
     };
 
-    /// <summary>"3x3 kernel, stride 1, padding 1".</summary>
-    public static string ConvText(LayerPlan l) =>
-        l.Kernel + "x" + l.Kernel + " kernel, stride " + l.Stride + ", padding " + l.Padding;
+    /// <summary>"3x3 s2 p1", "1x7 s1x2 p0x3 d2 g4", or for signals "k7 s2 p3 d2".</summary>
+    private static string WindowText(ConvWindow w, bool signal)
+    {
+        string Pair(int height, int width) => height == width ? width.ToString(CultureInfo.InvariantCulture) : height + "x" + width;
+        var text = signal ? "k" + w.KernelWidth : w.KernelHeight + "x" + w.KernelWidth;
+        if (signal ? w.StrideWidth != 1 : w.StrideHeight != 1 || w.StrideWidth != 1)
+            text += " s" + (signal ? w.StrideWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.StrideHeight, w.StrideWidth));
+        if (signal ? w.PaddingWidth != 0 : w.PaddingHeight != 0 || w.PaddingWidth != 0)
+            text += " p" + (signal ? w.PaddingWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.PaddingHeight, w.PaddingWidth));
+        if (w.DilationWidth != 1 || w.DilationHeight != 1)
+            text += " d" + (signal ? w.DilationWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.DilationHeight, w.DilationWidth));
+        if (w.Groups != 1)
+            text += " g" + w.Groups;
+        return text;
+    }
+
+    private static string PoolText(ConvWindow w, bool signal) =>
+        signal || w.KernelHeight == w.KernelWidth ? w.KernelWidth.ToString(CultureInfo.InvariantCulture) : w.KernelHeight + "x" + w.KernelWidth;
+
+    /// <summary>"3x3 kernel, stride 1, padding 1" (with the dilation and groups when there are any); "7-tap kernel, ..." for signals.</summary>
+    public static string ConvText(LayerPlan l)
+    {
+        var w = l.Window!;
+        string Pair(int height, int width) => l.Input.Signal || height == width ? width.ToString(CultureInfo.InvariantCulture) : height + "x" + width;
+        var text = (l.Input.Signal ? w.KernelWidth + "-tap kernel" : w.KernelHeight + "x" + w.KernelWidth + " kernel")
+            + ", stride " + Pair(w.StrideHeight, w.StrideWidth) + ", padding " + Pair(w.PaddingHeight, w.PaddingWidth);
+        if (w.DilationHeight != 1 || w.DilationWidth != 1)
+            text += ", dilation " + Pair(w.DilationHeight, w.DilationWidth);
+        if (l.IsDepthwise)
+            text += ", depthwise";
+        else if (w.Groups != 1)
+            text += ", " + w.Groups + " groups";
+        return text;
+    }
 
     /// <summary>
     /// The declaration in canonical form, hashed (FNV-1a, 64 bits) so that saved weights can be matched to it.
@@ -74,7 +107,7 @@ internal static class Describe
     {
         var text = new System.Text.StringBuilder("inputs=").Append(spec.Inputs);
         if (spec.Image is { } image)
-            text.Append(";image=").Append(image.Channels).Append('x').Append(image.Height).Append('x').Append(image.Width);
+            text.Append(image.Signal ? ";signal=" : ";image=").Append(image.Channels).Append('x').Append(image.Height).Append('x').Append(image.Width);
         foreach (var layer in spec.Layers)
         {
             switch (layer.Kind)
@@ -83,8 +116,15 @@ internal static class Describe
                     text.Append(";dense(").Append(layer.Units).Append(',').Append(layer.Activation).Append(layer.Bias ? "" : ",nobias").Append(')');
                     break;
                 case LayerKind.Conv2D:
-                    text.Append(";conv2d(").Append(layer.Units).Append(',').Append(layer.Kernel).Append(',').Append(layer.Stride)
-                        .Append(',').Append(layer.Padding).Append(',').Append(layer.Activation).Append(layer.Bias ? "" : ",nobias").Append(')');
+                    text.Append(";conv2d(").Append(layer.Units).Append(',').Append(WindowKey(layer.Window!))
+                        .Append(',').Append(layer.Activation).Append(layer.Bias ? "" : ",nobias").Append(')');
+                    break;
+                case LayerKind.SqueezeExcitation:
+                    text.Append(";se(").Append(layer.Reduction).Append(')');
+                    break;
+                case LayerKind.GemPool:
+                    text.Append(";gem(").Append(layer.P.ToString("R", CultureInfo.InvariantCulture)).Append(layer.Learnable ? ",learnable," : ",fixed,")
+                        .Append(layer.Epsilon.ToString("R", CultureInfo.InvariantCulture)).Append(')');
                     break;
                 case LayerKind.BatchNorm:
                 case LayerKind.LayerNorm:
@@ -99,7 +139,10 @@ internal static class Describe
                     text.Append(";dropout(").Append(layer.Rate.ToString("R", CultureInfo.InvariantCulture)).Append(')');
                     break;
                 default:
-                    text.Append(';').Append(layer.Kind.ToString().ToLowerInvariant()).Append('(').Append(layer.Kernel).Append(')');
+                    var window = layer.Window;
+                    text.Append(';').Append(layer.Kind.ToString().ToLowerInvariant()).Append('(')
+                        .Append(window is null ? "" : window.KernelHeight == window.KernelWidth ? window.KernelWidth.ToString(CultureInfo.InvariantCulture) : window.KernelHeight + "x" + window.KernelWidth)
+                        .Append(')');
                     break;
             }
         }
@@ -114,4 +157,10 @@ internal static class Describe
         }
         return hash.ToString("x16", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A convolution window in the hash: "k,s,p" for the square windows (as before dilation and groups existed), every size otherwise.</summary>
+    private static string WindowKey(ConvWindow w) => w.IsSquare
+        ? w.KernelWidth + "," + w.StrideWidth + "," + w.PaddingWidth
+        : w.KernelHeight + "x" + w.KernelWidth + "," + w.StrideHeight + "x" + w.StrideWidth + "," + w.PaddingHeight + "x" + w.PaddingWidth
+            + ",d" + w.DilationHeight + "x" + w.DilationWidth + ",g" + w.Groups;
 }

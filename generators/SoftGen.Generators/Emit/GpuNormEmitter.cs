@@ -49,14 +49,14 @@ internal static class GpuNormEmitter
     {
         var p = e.Projection!;
         return new LayerPlan(e.BlockStart, LayerKind.Conv2D, p.Input, p.Output, ActivationKind.None, e.ParameterIndex, p.WeightOffset, p.BiasOffset,
-            Kernel: 1, Stride: p.Stride, Padding: 0, Rate: 0f) { Bias = false };
+            p.Window, Rate: 0f) { Bias = false };
     }
 
     private static LayerPlan ShortcutNorm(LayerPlan e)
     {
         var p = e.Projection!;
         return new LayerPlan(e.Index, LayerKind.BatchNorm, p.Output, p.Output, ActivationKind.None, e.ParameterIndex + 1, p.NormWeightOffset, p.NormBiasOffset,
-            0, 0, 0, 0f) { Momentum = ProjectionPlan.Momentum, Epsilon = ProjectionPlan.Epsilon, StateOffset = p.StateOffset };
+            null, 0f) { Momentum = ProjectionPlan.Momentum, Epsilon = ProjectionPlan.Epsilon, StateOffset = p.StateOffset };
     }
 
     /// <summary>How a batch norm is named in the program: the layer's, or block end e's shortcut's.</summary>
@@ -305,7 +305,7 @@ internal static class GpuNormEmitter
             bool inputGradient = CpuNormEmitter.BlockInputNeedsGradient(layers, e);
             yield return new GpuKernel("ShortcutForward" + i, new[] { "x", "p", "a", "int rows" },
                 Kernels + "Conv2DForward.Run<Shortcut" + i + ", " + Kernels + "IdentityActivation>(x, p, a, rows)",
-                "the shortcut's 1x1 convolution, stride " + e.Projection.Stride + ", no bias (its bias storage stays 0)");
+                "the shortcut's 1x1 convolution, stride " + e.Projection.StrideText + ", no bias (its bias storage stays 0)");
             foreach (var k in BatchNormForward(BatchNormNames.Shortcut(e), ActivationKind.None, keepsZ: false, adds: false, "the shortcut's batch norm"))
                 yield return k;
             foreach (var k in BatchNormBackward(BatchNormNames.Shortcut(e), inputGradient: true, ActivationKind.None))
@@ -375,7 +375,7 @@ internal static class GpuNormEmitter
     {
         var conv = ShortcutConv(e);
         var i = e.Index;
-        w.Line("// Block end " + i + "'s shortcut: 1x1 Conv2D, stride " + e.Projection!.Stride + ", no bias, then batch norm, [rows, " + conv.Input.Text + "] -> [rows, " + e.Output.Text + "].");
+        w.Line("// Block end " + i + "'s shortcut: 1x1 Conv2D, stride " + e.Projection!.StrideText + ", no bias, then batch norm, [rows, " + conv.Input.Text + "] -> [rows, " + e.Output.Text + "].");
         w.Line(Launch("ShortcutForward" + i, "new global::ILGPU.KernelConfig(" + Tiles("rows * " + conv.Output.Pixels) + " * " + Tiles(conv.Out) + ", Threads)",
             BlockInput(e) + ", Parameters, _sc" + i + ", rows"));
         w.Line("AfterLaunch(\"ShortcutForward" + i + "\", gemmFlops: 2L * rows * " + conv.Output.Pixels + " * " + conv.Input.Channels + " * " + conv.Out + ");");

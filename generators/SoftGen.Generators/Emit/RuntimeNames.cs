@@ -44,6 +44,7 @@ internal static class RuntimeNames
         ParameterInitSpec.KaimingUniform => Training + "ParameterInit.KaimingUniform",
         ParameterInitSpec.GlorotUniform => Training + "ParameterInit.GlorotUniform",
         ParameterInitSpec.Ones => Training + "ParameterInit.Ones",
+        ParameterInitSpec.Constant => Training + "ParameterInit.Constant",
         _ => throw new ArgumentOutOfRangeException(nameof(init), init, null),
     };
 

@@ -243,6 +243,11 @@ internal static class TrainerEmitter
                 WriteNormParameters(w, p, l.Out, shape);
                 continue;
             }
+            if (l.Kind is LayerKind.SqueezeExcitation or LayerKind.GemPool)
+            {
+                WriteChannelParameters(w, l, shape);
+                continue;
+            }
             // A Dense or Conv2D weight's gain follows its own activation (a projection's: none); a batch norm after it
             // rescales its output anyway.
             var (init, gain) = RuntimeNames.Initialization(l.Projection is null ? l.Activation : ActivationKind.None);
@@ -250,15 +255,15 @@ internal static class TrainerEmitter
             {
                 var conv = CpuPassEmitter.ProgramClass + ".Shortcut" + l.Index;
                 w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + projection.Input.Channels + ", Offset: " + conv + ".WeightOffset, StorageStride: "
-                    + conv + ".OutChannelStride, " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ") { KernelSize = 1, Positions = 1, ChannelStride = "
+                    + conv + ".OutChannelStride, " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ") { " + (projection.Input.Signal ? "Conv1D = true, KernelWidth = 1" : "KernelSize = 1") + ", Positions = 1, ChannelStride = "
                     + projection.Input.ChannelStride + " }, // block end " + l.Index + "'s 1x1 shortcut, no bias");
                 WriteNormParameters(w, p + 1, l.Out, CpuPassEmitter.ProgramClass + ".ShortcutNorm" + l.Index);
                 continue;
             }
             var mapping = l.Kind == LayerKind.Conv2D
-                ? " { KernelSize = " + l.Kernel + ", Positions = " + l.Taps + ", ChannelStride = " + l.Input.ChannelStride + " }"
+                ? " { " + KernelMapping(l) + " }"
                 : l.Input.Spatial && l.Input.Pixels > 1 ? " { Positions = " + l.Input.Pixels + ", ChannelStride = " + l.Input.ChannelStride + " }" : "";
-            var stride = l.Kind == LayerKind.Conv2D ? ".OutChannelStride" : ".OutStride";
+            var stride = l.IsDepthwise ? ".ChannelStride" : l.Kind == LayerKind.Conv2D ? ".OutChannelStride" : ".OutStride";
             w.Line("        new(\"layers." + p + ".weight\", Rows: " + l.Out + ", Columns: " + l.FanIn
                 + ", Offset: " + shape + ".WeightOffset, StorageStride: " + shape + stride + ", " + RuntimeNames.ParameterInit(init) + ", Gain: " + RuntimeNames.Gain(gain) + ")" + mapping + ",");
             if (l.Bias)
@@ -275,5 +280,44 @@ internal static class TrainerEmitter
         }
         else
             w.Line("    declarationHash: \"" + Describe.DeclarationHash(spec) + "\");");
+    }
+
+    /// <summary>
+    /// A convolution weight's layout for the runtime: its kernel shape (PyTorch's [out, in / groups, kh, kw], or
+    /// [out, in / groups, k] for a Conv1D), positions and channel stride; a depthwise weight is compact (stride 1).
+    /// </summary>
+    private static string KernelMapping(LayerPlan l)
+    {
+        var window = l.Window!;
+        var kernel = l.Input.Signal ? "Conv1D = true, KernelWidth = " + window.KernelWidth
+            : window.KernelHeight == window.KernelWidth ? "KernelSize = " + window.KernelWidth
+            : "KernelHeight = " + window.KernelHeight + ", KernelWidth = " + window.KernelWidth;
+        var channelStride = l.IsDepthwise ? 1 : l.Input.ChannelStride;
+        return kernel + ", Positions = " + l.Taps + ", ChannelStride = " + channelStride + (l.Groups > 1 && !l.IsDepthwise ? ", Groups = " + l.Groups : "");
+    }
+
+    /// <summary>
+    /// Squeeze-excitation's two Linear layers ([out, in] weights stored transposed, as a Dense layer's), or GeM's
+    /// exponent p (shape [1], starting at the declared value).
+    /// </summary>
+    private static void WriteChannelParameters(SourceWriter w, LayerPlan l, string shape)
+    {
+        var p = "layers." + l.ParameterIndex;
+        if (l.Kind == LayerKind.GemPool)
+        {
+            w.Line("        new(\"" + p + ".p\", Rows: 1, Columns: 1, Offset: " + shape + ".WeightOffset, StorageStride: 1, "
+                + RuntimeNames.ParameterInit(ParameterInitSpec.Constant) + ", Gain: " + Describe.Float(l.P) + ") { OneDimensional = true },");
+            return;
+        }
+        int c = l.Out, cs = l.Input.ChannelStride, s = l.Squeeze, ss = l.SqueezeStride;
+        var zeros = RuntimeNames.ParameterInit(ParameterInitSpec.Zeros);
+        var (reduceInit, reduceGain) = RuntimeNames.Initialization(ActivationKind.Silu);
+        var (expandInit, expandGain) = RuntimeNames.Initialization(ActivationKind.Sigmoid);
+        w.Line("        new(\"" + p + ".reduce.weight\", Rows: " + s + ", Columns: " + c + ", Offset: " + shape + ".WeightOffset, StorageStride: " + ss + ", "
+            + RuntimeNames.ParameterInit(reduceInit) + ", Gain: " + RuntimeNames.Gain(reduceGain) + "),");
+        w.Line("        new(\"" + p + ".reduce.bias\", Rows: " + s + ", Columns: 1, Offset: " + shape + ".WeightOffset + " + cs * ss + ", StorageStride: 1, " + zeros + ", Gain: 0f),");
+        w.Line("        new(\"" + p + ".expand.weight\", Rows: " + c + ", Columns: " + s + ", Offset: " + shape + ".WeightOffset + " + (cs * ss + ss) + ", StorageStride: " + cs + ", "
+            + RuntimeNames.ParameterInit(expandInit) + ", Gain: " + RuntimeNames.Gain(expandGain) + "),");
+        w.Line("        new(\"" + p + ".expand.bias\", Rows: " + c + ", Columns: 1, Offset: " + shape + ".WeightOffset + " + (2 * cs * ss + ss) + ", StorageStride: 1, " + zeros + ", Gain: 0f),");
     }
 }

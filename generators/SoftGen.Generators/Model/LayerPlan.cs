@@ -9,10 +9,44 @@ namespace SoftGen.Generators.Model;
 /// <param name="WeightOffset">Dense and Conv2D: the stored weight; BatchNorm and LayerNorm: gamma.</param>
 /// <param name="BiasOffset">Dense and Conv2D: the bias (kept at 0 when the layer has none); norms: beta.</param>
 /// <param name="StateOffset">BatchNorm: running_mean in the state storage, running_var one channel stride after it.</param>
+/// <param name="Window">Conv2D and pools: the window (a pool's: its size, also its stride); null for the other layers.</param>
 internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, TensorPlan Output, ActivationKind Activation,
-    int ParameterIndex, int WeightOffset, int BiasOffset, int Kernel, int Stride, int Padding, float Rate)
+    int ParameterIndex, int WeightOffset, int BiasOffset, ConvWindow? Window, float Rate)
 {
     public bool HasParameters => ParameterIndex >= 0;
+
+    /// <summary>The window's side, for the kernels written for square windows; only valid when <see cref="ConvWindow.IsSquare"/>.</summary>
+    public int Kernel => SquareWindow.KernelWidth;
+
+    /// <summary>The square window's stride (see <see cref="Kernel"/>).</summary>
+    public int Stride => SquareWindow.StrideWidth;
+
+    /// <summary>The square window's padding (see <see cref="Kernel"/>).</summary>
+    public int Padding => SquareWindow.PaddingWidth;
+
+    private ConvWindow SquareWindow => Window is { IsSquare: true } w
+        ? w
+        : throw new System.InvalidOperationException("Layer " + Index + " (" + Kind + ") has no square window: read Window instead.");
+
+    /// <summary>
+    /// A Conv2D whose every filter sees one input channel of its own (groups = in channels = filters), on a stored
+    /// input whose channel stride is a whole number of vectors: it runs as a direct depthwise kernel over a compact
+    /// weight [taps, OutStride] instead of a GEMM.
+    /// </summary>
+    public bool IsDepthwise => Kind == LayerKind.Conv2D && Window is { Groups: > 1 } w && w.Groups == Input.Channels
+        && Output.Channels == Input.Channels && Input.ChannelStride == Output.ChannelStride && Input.ChannelStride % Shapes.Lanes == 0;
+
+    /// <summary>Squeeze-excitation: the squeeze width (channels / reduction).</summary>
+    public int Squeeze { get; init; }
+
+    /// <summary>Squeeze-excitation: the squeeze width padded to a whole number of vectors.</summary>
+    public int SqueezeStride => Shapes.Padded(Squeeze);
+
+    /// <summary>GeM: the initial (or fixed) exponent.</summary>
+    public float P { get; init; }
+
+    /// <summary>GeM: true when p is a parameter.</summary>
+    public bool Learnable { get; init; }
 
     /// <summary>Dense and Conv2D: false when declared Bias = false (the bias storage then stays 0 and is not a parameter).</summary>
     public bool Bias { get; init; } = true;
@@ -51,6 +85,9 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
     /// <summary>True for the layers that apply a declared activation.</summary>
     public bool HasActivation => Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.ResidualEnd;
 
+    /// <summary>True for a pooling window (max or average), whose Window is its size.</summary>
+    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D;
+
     /// <summary>The activation the layer applies: none for the layers without one (pools, dropout).</summary>
     public ActivationKind AppliedActivation => HasActivation ? Activation : ActivationKind.None;
 
@@ -73,16 +110,22 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
 
     public int OutStride => Output.ChannelStride;
 
-    /// <summary>Conv2D: kernel positions.</summary>
-    public int Taps => Kernel * Kernel;
+    /// <summary>Conv2D and pools: kernel (window) positions.</summary>
+    public int Taps => Window?.Taps ?? 1;
 
-    /// <summary>Rows of the stored (transposed) weight: the GEMM depth.</summary>
-    public int Depth => Kind == LayerKind.Conv2D ? Taps * Input.ChannelStride : In;
+    /// <summary>Conv2D: the channel groups (1 for a plain convolution).</summary>
+    public int Groups => Window?.Groups ?? 1;
+
+    /// <summary>Rows of the stored (transposed) weight: the GEMM depth; a depthwise convolution's taps.</summary>
+    public int Depth => Kind == LayerKind.Conv2D ? (IsDepthwise ? Taps : Taps * Input.ChannelStride) : In;
 
     public int WeightLength => Depth * OutStride;
 
-    /// <summary>PyTorch's weight shape [out, in] or [out, in, k, k] in its fan-in: the columns of the weight.</summary>
-    public int FanIn => Kind == LayerKind.Conv2D ? Input.Channels * Taps : Input.Real;
+    /// <summary>PyTorch's weight shape [out, in] or [out, in / groups, kh, kw] in its fan-in: the columns of the weight.</summary>
+    public int FanIn => Kind == LayerKind.Conv2D ? Input.Channels / Groups * Taps : Input.Real;
+
+    /// <summary>Squeeze-excitation: floats of its four tensors (reduce weight and bias, expand weight and bias).</summary>
+    public int SqueezeExcitationLength => 2 * Input.ChannelStride * SqueezeStride + SqueezeStride + Input.ChannelStride;
 
     /// <summary>Trainable values (PyTorch's numel), the projection shortcut's included.</summary>
     public int ParameterCount => Kind switch
@@ -90,6 +133,8 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
         LayerKind.Dense or LayerKind.Conv2D => Out * FanIn + (Bias ? Out : 0),
         LayerKind.BatchNorm or LayerKind.LayerNorm => 2 * Out,
         LayerKind.ResidualEnd when Projection is { } p => Out * p.Input.Channels + 2 * Out,
+        LayerKind.SqueezeExcitation => 2 * Out * Squeeze + Squeeze + Out,
+        LayerKind.GemPool => Learnable ? 1 : 0,
         _ => 0,
     };
 
@@ -99,6 +144,8 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
         LayerKind.Dense or LayerKind.Conv2D => (long)Depth * OutStride + OutStride,
         LayerKind.BatchNorm or LayerKind.LayerNorm => 2L * OutStride,
         LayerKind.ResidualEnd when Projection is { } p => (long)p.Input.ChannelStride * OutStride + 3L * OutStride,
+        LayerKind.SqueezeExcitation => SqueezeExcitationLength,
+        LayerKind.GemPool => Learnable ? Shapes.Lanes : 0,
         _ => 0,
     };
 
@@ -116,9 +163,15 @@ internal sealed record LayerPlan(int Index, LayerKind Kind, TensorPlan Input, Te
 /// <param name="WeightOffset">The Conv2D's weight [InChannelStride, OutStride]; its (zero) bias at BiasOffset.</param>
 /// <param name="NormWeightOffset">The batch norm's gamma; beta at NormBiasOffset.</param>
 /// <param name="StateOffset">The batch norm's running mean; the running variance one channel stride after it.</param>
-internal sealed record ProjectionPlan(TensorPlan Input, TensorPlan Output, int Stride, int WeightOffset, int BiasOffset,
+internal sealed record ProjectionPlan(TensorPlan Input, TensorPlan Output, int StrideHeight, int StrideWidth, int WeightOffset, int BiasOffset,
     int NormWeightOffset, int NormBiasOffset, int StateOffset)
 {
+    /// <summary>The 1x1 convolution's window.</summary>
+    public ConvWindow Window => new(1, 1, StrideHeight, StrideWidth, 0, 0);
+
+    /// <summary>"2" for the same stride both ways (and for signals, which have one axis), "1x2" otherwise.</summary>
+    public string StrideText => StrideHeight == StrideWidth || Input.Signal ? StrideWidth.ToString(System.Globalization.CultureInfo.InvariantCulture) : StrideHeight + "x" + StrideWidth;
+
     public const float Momentum = 0.1f;
     public const float Epsilon = 1e-5f;
 }

@@ -36,8 +36,11 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
         {
             var layer = layers[i];
             var output = OutputOf(layer, tensor);
-            var plan = new LayerPlan(i, layer.Kind, tensor, output, layer.Activation, -1, 0, 0, layer.Kernel, layer.Stride, layer.Padding, layer.Rate)
+            var plan = new LayerPlan(i, layer.Kind, tensor, output, layer.Activation, -1, 0, 0, layer.Window, layer.Rate)
             {
+                Squeeze = layer.Kind == LayerKind.SqueezeExcitation ? tensor.Channels / layer.Reduction : 0,
+                P = layer.P,
+                Learnable = layer.Learnable,
                 Bias = layer.Bias,
                 Momentum = layer.Momentum,
                 Epsilon = layer.Epsilon,
@@ -66,12 +69,21 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
                         stateOffset += 2 * stride;
                     }
                     break;
+                case LayerKind.SqueezeExcitation:
+                    plan = plan with { ParameterIndex = parameterIndex++, WeightOffset = offset };
+                    offset += plan.SqueezeExcitationLength;
+                    break;
+                case LayerKind.GemPool when layer.Learnable:
+                    plan = plan with { ParameterIndex = parameterIndex++, WeightOffset = offset };
+                    offset += Shapes.Lanes;
+                    break;
                 case LayerKind.ResidualEnd:
                     var blockInput = plans[layer.BlockStart].Input;
                     if (SameShape(blockInput, output))
                         break;
                     var weightLength = blockInput.ChannelStride * stride;
-                    var projection = new ProjectionPlan(blockInput, output, TotalStride(layers, layer.BlockStart, i),
+                    var (strideHeight, strideWidth) = TotalStride(layers, layer.BlockStart, i);
+                    var projection = new ProjectionPlan(blockInput, output, strideHeight, strideWidth,
                         WeightOffset: offset, BiasOffset: offset + weightLength,
                         NormWeightOffset: offset + weightLength + stride, NormBiasOffset: offset + weightLength + 2 * stride,
                         StateOffset: stateOffset);
@@ -90,18 +102,19 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     private static bool SameShape(TensorPlan a, TensorPlan b) =>
         a.Channels == b.Channels && a.Height == b.Height && a.Width == b.Width && a.Spatial == b.Spatial;
 
-    /// <summary>The product of the strides of a block's layers (Conv2D strides, pool sizes): the projection's stride.</summary>
-    public static int TotalStride(IReadOnlyList<LayerSpec> layers, int start, int end)
+    /// <summary>The products of the strides of a block's layers along each axis (Conv2D strides, pool sizes): the projection's stride.</summary>
+    public static (int Height, int Width) TotalStride(IReadOnlyList<LayerSpec> layers, int start, int end)
     {
-        var stride = 1;
+        int height = 1, width = 1;
         for (var i = start; i < end; i++)
         {
-            if (layers[i].Kind == LayerKind.Conv2D)
-                stride *= layers[i].Stride;
-            else if (layers[i].Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D)
-                stride *= layers[i].Kernel;
+            if (layers[i].Window is { } w)
+            {
+                height *= w.StrideHeight;
+                width *= w.StrideWidth;
+            }
         }
-        return stride;
+        return (height, width);
     }
 
     /// <summary>
@@ -141,7 +154,7 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     /// </summary>
     private static int FindFusedWithPool(IReadOnlyList<LayerPlan> layers, int first) =>
         first + 2 < layers.Count && layers[first].Kind == LayerKind.Conv2D && layers[first].Input.ChannelStride < Shapes.Lanes
-        && layers[first + 1].Kind == LayerKind.MaxPool2D
+        && layers[first].Window!.IsSquare && layers[first + 1].Kind == LayerKind.MaxPool2D && layers[first + 1].Window!.IsSquare
             ? first
             : -1;
 
@@ -152,7 +165,7 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     private static TensorPlan InputTensor(int inputs, ImageSpec? image, LayerSpec first)
     {
         if (image is not null && first.Kind != LayerKind.Dense)
-            return new TensorPlan(image.Channels, image.Height, image.Width, image.Channels, true);
+            return new TensorPlan(image.Channels, image.Height, image.Width, image.Channels, true) { Signal = image.Signal };
         return TensorPlan.Flat(inputs, inputs);
     }
 
@@ -160,13 +173,11 @@ internal sealed class ModelPlan : IReadOnlyList<LayerPlan>
     private static TensorPlan OutputOf(LayerSpec layer, TensorPlan input) => layer.Kind switch
     {
         LayerKind.Dense => TensorPlan.Flat(layer.Units, Shapes.Padded(layer.Units)),
-        LayerKind.Conv2D => new TensorPlan(layer.Units,
-            Shapes.ConvOutput(input.Height, layer.Kernel, layer.Stride, layer.Padding),
-            Shapes.ConvOutput(input.Width, layer.Kernel, layer.Stride, layer.Padding),
-            Shapes.Padded(layer.Units), true),
+        LayerKind.Conv2D => new TensorPlan(layer.Units, layer.Window!.OutHeight(input.Height), layer.Window.OutWidth(input.Width),
+            Shapes.Padded(layer.Units), true) { Signal = input.Signal },
         LayerKind.MaxPool2D or LayerKind.AvgPool2D =>
-            input with { Height = input.Height / layer.Kernel, Width = input.Width / layer.Kernel },
-        LayerKind.GlobalAveragePool => TensorPlan.Flat(input.Channels, input.ChannelStride),
+            input with { Height = input.Height / layer.Window!.KernelHeight, Width = input.Width / layer.Window.KernelWidth },
+        LayerKind.GlobalAveragePool or LayerKind.GemPool => TensorPlan.Flat(input.Channels, input.ChannelStride),
         _ => input,
     };
 }

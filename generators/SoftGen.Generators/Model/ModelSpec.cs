@@ -45,8 +45,11 @@ internal enum ActivationKind
     Mish = 8,
 }
 
-/// <summary>An image input: [Channels, Height, Width] per row (NCHW).</summary>
-internal sealed record ImageSpec(int Channels, int Height, int Width);
+/// <summary>
+/// An image input: [Channels, Height, Width] per row (NCHW); or a signal, [Channels, Length] per row (NCL), held as an
+/// image of height 1 (Signal true, Width = Length).
+/// </summary>
+internal sealed record ImageSpec(int Channels, int Height, int Width, bool Signal = false);
 
 internal enum LayerKind
 {
@@ -60,15 +63,21 @@ internal enum LayerKind
     LayerNorm,
     /// <summary>[EndResidual]: act(block(x) + shortcut(x)), the block being the layers from BlockStart on.</summary>
     ResidualEnd,
+    /// <summary>x * sigmoid(expand(silu(reduce(mean of x over positions)))) per channel.</summary>
+    SqueezeExcitation,
+    /// <summary>(mean over positions of max(x, eps)^p)^(1/p) per channel: an image or signal to a row.</summary>
+    GemPool,
 }
 
 /// <summary>
-/// One declared layer. Units: the Dense width or the Conv2D filter count (0 for the others). Kernel: the Conv2D
-/// kernel size or the pool size. Rate: the dropout rate. Bias: false for a Dense or Conv2D declared Bias = false.
-/// Momentum and Epsilon: a norm layer's. BlockStart: for [EndResidual], the index of the block's first layer.
+/// One declared layer. Units: the Dense width, the Conv2D (or Conv1D) filter count, a norm's or squeeze-excitation's
+/// channels (0 for the others). Window: a convolution's or pool's window (a Conv1D's and 1-D pool's with height 1).
+/// Rate: the dropout rate. Bias: false for a Dense or Conv2D declared Bias = false. Momentum and Epsilon: a norm
+/// layer's (Epsilon also GeM's floor). BlockStart: for [EndResidual], the index of the block's first layer.
+/// Reduction: squeeze-excitation's. P and Learnable: GeM's exponent and whether it trains.
 /// </summary>
-internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activation, int Kernel = 0, int Stride = 1, int Padding = 0, float Rate = 0f,
-    bool Bias = true, float Momentum = 0f, float Epsilon = 0f, int BlockStart = -1)
+internal sealed record LayerSpec(LayerKind Kind, int Units, ActivationKind Activation, ConvWindow? Window = null, float Rate = 0f,
+    bool Bias = true, float Momentum = 0f, float Epsilon = 0f, int BlockStart = -1, int Reduction = 0, float P = 0f, bool Learnable = false)
 {
     /// <summary>True for the layers whose output can be the logits (and that a BatchNorm can follow).</summary>
     public bool IsAffine => Kind is LayerKind.Dense or LayerKind.Conv2D;

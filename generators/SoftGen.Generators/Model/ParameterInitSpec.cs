@@ -7,4 +7,5 @@ internal enum ParameterInitSpec
     KaimingUniform,
     GlorotUniform,
     Ones,
+    Constant,
 }

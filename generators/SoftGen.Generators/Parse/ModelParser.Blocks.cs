@@ -97,7 +97,7 @@ internal sealed partial class ModelParser
     {
         if (input.Spatial != output.Spatial)
             return input.Spatial
-                ? "the block turns a " + ShapeText(input) + " image into a row of " + output.Channels + " features, and a shortcut can only add an image to an image"
+                ? "the block turns a " + ShapeText(input) + (_image?.Signal == true ? " signal" : " image") + " into a row of " + output.Channels + " features, and a shortcut can only add an image to an image"
                 : "the block turns a row of features into an image";
         if (!input.Spatial)
             return input.Channels == output.Channels
@@ -105,15 +105,17 @@ internal sealed partial class ModelParser
                 : "a block of Dense layers must keep its width, but it turns " + input.Channels + " features into " + output.Channels + " (a projection shortcut exists only for images)";
         if (input == output)
             return null;
-        var stride = ModelPlan.TotalStride(_layers, start, _layers.Count);
-        int height = (input.Height - 1) / stride + 1, width = (input.Width - 1) / stride + 1;
+        var (strideHeight, strideWidth) = ModelPlan.TotalStride(_layers, start, _layers.Count);
+        int height = (input.Height - 1) / strideHeight + 1, width = (input.Width - 1) / strideWidth + 1;
+        var signal = _image?.Signal == true;
+        var strideText = strideHeight == strideWidth || signal ? strideWidth.ToString(CultureInfo.InvariantCulture) : strideHeight + "x" + strideWidth;
         return height == output.Height && width == output.Width
             ? null
-            : "its shortcut, a 1x1 Conv2D with the block's total stride " + stride + ", turns " + ShapeText(input) + " into "
-                + output.Channels + "x" + height + "x" + width + ", not the block's " + ShapeText(output) + "; give the block's convolutions padding (k - 1) / 2";
+            : "its shortcut, a 1x1 " + (signal ? "Conv1D" : "Conv2D") + " with the block's total stride " + strideText + ", turns " + ShapeText(input) + " into "
+                + ShapeText(output with { Height = height, Width = width }) + ", not the block's " + ShapeText(output) + "; give the block's convolutions padding dilation (k - 1) / 2";
     }
 
-    private static string ShapeText(Shape s) => s.Channels + "x" + s.Height + "x" + s.Width;
+    private string ShapeText(Shape s) => _image?.Signal == true ? s.Channels + "x" + s.Width : s.Channels + "x" + s.Height + "x" + s.Width;
 
     private static string PreviousText(LayerSpec? previous) => previous is null ? "nothing (it is the first layer)" : "a " + previous.Kind + " layer";
 

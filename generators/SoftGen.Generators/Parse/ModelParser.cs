@@ -25,6 +25,7 @@ internal sealed partial class ModelParser
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private Location? _modelLocation;
+    private AttributeData? _modelAttribute;
     private int _inputs;
     private ImageSpec? _image;
     private int? _declaredClasses;
@@ -41,6 +42,7 @@ internal sealed partial class ModelParser
     private ParseResult Run(AttributeData modelAttribute)
     {
         _modelLocation = AttributeLocation(modelAttribute, _cancellationToken);
+        _modelAttribute = modelAttribute;
         CheckTypeShape();
         var inputsValid = ParseModelAttribute(modelAttribute);
 
@@ -84,9 +86,12 @@ internal sealed partial class ModelParser
         var channels = NamedInt(attribute, AttributeNames.SoftModel.Channels);
         var height = NamedInt(attribute, AttributeNames.SoftModel.Height);
         var width = NamedInt(attribute, AttributeNames.SoftModel.Width);
+        var length = NamedInt(attribute, AttributeNames.SoftModel.Length);
         _declaredClasses = NamedInt(attribute, AttributeNames.SoftModel.Classes);
         _inputs = inputs ?? 0;
         var inputsLocation = NamedArgumentLocation(attribute, AttributeNames.SoftModel.Inputs, _cancellationToken) ?? _modelLocation;
+        if (length is not null)
+            return ParseSignalShape(inputs, channels ?? 0, length.Value, height is not null || width is not null, inputsLocation);
         if (channels is null && height is null && width is null)
         {
             if (_inputs > 0)
@@ -117,6 +122,29 @@ internal sealed partial class ModelParser
         return valid;
     }
 
+    /// <summary>[SoftModel(Channels = c, Length = n)]: a signal, held as an image of height 1.</summary>
+    private bool ParseSignalShape(int? inputs, int channels, int length, bool imageSides, Location? inputsLocation)
+    {
+        var lengthLocation = NamedArgumentLocation(_modelAttribute!, AttributeNames.SoftModel.Length, _cancellationToken) ?? _modelLocation;
+        string? problem = imageSides ? "Length declares a signal, so leave out Height and Width (an image gives those instead of Length)"
+            : inputs is not null ? "Length declares a signal, so leave out Inputs (a signal row has Channels x Length values)"
+            : channels <= 0 || length <= 0 ? "a signal needs Channels and Length of at least 1 each"
+            : null;
+        if (problem is not null)
+        {
+            Report(DiagnosticDescriptors.SignalShapeInvalid, lengthLocation, channels, length, problem);
+            return false;
+        }
+        if ((long)channels * length > int.MaxValue / 16)
+        {
+            Report(DiagnosticDescriptors.ModelTooLarge, _modelLocation, _type.Name, (long)channels * length);
+            return false;
+        }
+        _image = new ImageSpec(channels, 1, length, Signal: true);
+        _inputs = channels * length;
+        return true;
+    }
+
     /// <summary>One attribute of the class: a layer, a loss, or something else (ignored).</summary>
     private void ParseMember(AttributeData attribute)
     {
@@ -127,13 +155,28 @@ internal sealed partial class ModelParser
                 ParseDense(attribute, location);
                 break;
             case AttributeNames.Conv2D.MetadataName:
-                ParseConv2D(attribute, location);
+                ParseConvolution(attribute, location, oneDimensional: false);
+                break;
+            case AttributeNames.Conv1D.MetadataName:
+                ParseConvolution(attribute, location, oneDimensional: true);
                 break;
             case AttributeNames.MaxPool2D.MetadataName:
-                ParsePool(attribute, location, LayerKind.MaxPool2D, AttributeNames.MaxPool2D.Size);
+                ParsePool(attribute, location, LayerKind.MaxPool2D, AttributeNames.MaxPool2D.Size, oneDimensional: false);
                 break;
             case AttributeNames.AvgPool2D.MetadataName:
-                ParsePool(attribute, location, LayerKind.AvgPool2D, AttributeNames.AvgPool2D.Size);
+                ParsePool(attribute, location, LayerKind.AvgPool2D, AttributeNames.AvgPool2D.Size, oneDimensional: false);
+                break;
+            case AttributeNames.MaxPool1D.MetadataName:
+                ParsePool(attribute, location, LayerKind.MaxPool2D, AttributeNames.MaxPool1D.Size, oneDimensional: true);
+                break;
+            case AttributeNames.AvgPool1D.MetadataName:
+                ParsePool(attribute, location, LayerKind.AvgPool2D, AttributeNames.AvgPool1D.Size, oneDimensional: true);
+                break;
+            case AttributeNames.SqueezeExcitation.MetadataName:
+                ParseSqueezeExcitation(attribute, location);
+                break;
+            case AttributeNames.GemPool.MetadataName:
+                ParseGemPool(attribute, location);
                 break;
             case AttributeNames.GlobalAveragePool.MetadataName:
                 ParseGlobalAveragePool(attribute, location);

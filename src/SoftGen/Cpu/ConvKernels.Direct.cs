@@ -9,8 +9,9 @@ namespace SoftGen.Cpu;
 /// 16, see <see cref="Direct{T}"/>).
 /// There a patch is a handful of scalars (9 for one channel and a 3x3 kernel), so building patches costs more than the
 /// arithmetic; instead each image is copied once into a zero-bordered scratch image, and the tiles read their
-/// operands straight from it: a window's kernel row is KernelSize InChannelStride contiguous floats there, and
-/// neighbouring output pixels are Stride InChannelStride floats apart.
+/// operands straight from it: a window's kernel row is KernelWidth InChannelStride contiguous floats there (so the
+/// path takes undilated widths only; kernel rows are DilationHeight padded rows apart), and neighbouring output pixels
+/// are StrideWidth InChannelStride floats apart.
 /// </summary>
 /// <remarks>
 /// Forward: tiles of up to 8 pixels of one output line by 32 channels whose accumulators start from the bias and go
@@ -30,14 +31,15 @@ public static unsafe partial class ConvKernels
     /// 16-channel 3x3 layers); a 1x1 kernel has no patches to build and keeps the GEMM path.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Direct<T>() where T : struct, IConvShape => T.InChannelStride < 16 || (T.InChannelStride == 16 && T.KernelSize > 1);
+    private static bool Direct<T>() where T : struct, IConvShape
+        => T.DilationWidth == 1 && (T.InChannelStride < 16 || (T.InChannelStride == 16 && Taps<T>() > 1));
 
     /// <summary>The zero-bordered image: every window of every output pixel lies inside it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PaddedHeight<T>() where T : struct, IConvShape => (T.OutHeight - 1) * T.Stride + T.KernelSize;
+    private static int PaddedHeight<T>() where T : struct, IConvShape => (T.OutHeight - 1) * T.StrideHeight + T.DilationHeight * (T.KernelHeight - 1) + 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PaddedWidth<T>() where T : struct, IConvShape => (T.OutWidth - 1) * T.Stride + T.KernelSize;
+    private static int PaddedWidth<T>() where T : struct, IConvShape => (T.OutWidth - 1) * T.StrideWidth + T.KernelWidth;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PaddedLength<T>() where T : struct, IConvShape => PaddedHeight<T>() * PaddedWidth<T>() * T.InChannelStride;
@@ -52,7 +54,7 @@ public static unsafe partial class ConvKernels
         int ics = T.InChannelStride;
         for (int py = 0; py < PaddedHeight<T>(); py++)
         {
-            int iy = py - T.Padding;
+            int iy = py - T.PaddingHeight;
             float* target = padded + (nint)py * PaddedRow<T>();
             if ((uint)iy >= (uint)T.InHeight)
             {
@@ -62,7 +64,7 @@ public static unsafe partial class ConvKernels
             float* source = image + (nint)iy * T.InWidth * ics;
             for (int px = 0; px < PaddedWidth<T>(); px++)
             {
-                int ix = px - T.Padding;
+                int ix = px - T.PaddingWidth;
                 bool inside = (uint)ix < (uint)T.InWidth;
                 for (int c = 0; c < ics; c++)
                     target[px * ics + c] = inside ? source[ix * ics + c] : 0f;
@@ -75,7 +77,7 @@ public static unsafe partial class ConvKernels
         where TShape : struct, IConvShape where TAct : struct, IActivation
     {
         var s = (ForwardArgs*)state;
-        int ocs = TShape.OutChannelStride, step = TShape.Stride * TShape.InChannelStride;
+        int ocs = TShape.OutChannelStride, step = TShape.StrideWidth * TShape.InChannelStride;
         float* padded = WorkerPool.Scratch(PaddedLength<TShape>());
         int image = -1;
         for (int line = start; line < end; line++)
@@ -86,7 +88,7 @@ public static unsafe partial class ConvKernels
                 PadImage<TShape>(s->X + (nint)r * InPixels<TShape>() * TShape.InChannelStride, padded);
                 image = r;
             }
-            float* window = padded + (nint)oy * TShape.Stride * PaddedRow<TShape>();
+            float* window = padded + (nint)oy * TShape.StrideHeight * PaddedRow<TShape>();
             for (int ox = 0; ox < TShape.OutWidth; ox += ConvMicroKernels.Rows)
             {
                 int count = Math.Min(ConvMicroKernels.Rows, TShape.OutWidth - ox);
@@ -138,7 +140,7 @@ public static unsafe partial class ConvKernels
         where T : struct, IConvShape where TAct : struct, IActivation where TRows : struct, IConvConstant where TVectors : struct, IConvConstant
     {
         const int s = 16;
-        int ocs = T.OutChannelStride, span = T.KernelSize * T.InChannelStride, step = T.Stride * T.InChannelStride;
+        int ocs = T.OutChannelStride, span = T.KernelWidth * T.InChannelStride, step = T.StrideWidth * T.InChannelStride;
         bool two = TVectors.Value > 1, keep = z != null;
         var bias0 = Vector512.Load(bias);
         var bias1 = two ? Vector512.Load(bias + s) : default;
@@ -146,7 +148,7 @@ public static unsafe partial class ConvKernels
         Vector512<float> c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
         Vector512<float> c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
         Vector512<float> c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1;
-        for (int ky = 0; ky < T.KernelSize; ky++, a += PaddedRow<T>())
+        for (int ky = 0; ky < T.KernelHeight; ky++, a += T.DilationHeight * PaddedRow<T>())
         {
             for (int t = 0; t < span; t++, w += ocs)
             {
@@ -235,13 +237,13 @@ public static unsafe partial class ConvKernels
     private static void DirectWeightPartition<TShape>(void* state, int start, int end) where TShape : struct, IConvShape
     {
         var s = (WeightsArgs*)state;
-        int depth = Depth<TShape>(), ocs = TShape.OutChannelStride, span = TShape.KernelSize * TShape.InChannelStride;
+        int depth = Depth<TShape>(), ocs = TShape.OutChannelStride, span = TShape.KernelWidth * TShape.InChannelStride;
         int rows = s->Pixels / OutPixels<TShape>();
         float* padded = WorkerPool.Scratch(PaddedLength<TShape>() + depth);
         // Where row p of Wt (kernel row ky, then kx InChannelStride + c) finds its operand in a window of the padded image.
         int* offsets = (int*)(padded + PaddedLength<TShape>());
         for (int p = 0; p < depth; p++)
-            offsets[p] = p / span * PaddedRow<TShape>() + p % span;
+            offsets[p] = p / span * TShape.DilationHeight * PaddedRow<TShape>() + p % span;
         for (int part = start; part < end; part++)
         {
             int first = (int)((long)part * rows / s->Partitions), last = (int)((long)(part + 1) * rows / s->Partitions);
@@ -322,7 +324,7 @@ public static unsafe partial class ConvKernels
         where TBias : struct, IConvConstant
     {
         const int s = 16;
-        int ocs = T.OutChannelStride, step = T.Stride * T.InChannelStride;
+        int ocs = T.OutChannelStride, step = T.StrideWidth * T.InChannelStride;
         bool two = TVectors.Value > 1, withBias = TBias.Value != 0;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -349,7 +351,7 @@ public static unsafe partial class ConvKernels
         }
         for (int oy = line; oy < line + lines; oy++)
         {
-            float* a = padded + (nint)oy * T.Stride * PaddedRow<T>();
+            float* a = padded + (nint)oy * T.StrideHeight * PaddedRow<T>();
             for (int ox = 0; ox < T.OutWidth; ox++, a += step, dz += ocs)
             {
                 var b0 = Vector512.Load(dz);

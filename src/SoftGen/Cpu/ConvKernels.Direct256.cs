@@ -18,7 +18,7 @@ public static unsafe partial class ConvKernels
     private static void DirectForwardTile256<T, TAct>(int rows, int vectors, float* a, float* w, float* bias, int col, float* z, float* c)
         where T : struct, IConvShape where TAct : struct, IActivation
     {
-        int step = T.Stride * T.InChannelStride;
+        int step = T.StrideWidth * T.InChannelStride;
         for (int half = 0; half < vectors; half++)
             for (int r0 = 0; r0 < rows; r0 += DirectPixels256)
             {
@@ -42,13 +42,13 @@ public static unsafe partial class ConvKernels
         where T : struct, IConvShape where TAct : struct, IActivation where TRows : struct, IConvConstant
     {
         const int s = 8;
-        int ocs = T.OutChannelStride, span = T.KernelSize * T.InChannelStride, step = T.Stride * T.InChannelStride;
+        int ocs = T.OutChannelStride, span = T.KernelWidth * T.InChannelStride, step = T.StrideWidth * T.InChannelStride;
         bool keep = z != null;
         var bias0 = Vector256.Load(bias);
         var bias1 = Vector256.Load(bias + s);
         Vector256<float> c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
         Vector256<float> c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
-        for (int ky = 0; ky < T.KernelSize; ky++, a += PaddedRow<T>())
+        for (int ky = 0; ky < T.KernelHeight; ky++, a += T.DilationHeight * PaddedRow<T>())
         {
             for (int t = 0; t < span; t++, w += ocs)
             {
@@ -155,7 +155,7 @@ public static unsafe partial class ConvKernels
         where T : struct, IConvShape where TRows : struct, IConvConstant where TBias : struct, IConvConstant
     {
         const int s = 8;
-        int ocs = T.OutChannelStride, step = T.Stride * T.InChannelStride;
+        int ocs = T.OutChannelStride, step = T.StrideWidth * T.InChannelStride;
         bool withBias = TBias.Value != 0;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, d0 = default, d1 = default;
@@ -173,7 +173,7 @@ public static unsafe partial class ConvKernels
         }
         for (int oy = line; oy < line + lines; oy++)
         {
-            float* a = padded + (nint)oy * T.Stride * PaddedRow<T>();
+            float* a = padded + (nint)oy * T.StrideHeight * PaddedRow<T>();
             for (int ox = 0; ox < T.OutWidth; ox++, a += step, dz += ocs)
             {
                 var b0 = Vector256.Load(dz);

@@ -22,7 +22,7 @@ public static unsafe partial class ConvKernels
     }
 
     /// <summary>
-    /// Y = the max over TPool.Size^2 windows of act(conv(X, W) + b), [rows, OutHeight / Size, OutWidth / Size,
+    /// Y = the max over TPool's SizeHeight x SizeWidth windows of act(conv(X, W) + b), [rows, OutHeight / SizeHeight, OutWidth / SizeWidth,
     /// OutChannelStride], padding channels 0; the convolution's output itself is not stored.
     /// </summary>
     public static void ForwardMaxPool<TConv, TPool, TAct>(WorkerPool pool, float* x, float* wt, float* bias, float* y, int rows)
@@ -30,7 +30,7 @@ public static unsafe partial class ConvKernels
     {
         ValidateMaxPool<TConv, TPool>();
         var args = new MaxPoolArgs { X = x, Wt = wt, Bias = bias, Y = y, Rows = Math.Max(rows, 0) };
-        pool.For(args.Rows * (TConv.OutHeight / TPool.Size), 1, &ForwardMaxPoolBands<TConv, TPool, TAct>, &args);
+        pool.For(args.Rows * (TConv.OutHeight / TPool.SizeHeight), 1, &ForwardMaxPoolBands<TConv, TPool, TAct>, &args);
     }
 
     /// <summary>
@@ -60,6 +60,7 @@ public static unsafe partial class ConvKernels
             var sum = new WeightsArgs { DWt = dwt, Db = db, Partials = partials, Partitions = partitions };
             pool.For((Depth<TConv>() + 1) * TConv.OutChannelStride / 16, 64, &DirectSumPartials<TConv>, &sum);
         }
+        MaskGroups<TConv>(pool, dwt);
     }
 
     /// <inheritdoc cref="ForwardMaxPool{TConv, TPool, TAct}(WorkerPool, float*, float*, float*, float*, int)"/>
@@ -88,10 +89,10 @@ public static unsafe partial class ConvKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Round16(int floats) => (floats + 15) & ~15;
 
-    /// <summary>Floats of one band: the TPool.Size output lines of a row of pool windows.</summary>
+    /// <summary>Floats of one band: the TPool.SizeHeight output lines of a row of pool windows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BandLength<TConv, TPool>() where TConv : struct, IConvShape where TPool : struct, IPoolShape
-        => TPool.Size * TConv.OutWidth * TConv.OutChannelStride;
+        => TPool.SizeHeight * TConv.OutWidth * TConv.OutChannelStride;
 
     /// <summary>
     /// Computes output lines band Size .. band Size + Size - 1 of the padded image's convolution into
@@ -100,10 +101,10 @@ public static unsafe partial class ConvKernels
     private static void ComputeBand<TConv, TPool, TAct>(float* padded, float* wt, float* bias, int band, float* z, float* a)
         where TConv : struct, IConvShape where TPool : struct, IPoolShape where TAct : struct, IActivation
     {
-        int ocs = TConv.OutChannelStride, step = TConv.Stride * TConv.InChannelStride;
-        for (int dy = 0; dy < TPool.Size; dy++)
+        int ocs = TConv.OutChannelStride, step = TConv.StrideWidth * TConv.InChannelStride;
+        for (int dy = 0; dy < TPool.SizeHeight; dy++)
         {
-            float* window = padded + (nint)(band * TPool.Size + dy) * TConv.Stride * PaddedRow<TConv>();
+            float* window = padded + (nint)(band * TPool.SizeHeight + dy) * TConv.StrideHeight * PaddedRow<TConv>();
             for (int ox = 0; ox < TConv.OutWidth; ox += ConvMicroKernels.Rows)
             {
                 int count = Math.Min(ConvMicroKernels.Rows, TConv.OutWidth - ox);
@@ -122,7 +123,7 @@ public static unsafe partial class ConvKernels
         where TConv : struct, IConvShape where TPool : struct, IPoolShape where TAct : struct, IActivation
     {
         var s = (MaxPoolArgs*)state;
-        int size = TPool.Size, ocs = TConv.OutChannelStride, bands = TConv.OutHeight / size, windows = TConv.OutWidth / size;
+        int ocs = TConv.OutChannelStride, bands = TConv.OutHeight / TPool.SizeHeight, windows = TConv.OutWidth / TPool.SizeWidth;
         float* padded = WorkerPool.Scratch(Round16(PaddedLength<TConv>()) + BandLength<TConv, TPool>());
         float* a = padded + Round16(PaddedLength<TConv>());
         int image = -1;
@@ -137,7 +138,7 @@ public static unsafe partial class ConvKernels
             ComputeBand<TConv, TPool, TAct>(padded, s->Wt, s->Bias, band, null, a);
             float* y = s->Y + (nint)b * windows * ocs;
             for (int px = 0; px < windows; px++)
-                PoolWindow.Reduce<MaxReduction, SquareWindow<TPool>>(a + (nint)px * size * ocs, y + (nint)px * ocs);
+                PoolWindow.Reduce<MaxReduction, PoolShapeWindow<TPool>>(a + (nint)px * TPool.SizeWidth * ocs, y + (nint)px * ocs);
         }
     }
 
@@ -146,15 +147,15 @@ public static unsafe partial class ConvKernels
         where TConv : struct, IConvShape where TPool : struct, IPoolShape where TAct : struct, IActivation
     {
         var s = (MaxPoolArgs*)state;
-        int size = TPool.Size, ocs = TConv.OutChannelStride, bands = TConv.OutHeight / size, windows = TConv.OutWidth / size;
-        int depth = Depth<TConv>(), span = TConv.KernelSize * TConv.InChannelStride, band = BandLength<TConv, TPool>();
+        int ocs = TConv.OutChannelStride, bands = TConv.OutHeight / TPool.SizeHeight, windows = TConv.OutWidth / TPool.SizeWidth;
+        int depth = Depth<TConv>(), span = TConv.KernelWidth * TConv.InChannelStride, band = BandLength<TConv, TPool>();
         float* padded = WorkerPool.Scratch(Round16(PaddedLength<TConv>()) + Round16(depth) + 3 * band);
         int* offsets = (int*)(padded + Round16(PaddedLength<TConv>()));
         float* a = padded + Round16(PaddedLength<TConv>()) + Round16(depth);
         float* z = TAct.NeedsPreActivation ? a + band : null;
         float* dz = a + 2 * band;
         for (int p = 0; p < depth; p++)
-            offsets[p] = p / span * PaddedRow<TConv>() + p % span;
+            offsets[p] = p / span * TConv.DilationHeight * PaddedRow<TConv>() + p % span;
         for (int part = start; part < end; part++)
         {
             int first = (int)((long)part * s->Rows / s->Partitions), last = (int)((long)(part + 1) * s->Rows / s->Partitions);
@@ -175,7 +176,7 @@ public static unsafe partial class ConvKernels
                         {
                             int vectors = Math.Min(2, (ocs - j) / 16);
                             DirectWeightTile<TConv>(tileRows, vectors, k == 0, r > first || bandIndex > 0, padded, offsets + k, dz + j,
-                                sums + (nint)k * ocs + j, bias + j, bandIndex * size, size);
+                                sums + (nint)k * ocs + j, bias + j, bandIndex * TPool.SizeHeight, TPool.SizeHeight);
                         }
                     }
                 }
@@ -190,11 +191,11 @@ public static unsafe partial class ConvKernels
     private static void RouteBand<TConv, TPool, TAct>(float* y, float* dy, float* z, float* a, float* dz)
         where TConv : struct, IConvShape where TPool : struct, IPoolShape where TAct : struct, IActivation
     {
-        int size = TPool.Size, ocs = TConv.OutChannelStride, windows = TConv.OutWidth / size;
+        int ocs = TConv.OutChannelStride, windows = TConv.OutWidth / TPool.SizeWidth;
         for (int px = 0; px < windows; px++)
         {
-            nint window = (nint)px * size * ocs;
-            PoolWindow.RouteMax<TAct, SquareWindow<TPool>>(y + (nint)px * ocs, dy + (nint)px * ocs, a + window, z + window, dz + window);
+            nint window = (nint)px * TPool.SizeWidth * ocs;
+            PoolWindow.RouteMax<TAct, PoolShapeWindow<TPool>>(y + (nint)px * ocs, dy + (nint)px * ocs, a + window, z + window, dz + window);
         }
     }
 }

@@ -4,11 +4,12 @@ using System.Runtime.Intrinsics;
 
 namespace SoftGen.Cpu;
 
-// The input gradient of a strided convolution. Through a stride s, input pixel (iy, ix) is seen only by the kernel
-// positions (ky, kx) with ky = (iy + Padding) mod s and kx = (ix + Padding) mod s: the others fall between the steps.
-// The plain path gathers every kernel position and multiplies the gaps' zeros (s^2 times the work for s = 2); this one
-// splits each image's input pixels into the s^2 classes of (iy + Padding, ix + Padding) mod s, and runs each class's
-// GEMM over its own kernel positions only, with the weights of those positions packed once per class.
+// The input gradient of a strided convolution. Through strides sy x sx, input pixel (iy, ix) is seen only by the
+// kernel positions (ky, kx) with ky dy = (iy + PaddingHeight) mod sy and kx dx = (ix + PaddingWidth) mod sx (modulo the
+// strides; dy, dx the dilations): the others fall between the steps. The plain path gathers every kernel position and
+// multiplies the gaps' zeros (sy sx times the work); this one splits each image's input pixels into the sy sx classes
+// of (iy + PaddingHeight) mod sy, (ix + PaddingWidth) mod sx, and runs each class's GEMM over its own kernel positions
+// only, with the weights of those positions packed once per class.
 public static unsafe partial class ConvKernels
 {
     /// <summary>Units of the strided input gradient: one per (class, row), class-major so that a chunk packs few classes.</summary>
@@ -16,9 +17,9 @@ public static unsafe partial class ConvKernels
         where TShape : struct, IConvShape where TPrevAct : struct, IActivation
     {
         var s = (InputsArgs*)state;
-        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride, stride = TShape.Stride, k = TShape.KernelSize;
-        int perAxis = (k + stride - 1) / stride;
-        int maxDepth = perAxis * perAxis * ocs;
+        int ics = TShape.InChannelStride, ocs = TShape.OutChannelStride, sy = TShape.StrideHeight, sx = TShape.StrideWidth;
+        int maxTaps = MaxClassPositions(TShape.KernelHeight, TShape.DilationHeight, sy) * MaxClassPositions(TShape.KernelWidth, TShape.DilationWidth, sx);
+        int maxDepth = maxTaps * ocs;
         int panels = (ics + 31) / 32;
         int gatherStride = Taps<TShape>() * ocs; // InputsGemm's row stride of A
         float* packed = WorkerPool.Scratch((nint)panels * maxDepth * 32 + (nint)ConvMicroKernels.Rows * gatherStride
@@ -26,13 +27,13 @@ public static unsafe partial class ConvKernels
         float* gathered = packed + (nint)panels * maxDepth * 32;
         float* tile = gathered + (nint)ConvMicroKernels.Rows * gatherStride;
         float* classWeights = tile + (nint)ConvMicroKernels.Rows * ics;
-        Span<int> taps = stackalloc int[perAxis * perAxis];
+        Span<int> taps = stackalloc int[maxTaps];
         Span<int> pixels = stackalloc int[ConvMicroKernels.Rows];
         int packedClass = -1, tapCount = 0;
         for (int unit = start; unit < end; unit++)
         {
             int cls = unit / s->Rows, r = unit - cls * s->Rows;
-            int cy = cls / stride, cx = cls - cy * stride;
+            int cy = cls / sx, cx = cls - cy * sx;
             if (cls != packedClass)
             {
                 tapCount = ClassTaps<TShape>(cy, cx, taps);
@@ -42,17 +43,17 @@ public static unsafe partial class ConvKernels
                     PackPanels(classWeights, ics, tapCount * ocs, packed);
                 packedClass = cls;
             }
-            // This class's input pixels: iy = y0, y0 + s, ... with (iy + Padding) mod s = cy; likewise ix.
-            int y0 = ((cy - TShape.Padding) % stride + stride) % stride, x0 = ((cx - TShape.Padding) % stride + stride) % stride;
-            int ny = y0 < TShape.InHeight ? (TShape.InHeight - y0 + stride - 1) / stride : 0;
-            int nx = x0 < TShape.InWidth ? (TShape.InWidth - x0 + stride - 1) / stride : 0;
+            // This class's input pixels: iy = y0, y0 + sy, ... with (iy + PaddingHeight) mod sy = cy; likewise ix.
+            int y0 = ((cy - TShape.PaddingHeight) % sy + sy) % sy, x0 = ((cx - TShape.PaddingWidth) % sx + sx) % sx;
+            int ny = y0 < TShape.InHeight ? (TShape.InHeight - y0 + sy - 1) / sy : 0;
+            int nx = x0 < TShape.InWidth ? (TShape.InWidth - x0 + sx - 1) / sx : 0;
             int depth = tapCount * ocs;
             for (int p0 = 0; p0 < ny * nx; p0 += ConvMicroKernels.Rows)
             {
                 int count = Math.Min(ConvMicroKernels.Rows, ny * nx - p0);
                 for (int i = 0; i < count; i++)
                 {
-                    int iy = y0 + (p0 + i) / nx * stride, ix = x0 + (p0 + i) % nx * stride;
+                    int iy = y0 + (p0 + i) / nx * sy, ix = x0 + (p0 + i) % nx * sx;
                     pixels[i] = r * InPixels<TShape>() + iy * TShape.InWidth + ix;
                     GatherClassGradients<TShape>(s->DZ, r, iy, ix, taps[..tapCount], gathered + (nint)i * gatherStride);
                 }
@@ -70,13 +71,30 @@ public static unsafe partial class ConvKernels
         }
     }
 
-    /// <summary>The kernel positions that see the pixels of class (cy, cx): ky mod s = cy and kx mod s = cx.</summary>
+    /// <summary>The most kernel positions along one axis that any class has (all of them where the dilation is a multiple of the stride).</summary>
+    private static int MaxClassPositions(int kernel, int dilation, int stride)
+    {
+        int most = 0;
+        for (int cls = 0; cls < stride; cls++)
+        {
+            int count = 0;
+            for (int k = 0; k < kernel; k++)
+                if (k * dilation % stride == cls)
+                    count++;
+            most = Math.Max(most, count);
+        }
+        return most;
+    }
+
+    /// <summary>The kernel positions that see the pixels of class (cy, cx): ky dy mod sy = cy and kx dx mod sx = cx.</summary>
     private static int ClassTaps<T>(int cy, int cx, Span<int> taps) where T : struct, IConvShape
     {
         int count = 0;
-        for (int ky = cy; ky < T.KernelSize; ky += T.Stride)
-            for (int kx = cx; kx < T.KernelSize; kx += T.Stride)
-                taps[count++] = ky * T.KernelSize + kx;
+        for (int ky = 0; ky < T.KernelHeight; ky++)
+            if (ky * T.DilationHeight % T.StrideHeight == cy)
+                for (int kx = 0; kx < T.KernelWidth; kx++)
+                    if (kx * T.DilationWidth % T.StrideWidth == cx)
+                        taps[count++] = ky * T.KernelWidth + kx;
         return count;
     }
 
@@ -90,11 +108,11 @@ public static unsafe partial class ConvKernels
         float* image = dz + (nint)r * OutPixels<T>() * ocs;
         for (int q = 0; q < taps.Length; q++)
         {
-            int ky = taps[q] / T.KernelSize, kx = taps[q] - ky * T.KernelSize;
-            int ty = iy + T.Padding - ky, tx = ix + T.Padding - kx; // multiples of the stride, by the class
+            int ky = taps[q] / T.KernelWidth, kx = taps[q] - ky * T.KernelWidth;
+            int ty = iy + T.PaddingHeight - ky * T.DilationHeight, tx = ix + T.PaddingWidth - kx * T.DilationWidth; // multiples of the strides, by the class
             float* target = row + (nint)q * ocs;
-            if (ty >= 0 && tx >= 0 && ty / T.Stride < T.OutHeight && tx / T.Stride < T.OutWidth)
-                Copy(image + ((nint)(ty / T.Stride) * T.OutWidth + tx / T.Stride) * ocs, target, ocs);
+            if (ty >= 0 && tx >= 0 && ty / T.StrideHeight < T.OutHeight && tx / T.StrideWidth < T.OutWidth)
+                Copy(image + ((nint)(ty / T.StrideHeight) * T.OutWidth + tx / T.StrideWidth) * ocs, target, ocs);
             else
                 Clear(target, ocs);
         }

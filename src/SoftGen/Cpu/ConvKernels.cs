@@ -11,11 +11,13 @@ namespace SoftGen.Cpu;
 /// thread count: work is split over output elements, and every reduction runs in one fixed order.
 /// </summary>
 /// <remarks>
-/// With K = KernelSize^2 InChannelStride (the GEMM depth) and M = rows OutHeight OutWidth (output pixels):
+/// With K = KernelHeight KernelWidth InChannelStride (the GEMM depth) and M = rows OutHeight OutWidth (output pixels):
 /// forward Z [M, OutChannelStride] = patches [M, K] Wt [K, OutChannelStride];
 /// weight gradient dWt [K, OutChannelStride] = patches^T dZ, summed over pixel blocks in order;
 /// input gradient dX = the transposed convolution, as a GEMM of the gathered output gradients
-/// [input pixels, KernelSize^2 OutChannelStride] with the weights rearranged per kernel position.
+/// [input pixels, KernelHeight KernelWidth OutChannelStride] with the weights rearranged per kernel position.
+/// Grouped convolutions (1 &lt; Groups) run as the same GEMMs over their block-diagonal weights (the structural zeros
+/// contribute nothing); their weight gradient is masked to those zeros afterwards.
 /// An input with fewer than 16 floats per pixel (the model's image) takes the direct path instead
 /// (ConvKernels.Direct.cs), and with a max pool after it the fused kernels (ConvKernels.MaxPool.cs).
 /// </remarks>
@@ -78,7 +80,7 @@ public static unsafe partial class ConvKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Taps<T>() where T : struct, IConvShape => T.KernelSize * T.KernelSize;
+    private static int Taps<T>() where T : struct, IConvShape => T.KernelHeight * T.KernelWidth;
 
     /// <summary>The GEMM depth K.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -139,11 +141,13 @@ public static unsafe partial class ConvKernels
             pool.For(partitions, 1, &DirectWeightPartition<TShape>, &args);
             if (partitions > 1)
                 pool.For((Depth<TShape>() + 1) * TShape.OutChannelStride / 16, 64, &DirectSumPartials<TShape>, &args);
+            MaskGroups<TShape>(pool, dwt);
             return;
         }
         pool.For(partitions, 1, &WeightPartition<TShape>, &args);
         if (partitions > 1)
             pool.For(Depth<TShape>() * TShape.OutChannelStride / 16, 64, &SumPartials<TShape>, &args);
+        MaskGroups<TShape>(pool, dwt);
         var bias = new BiasArgs { DZ = dz, Db = db, Pixels = pixels, Stride = TShape.OutChannelStride };
         pool.For(TShape.OutChannelStride, 16, &BiasColumns, &bias);
     }
@@ -161,7 +165,7 @@ public static unsafe partial class ConvKernels
     /// <summary>
     /// Input gradient fused with the previous layer's activation derivative: dX = (the transposed convolution of dZ
     /// with W) * TPrevAct.Derivative(prevZ, prevA), [rows, InHeight, InWidth, InChannelStride], padding channels written
-    /// as 0. <paramref name="wScratch"/> ([KernelSize^2, OutChannelStride, InChannelStride]) receives W rearranged per
+    /// as 0. <paramref name="wScratch"/> ([KernelHeight KernelWidth, OutChannelStride, InChannelStride]) receives W rearranged per
     /// kernel position first. <paramref name="prevZ"/> may be null unless TPrevAct.NeedsPreActivation.
     /// </summary>
     public static void BackwardInputs<TShape, TPrevAct>(WorkerPool pool, float* dz, float* wt, float* wScratch, float* prevZ, float* prevA, float* dxPrev, int rows)
@@ -172,8 +176,8 @@ public static unsafe partial class ConvKernels
             throw new NotSupportedException($"BackwardInputs needs InChannelStride to be a multiple of 16 (it is {TShape.InChannelStride}); the model's input image has no input gradient.");
         var args = new InputsArgs { DZ = dz, Wt = wt, WRot = wScratch, PrevZ = prevZ, PrevA = prevA, DX = dxPrev, Rows = Math.Max(rows, 0) };
         pool.For(Taps<TShape>(), 1, &RotateTaps<TShape>, &args);
-        if (TShape.Stride > 1)
-            pool.For(args.Rows * TShape.Stride * TShape.Stride, 1, &StridedInputUnits<TShape, TPrevAct>, &args); // ConvKernels.Strided.cs
+        if (TShape.StrideHeight > 1 || TShape.StrideWidth > 1)
+            pool.For(args.Rows * TShape.StrideHeight * TShape.StrideWidth, 1, &StridedInputUnits<TShape, TPrevAct>, &args); // ConvKernels.Strided.cs
         else
             pool.For(args.Rows * InPixels<TShape>(), ConvMicroKernels.Rows, &InputPixels<TShape, TPrevAct>, &args);
     }
@@ -274,12 +278,13 @@ public static unsafe partial class ConvKernels
         {
             float* image = x + (nint)r * InPixels<T>() * ics;
             float* patch = patches + (nint)i * PatchStride<T>();
-            int y0 = oy * T.Stride - T.Padding, x0 = ox * T.Stride - T.Padding;
-            bool inside = y0 >= 0 && x0 >= 0 && y0 + T.KernelSize <= T.InHeight && x0 + T.KernelSize <= T.InWidth;
+            int y0 = oy * T.StrideHeight - T.PaddingHeight, x0 = ox * T.StrideWidth - T.PaddingWidth;
+            bool inside = y0 >= 0 && x0 >= 0 && y0 + T.DilationHeight * (T.KernelHeight - 1) < T.InHeight
+                && x0 + T.DilationWidth * (T.KernelWidth - 1) < T.InWidth;
             for (int tap = tap0; tap < tap1; tap++)
             {
-                int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
-                int iy = y0 + ky, ix = x0 + kx;
+                int ky = tap / T.KernelWidth, kx = tap - ky * T.KernelWidth;
+                int iy = y0 + ky * T.DilationHeight, ix = x0 + kx * T.DilationWidth;
                 float* source = image + ((nint)iy * T.InWidth + ix) * ics;
                 float* target = patch + (nint)tap * ics;
                 if (ics < 16)
@@ -427,11 +432,11 @@ public static unsafe partial class ConvKernels
         float* image = dz + (nint)r * OutPixels<T>() * ocs;
         for (int tap = 0; tap < Taps<T>(); tap++)
         {
-            int ky = tap / T.KernelSize, kx = tap - ky * T.KernelSize;
-            int ty = iy + T.Padding - ky, tx = ix + T.Padding - kx;
-            int oy = ty / T.Stride, ox = tx / T.Stride;
+            int ky = tap / T.KernelWidth, kx = tap - ky * T.KernelWidth;
+            int ty = iy + T.PaddingHeight - ky * T.DilationHeight, tx = ix + T.PaddingWidth - kx * T.DilationWidth;
+            int oy = ty / T.StrideHeight, ox = tx / T.StrideWidth;
             float* target = row + (nint)tap * ocs;
-            if (ty >= 0 && tx >= 0 && oy * T.Stride == ty && ox * T.Stride == tx && oy < T.OutHeight && ox < T.OutWidth)
+            if (ty >= 0 && tx >= 0 && oy * T.StrideHeight == ty && ox * T.StrideWidth == tx && oy < T.OutHeight && ox < T.OutWidth)
                 Copy(image + ((nint)oy * T.OutWidth + ox) * ocs, target, ocs);
             else
                 Clear(target, ocs);
@@ -460,6 +465,37 @@ public static unsafe partial class ConvKernels
         if (col + 16 > TShape.InChannels)
             g &= TailMask(TShape.InChannels - col);
         g.Store(s->DX + row + col);
+    }
+
+    /// <summary>
+    /// With 1 &lt; Groups: zeroes every entry of dWt outside the block diagonal (input channel c of group
+    /// c / (InChannels / Groups) and output channel o of another group), so the structural zeros stay 0 under any
+    /// optimizer. The GEMMs summed patch values of the other groups' channels into them.
+    /// </summary>
+    private static void MaskGroups<T>(WorkerPool pool, float* dwt) where T : struct, IConvShape
+    {
+        if (T.Groups == 1)
+            return;
+        pool.For(Depth<T>(), 64, &MaskGroupRows<T>, dwt);
+    }
+
+    private static void MaskGroupRows<T>(void* state, int start, int end) where T : struct, IConvShape
+    {
+        float* dwt = (float*)state;
+        int ics = T.InChannelStride, ocs = T.OutChannelStride;
+        int inPerGroup = T.InChannels / T.Groups, outPerGroup = T.OutChannels / T.Groups;
+        for (int k = start; k < end; k++)
+        {
+            int c = k % ics;
+            float* row = dwt + (nint)k * ocs;
+            if (c >= T.InChannels)
+                continue; // a padding channel: its patch values are 0, so is its gradient
+            int group = c / inPerGroup, first = group * outPerGroup, last = first + outPerGroup;
+            for (int o = 0; o < first; o++)
+                row[o] = 0f;
+            for (int o = last; o < T.OutChannels; o++)
+                row[o] = 0f;
+        }
     }
 
     private static void TransposeRows(void* state, int start, int end)

@@ -20,10 +20,14 @@ public interface ISpatialShape
     static abstract int Width { get; }
 }
 
-/// <summary>A pooling layer: its input's shape and the window size (also the stride), which divides both sides.</summary>
+/// <summary>
+/// A pooling layer: its input's shape and the window, SizeHeight x SizeWidth (also the stride), each dividing its side
+/// (a 1-D pool over a signal is a 1 x size window over a height-1 image).
+/// </summary>
 public interface IPoolShape : ISpatialShape
 {
-    static abstract int Size { get; }
+    static abstract int SizeHeight { get; }
+    static abstract int SizeWidth { get; }
 }
 
 /// <summary>
@@ -33,9 +37,12 @@ public interface IPoolShape : ISpatialShape
 /// <remarks>
 /// Storage, inside pinned buffers: input X [rows, InHeight, InWidth, InChannelStride] and output Z, A and their
 /// gradients [rows, OutHeight, OutWidth, OutChannelStride] (channels-last, padding channels kept 0);
-/// weights Wt [KernelSize * KernelSize * InChannelStride, OutChannelStride]: row (ky * KernelSize + kx) * InChannelStride + c,
+/// weights Wt [KernelHeight * KernelWidth * InChannelStride, OutChannelStride]: row (ky * KernelWidth + kx) * InChannelStride + c,
 /// column o holds PyTorch's weight[o, c, ky, kx] (rows of padding channels and columns past OutChannels are 0);
-/// bias b [OutChannelStride]. Output sizes follow PyTorch: (in + 2 Padding - KernelSize) / Stride + 1, rounded down.
+/// bias b [OutChannelStride]. Output sizes follow PyTorch, per axis:
+/// (in + 2 padding - dilation (kernel - 1) - 1) / stride + 1, rounded down. With 1 &lt; Groups the weights are
+/// block-diagonal: entry (c, o) is 0 unless c / (InChannels / Groups) == o / (OutChannels / Groups). A Conv1D is a
+/// height-1 image with kernel 1 x k, stride 1 x s, padding 0 x p and dilation 1 x d.
 /// </remarks>
 public interface IConvShape
 {
@@ -49,9 +56,17 @@ public interface IConvShape
     static abstract int OutChannelStride { get; }
     static abstract int OutHeight { get; }
     static abstract int OutWidth { get; }
-    static abstract int KernelSize { get; }
-    static abstract int Stride { get; }
-    static abstract int Padding { get; }
+    static abstract int KernelHeight { get; }
+    static abstract int KernelWidth { get; }
+    static abstract int StrideHeight { get; }
+    static abstract int StrideWidth { get; }
+    static abstract int PaddingHeight { get; }
+    static abstract int PaddingWidth { get; }
+    static abstract int DilationHeight { get; }
+    static abstract int DilationWidth { get; }
+
+    /// <summary>Channel groups (1: a plain convolution); divides InChannels and OutChannels.</summary>
+    static abstract int Groups { get; }
 }
 
 /// <summary>The layout rules the spatial kernels rely on, checked at no cost (the sizes are JIT-time constants).</summary>
@@ -62,10 +77,13 @@ internal static class SpatialShape
     {
         if (T.InChannels < 1 || T.InChannelStride < T.InChannels || T.InHeight < 1 || T.InWidth < 1
             || T.OutChannels < 1 || T.OutChannelStride < T.OutChannels || T.OutChannelStride % 16 != 0
-            || T.KernelSize < 1 || T.Stride < 1 || T.Padding < 0
-            || T.OutHeight != (T.InHeight + 2 * T.Padding - T.KernelSize) / T.Stride + 1
-            || T.OutWidth != (T.InWidth + 2 * T.Padding - T.KernelSize) / T.Stride + 1
-            || T.OutHeight < 1 || T.OutWidth < 1)
+            || T.KernelHeight < 1 || T.KernelWidth < 1 || T.StrideHeight < 1 || T.StrideWidth < 1
+            || T.PaddingHeight < 0 || T.PaddingWidth < 0 || T.DilationHeight < 1 || T.DilationWidth < 1
+            || T.Groups < 1 || T.InChannels % T.Groups != 0 || T.OutChannels % T.Groups != 0
+            || T.InHeight + 2 * T.PaddingHeight - T.DilationHeight * (T.KernelHeight - 1) - 1 < 0
+            || T.InWidth + 2 * T.PaddingWidth - T.DilationWidth * (T.KernelWidth - 1) - 1 < 0
+            || T.OutHeight != (T.InHeight + 2 * T.PaddingHeight - T.DilationHeight * (T.KernelHeight - 1) - 1) / T.StrideHeight + 1
+            || T.OutWidth != (T.InWidth + 2 * T.PaddingWidth - T.DilationWidth * (T.KernelWidth - 1) - 1) / T.StrideWidth + 1)
             ThrowConv<T>();
     }
 
@@ -80,7 +98,7 @@ internal static class SpatialShape
     public static void ValidatePool<T>() where T : struct, IPoolShape
     {
         Validate<T>();
-        if (T.Size < 1 || T.Height % T.Size != 0 || T.Width % T.Size != 0)
+        if (T.SizeHeight < 1 || T.SizeWidth < 1 || T.Height % T.SizeHeight != 0 || T.Width % T.SizeWidth != 0)
             Throw<T>();
     }
 
@@ -88,12 +106,13 @@ internal static class SpatialShape
     private static void ThrowConv<T>() where T : struct, IConvShape
         => throw new NotSupportedException(
             $"{typeof(T).Name} is not a valid Conv2D shape (in {T.InChannels}/{T.InChannelStride} x {T.InHeight} x {T.InWidth}, "
-            + $"out {T.OutChannels}/{T.OutChannelStride} x {T.OutHeight} x {T.OutWidth}, kernel {T.KernelSize}, stride {T.Stride}, padding {T.Padding}): "
-            + "the kernels need positive sizes, channel strides at least the channels (the output's a multiple of 16) and PyTorch's output size.");
+            + $"out {T.OutChannels}/{T.OutChannelStride} x {T.OutHeight} x {T.OutWidth}, kernel {T.KernelHeight} x {T.KernelWidth}, "
+            + $"stride {T.StrideHeight} x {T.StrideWidth}, padding {T.PaddingHeight} x {T.PaddingWidth}, dilation {T.DilationHeight} x {T.DilationWidth}, groups {T.Groups}): "
+            + "the kernels need positive sizes, channel strides at least the channels (the output's a multiple of 16), groups dividing both channel counts and PyTorch's output size.");
 
     [DoesNotReturn]
     private static void Throw<T>() where T : struct, ISpatialShape
         => throw new NotSupportedException(
             $"{typeof(T).Name} is not a valid image shape ({T.Channels}/{T.ChannelStride} x {T.Height} x {T.Width}"
-            + (typeof(IPoolShape).IsAssignableFrom(typeof(T)) ? ", a pool size that divides both sides" : "") + ").");
+            + (typeof(IPoolShape).IsAssignableFrom(typeof(T)) ? ", a pool window whose sides divide the image's" : "") + ").");
 }

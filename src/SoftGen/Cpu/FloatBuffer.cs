@@ -22,4 +22,7 @@ public readonly unsafe struct FloatBuffer
 
     /// <summary>Sets the <paramref name="count"/> floats from this position on to 0 (a bias-free layer's bias gradient).</summary>
     public void Clear(int count) => new System.Span<float>(Pointer, count).Clear();
+
+    /// <summary>Sets the first <paramref name="count"/> floats to <paramref name="value"/>.</summary>
+    public void Fill(int count, float value) => new System.Span<float>(Pointer, count).Fill(value);
 }

@@ -19,7 +19,7 @@ public static unsafe class PoolKernels
         public float* X, Y, DY, PrevZ, PrevA, DX;
     }
 
-    /// <summary>y[r, oy, ox, c] = the largest x over the window; [rows, H / Size, W / Size, ChannelStride].</summary>
+    /// <summary>y[r, oy, ox, c] = the largest x over the window; [rows, H / SizeHeight, W / SizeWidth, ChannelStride].</summary>
     public static void MaxForward<TShape>(WorkerPool pool, float* x, float* y, int rows) where TShape : struct, IPoolShape
     {
         SpatialShape.ValidatePool<TShape>();
@@ -47,7 +47,7 @@ public static unsafe class PoolKernels
         pool.For(Math.Max(rows, 0), 1, &ForwardRows<TShape, MeanReduction>, &args);
     }
 
-    /// <summary>Each window's gradient divided evenly over its Size^2 inputs.</summary>
+    /// <summary>Each window's gradient divided evenly over its SizeHeight SizeWidth inputs.</summary>
     public static void AverageBackward<TShape, TPrevAct>(WorkerPool pool, float* dy, float* prevZ, float* prevA, float* dxPrev, int rows)
         where TShape : struct, IPoolShape where TPrevAct : struct, IActivation
     {
@@ -106,51 +106,51 @@ public static unsafe class PoolKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint OutOffset<T>(int r, int y, int x) where T : struct, IPoolShape
-        => (((nint)r * (T.Height / T.Size) + y) * (T.Width / T.Size) + x) * T.ChannelStride;
+        => (((nint)r * (T.Height / T.SizeHeight) + y) * (T.Width / T.SizeWidth) + x) * T.ChannelStride;
 
     // The three row loops below call PoolWindow once per window. Tier-0 code does not inline that call, and a method
     // runs in tier 0 until call counting promotes it, so a pool timed over a few passes (the CNN benchmark's --phases)
     // would mostly time tier-0 code; these are compiled fully optimized at their first call instead.
-    /// <summary>Max and average forward: every output pixel TReduce of its Size x Size window.</summary>
+    /// <summary>Max and average forward: every output pixel TReduce of its SizeHeight x SizeWidth window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows<T, TReduce>(void* state, int start, int end) where T : struct, IPoolShape where TReduce : struct, IPoolReduction
     {
         var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size;
+        int oh = T.Height / T.SizeHeight, ow = T.Width / T.SizeWidth;
         for (int r = start; r < end; r++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
-                    PoolWindow.Reduce<TReduce, SquareWindow<T>>(s->X + Offset<T>(r, oy * T.Size, ox * T.Size), s->Y + OutOffset<T>(r, oy, ox));
+                    PoolWindow.Reduce<TReduce, PoolShapeWindow<T>>(s->X + Offset<T>(r, oy * T.SizeHeight, ox * T.SizeWidth), s->Y + OutOffset<T>(r, oy, ox));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackwardRows<T, TPrevAct>(void* state, int start, int end) where T : struct, IPoolShape where TPrevAct : struct, IActivation
     {
         var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size;
+        int oh = T.Height / T.SizeHeight, ow = T.Width / T.SizeWidth;
         for (int r = start; r < end; r++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                 {
                     nint output = OutOffset<T>(r, oy, ox);
-                    nint first = Offset<T>(r, oy * T.Size, ox * T.Size);
-                    PoolWindow.RouteMax<TPrevAct, SquareWindow<T>>(s->Y + output, s->DY + output, s->PrevA + first, s->PrevZ + first, s->DX + first);
+                    nint first = Offset<T>(r, oy * T.SizeHeight, ox * T.SizeWidth);
+                    PoolWindow.RouteMax<TPrevAct, PoolShapeWindow<T>>(s->Y + output, s->DY + output, s->PrevA + first, s->PrevZ + first, s->DX + first);
                 }
     }
 
     private static void AverageBackwardRows<T, TPrevAct>(void* state, int start, int end) where T : struct, IPoolShape where TPrevAct : struct, IActivation
     {
         var s = (Args*)state;
-        int oh = T.Height / T.Size, ow = T.Width / T.Size, cs = T.ChannelStride;
-        float scale = 1f / (T.Size * T.Size);
+        int oh = T.Height / T.SizeHeight, ow = T.Width / T.SizeWidth, cs = T.ChannelStride;
+        float scale = 1f / (T.SizeHeight * T.SizeWidth);
         for (int r = start; r < end; r++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                 {
                     nint output = OutOffset<T>(r, oy, ox);
-                    nint first = Offset<T>(r, oy * T.Size, ox * T.Size);
-                    for (int dy = 0; dy < T.Size; dy++)
-                        for (int dx = 0; dx < T.Size; dx++)
+                    nint first = Offset<T>(r, oy * T.SizeHeight, ox * T.SizeWidth);
+                    for (int dy = 0; dy < T.SizeHeight; dy++)
+                        for (int dx = 0; dx < T.SizeWidth; dx++)
                             Spread<TPrevAct>(s, s->DY + output, first + ((nint)dy * T.Width + dx) * cs, cs, scale);
                 }
     }

@@ -57,11 +57,11 @@ internal interface IPoolWindow
     static abstract int Channels { get; }
 }
 
-/// <summary>A Size x Size window of a pool's input (or of a band of lines as wide as that input).</summary>
-internal readonly struct SquareWindow<T> : IPoolWindow where T : struct, IPoolShape
+/// <summary>A SizeHeight x SizeWidth window of a pool's input (or of a band of lines as wide as that input).</summary>
+internal readonly struct PoolShapeWindow<T> : IPoolWindow where T : struct, IPoolShape
 {
-    public static int Height => T.Size;
-    public static int Width => T.Size;
+    public static int Height => T.SizeHeight;
+    public static int Width => T.SizeWidth;
     public static int LineStride => T.Width * T.ChannelStride;
     public static int Channels => T.ChannelStride;
 }

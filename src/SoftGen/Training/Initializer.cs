@@ -22,6 +22,7 @@ internal static unsafe class Initializer
                     {
                         ParameterInit.Zeros => 0f,
                         ParameterInit.Ones => 1f,
+                        ParameterInit.Constant => p.Gain,
                         _ => (float)(bound * (2.0 * random.NextDouble() - 1.0)),
                     };
                     storage[ParameterLayout.Index(p, o, i)] = value;
@@ -43,7 +44,7 @@ internal static unsafe class Initializer
     /// <summary>The half-width of the uniform distribution; fan_in = Columns, fan_out = Rows (times the kernel area for a Conv2D), as PyTorch.</summary>
     public static double Bound(ParameterInfo p) => p.Init switch
     {
-        ParameterInit.Zeros or ParameterInit.Ones => 0.0,
+        ParameterInit.Zeros or ParameterInit.Ones or ParameterInit.Constant => 0.0,
         ParameterInit.KaimingUniform => p.Gain * Math.Sqrt(3.0 / p.Columns),
         ParameterInit.GlorotUniform => p.Gain * Math.Sqrt(6.0 / (p.Columns + p.FanOut)),
         _ => throw new ArgumentOutOfRangeException(nameof(p), p.Init, $"Parameter '{p.Name}' has an unknown initialisation rule."),

@@ -22,6 +22,8 @@ public enum ParameterInit
     GlorotUniform,
     /// <summary>All ones (batch and layer norm weights, gamma); draws nothing and takes no gain.</summary>
     Ones,
+    /// <summary>Every element equal to the parameter's Gain (GeM's initial exponent p); draws nothing.</summary>
+    Constant,
 }
 
 /// <summary>
@@ -52,9 +54,32 @@ public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offse
     public int Length => Rows * Columns;
 
     /// <summary>
-    /// Conv2D weights: the kernel size k, so that the PyTorch shape is [Rows, Columns / k^2, k, k]; 0 for other parameters.
+    /// Square Conv2D weights: the kernel size k, so that the PyTorch shape is [Rows, Columns / k^2, k, k]; 0 for other
+    /// parameters and for rectangular kernels. Setting it sets <see cref="KernelHeight"/> and <see cref="KernelWidth"/>.
     /// </summary>
-    public int KernelSize { get; init; }
+    public int KernelSize
+    {
+        get => KernelHeight == KernelWidth ? KernelWidth : 0;
+        init => KernelHeight = KernelWidth = value;
+    }
+
+    /// <summary>Conv2D weights: the kernel's height (PyTorch shape [Rows, Columns / (kh kw), kh, kw]); 0 for other parameters.</summary>
+    public int KernelHeight { get; init; }
+
+    /// <summary>Conv2D and Conv1D weights: the kernel's width (a Conv1D's length); 0 for other parameters.</summary>
+    public int KernelWidth { get; init; }
+
+    /// <summary>A Conv1D weight: PyTorch shape [Rows, Columns / KernelWidth, KernelWidth] (KernelHeight is not used).</summary>
+    public bool Conv1D { get; init; }
+
+    /// <summary>
+    /// A grouped convolution stored block-diagonally: filter o reads the input channels of its group, stored from row
+    /// (o / (Rows / Groups)) * (Columns / Positions) of each kernel position. 1 for every other weight.
+    /// </summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>Kernel positions of a convolution weight (1 for a Conv1D's height); 0 for other parameters.</summary>
+    public int Taps => Conv1D ? KernelWidth : KernelHeight * KernelWidth;
 
     /// <summary>
     /// Weights whose inputs are images stored channels-last: PyTorch column i is channel c = i / Positions at position
@@ -66,15 +91,22 @@ public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offse
     /// <summary>Stored rows per position when <see cref="Positions"/> &gt; 1 (the input's padded channel count).</summary>
     public int ChannelStride { get; init; }
 
-    /// <summary>The stored row of PyTorch column <paramref name="column"/>.</summary>
-    public int StorageRow(int column) => Positions <= 1 ? column : column % Positions * ChannelStride + column / Positions;
+    /// <summary>The stored row of PyTorch column <paramref name="column"/> of row (output) <paramref name="row"/>.</summary>
+    public int StorageRow(int row, int column)
+    {
+        if (Positions <= 1)
+            return column;
+        var group = Groups > 1 ? row / (Rows / Groups) * (Columns / Positions) : 0;
+        return column % Positions * ChannelStride + group + column / Positions;
+    }
 
-    /// <summary>PyTorch's fan-out (out times the kernel's area for a Conv2D weight), for Glorot initialisation.</summary>
-    public int FanOut => KernelSize > 0 ? Rows * KernelSize * KernelSize : Rows;
+    /// <summary>PyTorch's fan-out (out times the kernel's area for a convolution weight), for Glorot initialisation.</summary>
+    public int FanOut => Taps > 0 ? Rows * Taps : Rows;
 
     /// <summary>PyTorch shape.</summary>
     public int[] Shape => !IsWeight ? new[] { Rows }
-        : KernelSize > 0 ? new[] { Rows, Columns / (KernelSize * KernelSize), KernelSize, KernelSize }
+        : Conv1D && KernelWidth > 0 ? new[] { Rows, Columns / KernelWidth, KernelWidth }
+        : Taps > 0 ? new[] { Rows, Columns / Taps, KernelHeight, KernelWidth }
         : new[] { Rows, Columns };
 }
 

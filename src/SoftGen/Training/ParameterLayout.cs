@@ -11,7 +11,7 @@ namespace SoftGen.Training;
 internal static unsafe class ParameterLayout
 {
     /// <summary>Storage index of PyTorch element [o, i] (i = 0 for a bias).</summary>
-    public static int Index(ParameterInfo p, int o, int i) => p.IsWeight ? p.Offset + p.StorageRow(i) * p.StorageStride + o : p.Offset + o;
+    public static int Index(ParameterInfo p, int o, int i) => p.IsWeight ? p.Offset + p.StorageRow(o, i) * p.StorageStride + o : p.Offset + o;
 
     /// <summary>Copies a parameter out of storage into PyTorch layout.</summary>
     public static void Read(float* storage, ParameterInfo p, Span<float> destination)
@@ -58,11 +58,14 @@ internal static unsafe class ParameterLayout
             if (p.Positions > 1 && (p.Columns % p.Positions != 0 || p.ChannelStride < p.Columns / p.Positions))
                 throw new ArgumentException(
                     $"Weight '{p.Name}' has {p.Columns} columns in {p.Positions} positions with a channel stride of {p.ChannelStride}; the columns must be whole channels that fit the stride.", nameof(model));
-            if (p.KernelSize < 0 || (p.KernelSize > 0 && p.Columns % (p.KernelSize * p.KernelSize) != 0))
-                throw new ArgumentException($"Weight '{p.Name}' has {p.Columns} columns, not a whole number of {p.KernelSize}x{p.KernelSize} kernels.", nameof(model));
-            if (p.OneDimensional && (p.Columns != 1 || p.KernelSize != 0 || p.Positions != 1))
+            if (p.KernelHeight < 0 || p.KernelWidth < 0 || (p.Taps > 0 && p.Columns % p.Taps != 0))
+                throw new ArgumentException($"Weight '{p.Name}' has {p.Columns} columns, not a whole number of {p.KernelHeight}x{p.KernelWidth} kernels.", nameof(model));
+            if (p.Groups < 1 || (p.Groups > 1 && (p.Rows % p.Groups != 0 || p.Positions <= 1 || p.ChannelStride < p.Groups * (p.Columns / p.Positions))))
                 throw new ArgumentException(
-                    $"Parameter '{p.Name}' is one-dimensional, so it needs 1 column, no kernel and 1 position; it has {p.Columns}, {p.KernelSize} and {p.Positions}.", nameof(model));
+                    $"Weight '{p.Name}' has {p.Groups} groups for {p.Rows} filters of {p.Columns / Math.Max(1, p.Positions)} channels each; the groups must divide the filters and their channels fit the stride {p.ChannelStride}.", nameof(model));
+            if (p.OneDimensional && (p.Columns != 1 || p.Taps != 0 || p.Positions != 1))
+                throw new ArgumentException(
+                    $"Parameter '{p.Name}' is one-dimensional, so it needs 1 column, no kernel and 1 position; it has {p.Columns}, {p.Taps} kernel positions and {p.Positions}.", nameof(model));
             if (!Enum.IsDefined(p.Init))
                 throw new ArgumentException($"Parameter '{p.Name}' has the unknown initialisation rule {(int)p.Init}.", nameof(model));
             if ((p.Init is ParameterInit.KaimingUniform or ParameterInit.GlorotUniform) && !(p.Gain > 0f && float.IsFinite(p.Gain)))
@@ -70,7 +73,7 @@ internal static unsafe class ParameterLayout
             for (int o = 0; o < p.Rows; o++)
                 for (int i = 0; i < p.Columns; i++)
                 {
-                    long index = p.IsWeight ? p.Offset + (long)p.StorageRow(i) * p.StorageStride + o : (long)p.Offset + o;
+                    long index = p.IsWeight ? p.Offset + (long)p.StorageRow(o, i) * p.StorageStride + o : (long)p.Offset + o;
                     if (index < 0 || index >= model.StorageLength)
                         throw new ArgumentException($"Parameter '{p.Name}' element [{o}, {i}] falls at storage index {index}, outside [0, {model.StorageLength}).", nameof(model));
                     if (used[(int)index])

@@ -12,28 +12,32 @@ internal readonly struct DirectFashion : IConvShape
 {
     public static int InChannels => 1; public static int InChannelStride => 1; public static int InHeight => 28; public static int InWidth => 28;
     public static int OutChannels => 32; public static int OutChannelStride => 32; public static int OutHeight => 28; public static int OutWidth => 28;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct DirectRgb5x5 : IConvShape
 {
     public static int InChannels => 3; public static int InChannelStride => 3; public static int InHeight => 9; public static int InWidth => 11;
     public static int OutChannels => 40; public static int OutChannelStride => 48; public static int OutHeight => 5; public static int OutWidth => 6;
-    public static int KernelSize => 5; public static int Stride => 2; public static int Padding => 2;
+    public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 2; public static int StrideWidth => 2;
+    public static int PaddingHeight => 2; public static int PaddingWidth => 2; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct DirectPointwise : IConvShape
 {
     public static int InChannels => 2; public static int InChannelStride => 2; public static int InHeight => 4; public static int InWidth => 7;
     public static int OutChannels => 5; public static int OutChannelStride => 16; public static int OutHeight => 4; public static int OutWidth => 7;
-    public static int KernelSize => 1; public static int Stride => 1; public static int Padding => 0;
+    public static int KernelHeight => 1; public static int KernelWidth => 1; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 0; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct DirectStride2 : IConvShape
 {
     public static int InChannels => 1; public static int InChannelStride => 1; public static int InHeight => 8; public static int InWidth => 9;
     public static int OutChannels => 17; public static int OutChannelStride => 32; public static int OutHeight => 3; public static int OutWidth => 4;
-    public static int KernelSize => 3; public static int Stride => 2; public static int Padding => 0;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 2; public static int StrideWidth => 2;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 0; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 /// <summary>
@@ -65,14 +69,14 @@ public unsafe class ConvDirectKernelTests
 
     private static void Check<T>(int rows, int threads) where T : struct, IConvShape
     {
-        var random = new Random(rows * 100 + T.KernelSize * 10 + T.InChannels);
+        var random = new Random(rows * 100 + T.KernelWidth * 10 + T.InChannels);
         using var pool = new WorkerPool(threads);
         var operands = Operands<T>(rows, random);
         using var x = operands.X;
         using var wt = operands.Wt;
         using var bias = operands.Bias;
         using var dz = operands.DZ;
-        int depth = T.KernelSize * T.KernelSize * T.InChannelStride, ocs = T.OutChannelStride, pixels = T.OutHeight * T.OutWidth;
+        int depth = T.KernelHeight * T.KernelWidth * T.InChannelStride, ocs = T.OutChannelStride, pixels = T.OutHeight * T.OutWidth;
         using var z = new NativeFloats(rows * pixels * ocs);
         using var a = new NativeFloats(rows * pixels * ocs);
         using var dwt = NativeFloats.Filled(depth * ocs, float.NaN);
@@ -97,16 +101,16 @@ public unsafe class ConvDirectKernelTests
                         double g = dz[pixel * ocs + o];
                         dbExpected[o] += g;
                         dbMagnitude[o] += Math.Abs(g);
-                        for (int ky = 0; ky < T.KernelSize; ky++)
-                            for (int kx = 0; kx < T.KernelSize; kx++)
+                        for (int ky = 0; ky < T.KernelHeight; ky++)
+                            for (int kx = 0; kx < T.KernelWidth; kx++)
                             {
-                                int iy = oy * T.Stride - T.Padding + ky, ix = ox * T.Stride - T.Padding + kx;
+                                int iy = oy * T.StrideHeight - T.PaddingHeight + ky, ix = ox * T.StrideWidth - T.PaddingWidth + kx;
                                 if (iy < 0 || ix < 0 || iy >= T.InHeight || ix >= T.InWidth)
                                     continue;
                                 for (int c = 0; c < T.InChannels; c++)
                                 {
                                     double input = x[((r * T.InHeight + iy) * T.InWidth + ix) * T.InChannelStride + c];
-                                    int p = (ky * T.KernelSize + kx) * T.InChannelStride + c;
+                                    int p = (ky * T.KernelWidth + kx) * T.InChannelStride + c;
                                     double term = input * wt[p * ocs + o];
                                     sum += term;
                                     magnitude += Math.Abs(term);
@@ -141,7 +145,7 @@ public unsafe class ConvDirectKernelTests
             using var wt = operands.Wt;
             using var bias = operands.Bias;
             using var dz = operands.DZ;
-            int ocs = T.OutChannelStride, depth = T.KernelSize * T.KernelSize * T.InChannelStride;
+            int ocs = T.OutChannelStride, depth = T.KernelHeight * T.KernelWidth * T.InChannelStride;
             using var a = new NativeFloats(rows * T.OutHeight * T.OutWidth * ocs);
             using var dwt = new NativeFloats(depth * ocs);
             using var db = new NativeFloats(ocs);
@@ -157,7 +161,7 @@ public unsafe class ConvDirectKernelTests
     /// <summary>Inputs, weights (0 in padding rows and columns), bias and output gradients (0 in padding channels).</summary>
     private static (NativeFloats X, NativeFloats Wt, NativeFloats Bias, NativeFloats DZ) Operands<T>(int rows, Random random) where T : struct, IConvShape
     {
-        int depth = T.KernelSize * T.KernelSize * T.InChannelStride, ocs = T.OutChannelStride;
+        int depth = T.KernelHeight * T.KernelWidth * T.InChannelStride, ocs = T.OutChannelStride;
         var x = NativeFloats.Random(rows * T.InHeight * T.InWidth, T.InChannelStride, T.InChannels, random);
         var wt = new NativeFloats(depth * ocs);
         for (int p = 0; p < depth; p++)

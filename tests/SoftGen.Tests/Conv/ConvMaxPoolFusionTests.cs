@@ -8,7 +8,7 @@ namespace SoftGen.Tests.Conv;
 
 internal readonly struct FashionPool : IPoolShape
 {
-    public static int Channels => 32; public static int ChannelStride => 32; public static int Height => 28; public static int Width => 28; public static int Size => 2;
+    public static int Channels => 32; public static int ChannelStride => 32; public static int Height => 28; public static int Width => 28; public static int SizeHeight => 2; public static int SizeWidth => 2;
 }
 
 /// <summary>Two channels, 20 outputs (padded to 32) on a 6 x 9 image, for a 3 x 3 pool.</summary>
@@ -16,12 +16,13 @@ internal readonly struct DirectTwoChannels : IConvShape
 {
     public static int InChannels => 2; public static int InChannelStride => 2; public static int InHeight => 6; public static int InWidth => 9;
     public static int OutChannels => 20; public static int OutChannelStride => 32; public static int OutHeight => 6; public static int OutWidth => 9;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct TwoChannelsPool : IPoolShape
 {
-    public static int Channels => 20; public static int ChannelStride => 32; public static int Height => 6; public static int Width => 9; public static int Size => 3;
+    public static int Channels => 20; public static int ChannelStride => 32; public static int Height => 6; public static int Width => 9; public static int SizeHeight => 3; public static int SizeWidth => 3;
 }
 
 /// <summary>
@@ -63,8 +64,8 @@ public unsafe class ConvMaxPoolFusionTests
     {
         var random = new Random(rows * 31 + threads);
         using var pool = new WorkerPool(threads);
-        int ocs = TConv.OutChannelStride, depth = TConv.KernelSize * TConv.KernelSize * TConv.InChannelStride;
-        int convLength = rows * TConv.OutHeight * TConv.OutWidth * ocs, pooledLength = convLength / (TPool.Size * TPool.Size);
+        int ocs = TConv.OutChannelStride, depth = TConv.KernelHeight * TConv.KernelWidth * TConv.InChannelStride;
+        int convLength = rows * TConv.OutHeight * TConv.OutWidth * ocs, pooledLength = convLength / (TPool.SizeHeight * TPool.SizeWidth);
         using var x = NativeFloats.Random(rows * TConv.InHeight * TConv.InWidth, TConv.InChannelStride, TConv.InChannels, random);
         using var wt = new NativeFloats(depth * ocs);
         for (int p = 0; p < depth; p++)

@@ -12,14 +12,16 @@ internal readonly struct GemmOdd : IConvShape
 {
     public static int InChannels => 33; public static int InChannelStride => 48; public static int InHeight => 5; public static int InWidth => 6;
     public static int OutChannels => 40; public static int OutChannelStride => 48; public static int OutHeight => 5; public static int OutWidth => 6;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 internal readonly struct GemmFashion : IConvShape
 {
     public static int InChannels => 32; public static int InChannelStride => 32; public static int InHeight => 14; public static int InWidth => 14;
     public static int OutChannels => 64; public static int OutChannelStride => 64; public static int OutHeight => 14; public static int OutWidth => 14;
-    public static int KernelSize => 3; public static int Stride => 1; public static int Padding => 1;
+    public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 1; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
 }
 
 /// <summary>The tests that switch the convolution GEMMs between their Vector512 and Vector256 tiles run alone.</summary>
@@ -83,7 +85,7 @@ public unsafe class ConvVector256Tests
     {
         var random = new Random(rows);
         using var pool = new WorkerPool(2);
-        int depth = T.KernelSize * T.KernelSize * T.InChannelStride, ocs = T.OutChannelStride;
+        int depth = T.KernelHeight * T.KernelWidth * T.InChannelStride, ocs = T.OutChannelStride;
         int outPixels = rows * T.OutHeight * T.OutWidth;
         using var x = NativeFloats.Random(rows * T.InHeight * T.InWidth, T.InChannelStride, T.InChannels, random);
         using var wt = NativeFloats.Random(depth, ocs, T.OutChannels, random);
@@ -104,7 +106,7 @@ public unsafe class ConvVector256Tests
     {
         var random = new Random(rows);
         using var pool = new WorkerPool(2);
-        int depth = T.KernelSize * T.KernelSize * T.InChannelStride, ocs = T.OutChannelStride, ics = T.InChannelStride;
+        int depth = T.KernelHeight * T.KernelWidth * T.InChannelStride, ocs = T.OutChannelStride, ics = T.InChannelStride;
         int inPixels = rows * T.InHeight * T.InWidth, outPixels = rows * T.OutHeight * T.OutWidth;
         using var x = NativeFloats.Random(inPixels, ics, T.InChannels, random);
         using var wt = new NativeFloats(depth * ocs);

@@ -384,8 +384,14 @@ public unsafe class NormKernelTests
         public static int OutChannelStride => 32;
         public static int OutHeight => 6;
         public static int OutWidth => 6;
-        public static int KernelSize => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
+        public static int KernelHeight => 3;
+        public static int KernelWidth => 3;
+        public static int StrideHeight => 1;
+        public static int StrideWidth => 1;
+        public static int PaddingHeight => 1;
+        public static int PaddingWidth => 1;
+        public static int DilationHeight => 1;
+        public static int DilationWidth => 1;
+        public static int Groups => 1;
     }
 }

@@ -73,10 +73,12 @@ public static class ResidualCases
         {
             bool isScaleOrVariance = name.EndsWith(".running_var", StringComparison.Ordinal)
                 || (name.EndsWith(".weight", StringComparison.Ordinal) && IsNorm(trainer, name));
+            bool isExponent = name.EndsWith(".p", StringComparison.Ordinal); // GeM's p, kept in [2, 4]
             if (!isScaleOrVariance && name.EndsWith(".weight", StringComparison.Ordinal)) continue;
             var values = new float[length];
             for (int i = 0; i < length; i++)
-                values[i] = isScaleOrVariance ? (float)(0.5 + rng.NextDouble()) : (float)(rng.NextDouble() - 0.5);
+                values[i] = isExponent ? (float)(2 + 2 * rng.NextDouble())
+                    : isScaleOrVariance ? (float)(0.5 + rng.NextDouble()) : (float)(rng.NextDouble() - 0.5);
             if (reference.Buffers.Contains((name, length))) trainer.SetBuffer(name, values);
             else trainer.SetParameter(name, values);
         }

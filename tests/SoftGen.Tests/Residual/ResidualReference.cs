@@ -8,15 +8,44 @@ namespace SoftGen.Tests.ResidualNetworks;
 // A float64 re-derivation of residual networks from PyTorch's definitions (BatchNorm2d/1d, LayerNorm, Conv2d, Linear,
 // torchvision's BasicBlock with its downsample), written without the library: tensors are NCHW for the whole batch,
 // batch norm in training uses the batch mean and biased variance and updates the running statistics with the unbiased
-// one, in evaluation it uses the running ones. Forward only: the tests take gradients by central differences of it.
+// one, in evaluation it uses the running ones. Signals are NCHW with H = 1 (Conv1d is Conv2d with a 1 x k kernel).
+// Convolutions take rectangular kernels, strides, paddings, dilation and groups (PyTorch's [out, in / groups, kh, kw]
+// weights); squeeze-excitation is two nn.Linear layers (SiLU, sigmoid) on the channel means; GeM is
+// clamp(min=eps).pow(p).mean().pow(1/p). Forward only: the tests take gradients by central differences of it.
 
-public enum ROpKind { Conv, Dense, BatchNorm, LayerNorm, Residual, EndResidual, GlobalAveragePool, MaxPool }
+public enum ROpKind { Conv, Dense, BatchNorm, LayerNorm, Residual, EndResidual, GlobalAveragePool, MaxPool, AvgPool, SqueezeExcitation, GemPool }
 
+/// <summary>One layer. Kernel, Stride and Padding are the height's and the width's unless the *Width ones are set (&gt;= 0).</summary>
 public sealed record ROp(ROpKind Kind, int Units = 0, Activation Activation = Activation.None, int Kernel = 0, int Stride = 1,
-    int Padding = 0, bool Bias = true, double Epsilon = 1e-5, double Momentum = 0.1)
+    int Padding = 0, bool Bias = true, double Epsilon = 1e-5, double Momentum = 0.1, int KernelWidth = -1, int StrideWidth = -1,
+    int PaddingWidth = -1, int Dilation = 1, int DilationWidth = -1, int Groups = 1, int Reduction = 0, double P = 0, bool Learnable = false)
 {
-    public static ROp Conv(int filters, int kernel, Activation act = Activation.None, int stride = 1, int padding = 0, bool bias = true) =>
-        new(ROpKind.Conv, filters, act, kernel, stride, padding, bias);
+    public int KH => Kernel;
+    public int KW => KernelWidth >= 0 ? KernelWidth : Kernel;
+    public int SH => Stride;
+    public int SW => StrideWidth >= 0 ? StrideWidth : Stride;
+    public int PH => Padding;
+    public int PW => PaddingWidth >= 0 ? PaddingWidth : Padding;
+    public int DH => Dilation;
+    public int DW => DilationWidth >= 0 ? DilationWidth : Dilation;
+
+    public static ROp Conv(int filters, int kernel, Activation act = Activation.None, int stride = 1, int padding = 0, bool bias = true,
+        int dilation = 1, int groups = 1) =>
+        new(ROpKind.Conv, filters, act, kernel, stride, padding, bias, Dilation: dilation, Groups: groups);
+    /// <summary>A Conv2d with a kh x kw kernel and per-axis strides and paddings.</summary>
+    public static ROp Conv(int filters, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, Activation act = Activation.None,
+        bool bias = true, int dilation = 1, int groups = 1) =>
+        new(ROpKind.Conv, filters, act, kernel.H, stride.H, padding.H, bias, KernelWidth: kernel.W, StrideWidth: stride.W, PaddingWidth: padding.W,
+            Dilation: dilation, Groups: groups);
+    /// <summary>A Conv1d: a 1 x k kernel on a signal of height 1.</summary>
+    public static ROp Conv1D(int filters, int kernel, Activation act = Activation.None, int stride = 1, int padding = 0, bool bias = true,
+        int dilation = 1, int groups = 1) =>
+        new(ROpKind.Conv, filters, act, 1, 1, 0, bias, KernelWidth: kernel, StrideWidth: stride, PaddingWidth: padding,
+            Dilation: 1, DilationWidth: dilation, Groups: groups);
+    public static ROp MaxPool1D(int size) => new(ROpKind.MaxPool, Kernel: 1, KernelWidth: size);
+    public static ROp AvgPool1D(int size) => new(ROpKind.AvgPool, Kernel: 1, KernelWidth: size);
+    public static ROp SqueezeExcitation(int reduction) => new(ROpKind.SqueezeExcitation, Reduction: reduction);
+    public static ROp GemPool(double p = 3, bool learnable = true, double epsilon = 1e-6) => new(ROpKind.GemPool, P: p, Learnable: learnable, Epsilon: epsilon);
     public static ROp Dense(int units, Activation act = Activation.None, bool bias = true) => new(ROpKind.Dense, units, act, Bias: bias);
     public static ROp BatchNorm(Activation act = Activation.None, double momentum = 0.1, double epsilon = 1e-5) =>
         new(ROpKind.BatchNorm, 0, act, Momentum: momentum, Epsilon: epsilon);
@@ -50,6 +79,9 @@ public sealed class ResidualReference
         _ops = ops;
         _smoothing = labelSmoothing;
     }
+
+    /// <summary>True: the loss is KL(target || softmax(logits)) (batch mean) instead of the smoothed cross-entropy.</summary>
+    public bool KLDivergence { get; init; }
 
     /// <summary>Parameters (PyTorch layout) and running statistics by state_dict name.</summary>
     public Dictionary<string, double[]> State { get; } = new();
@@ -95,14 +127,15 @@ public sealed class ResidualReference
         int p = 0;
         var t = x;
         RTensor? blockInput = null;
-        int blockStride = 1;
+        int blockStrideH = 1, blockStrideW = 1;
         foreach (var op in _ops)
         {
             switch (op.Kind)
             {
                 case ROpKind.Conv:
                     t = Conv(t, op, p++, describe);
-                    blockStride *= op.Stride;
+                    blockStrideH *= op.SH;
+                    blockStrideW *= op.SW;
                     break;
                 case ROpKind.Dense:
                     t = Dense(t, op, p++, describe);
@@ -115,14 +148,14 @@ public sealed class ResidualReference
                     break;
                 case ROpKind.Residual:
                     blockInput = t;
-                    blockStride = 1;
+                    blockStrideH = blockStrideW = 1;
                     break;
                 case ROpKind.EndResidual:
                 {
                     var shortcut = blockInput!;
                     if (shortcut.C != t.C || shortcut.H != t.H || shortcut.W != t.W)
                     {
-                        shortcut = Conv(shortcut, ROp.Conv(t.C, 1, stride: blockStride, bias: false), p++, describe);
+                        shortcut = Conv(shortcut, ROp.Conv(t.C, (1, 1), (blockStrideH, blockStrideW), (0, 0), bias: false), p++, describe);
                         shortcut = BatchNorm(shortcut, p++, 1e-5, 0.1, training, describe, Activation.None);
                     }
                     var sum = t.Like();
@@ -144,25 +177,96 @@ public sealed class ResidualReference
                     break;
                 }
                 case ROpKind.MaxPool:
+                case ROpKind.AvgPool:
                 {
-                    int k = op.Kernel;
-                    var o = new RTensor(t.N, t.C, t.H / k, t.W / k);
+                    int kh = op.KH, kw = op.KW;
+                    var o = new RTensor(t.N, t.C, t.H / kh, t.W / kw);
                     for (int n = 0; n < t.N; n++)
                         for (int c = 0; c < t.C; c++)
                             for (int y = 0; y < o.H; y++)
                                 for (int xx = 0; xx < o.W; xx++)
                                 {
-                                    double m = double.NegativeInfinity;
-                                    for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) m = Math.Max(m, t.At(n, c, y * k + a, xx * k + b));
-                                    o.At(n, c, y, xx) = m;
+                                    double m = double.NegativeInfinity, s = 0;
+                                    for (int a = 0; a < kh; a++)
+                                        for (int b = 0; b < kw; b++)
+                                        {
+                                            m = Math.Max(m, t.At(n, c, y * kh + a, xx * kw + b));
+                                            s += t.At(n, c, y * kh + a, xx * kw + b);
+                                        }
+                                    o.At(n, c, y, xx) = op.Kind == ROpKind.MaxPool ? m : s / (kh * kw);
                                 }
                     t = o;
-                    blockStride *= k;
+                    blockStrideH *= kh;
+                    blockStrideW *= kw;
                     break;
                 }
+                case ROpKind.SqueezeExcitation:
+                    t = SqueezeExcitation(t, op, p++, describe);
+                    break;
+                case ROpKind.GemPool:
+                    t = GemPool(t, op, op.Learnable ? p++ : -1, describe);
+                    break;
             }
         }
         return t;
+    }
+
+    private RTensor SqueezeExcitation(RTensor x, ROp op, int p, bool describe)
+    {
+        int c = x.C, s = c / op.Reduction;
+        Declare(describe, $"layers.{p}.reduce.weight", s * c);
+        Declare(describe, $"layers.{p}.reduce.bias", s);
+        Declare(describe, $"layers.{p}.expand.weight", c * s);
+        Declare(describe, $"layers.{p}.expand.bias", c);
+        var w1 = State[$"layers.{p}.reduce.weight"];
+        var b1 = State[$"layers.{p}.reduce.bias"];
+        var w2 = State[$"layers.{p}.expand.weight"];
+        var b2 = State[$"layers.{p}.expand.bias"];
+        var o = x.Like();
+        for (int n = 0; n < x.N; n++)
+        {
+            var mean = new double[c];
+            for (int ch = 0; ch < c; ch++)
+            {
+                for (int q = 0; q < x.Pixels; q++) mean[ch] += x.Data[(n * c + ch) * x.Pixels + q];
+                mean[ch] /= x.Pixels;
+            }
+            var h = new double[s];
+            for (int j = 0; j < s; j++)
+            {
+                double z = b1[j];
+                for (int ch = 0; ch < c; ch++) z += w1[j * c + ch] * mean[ch];
+                h[j] = Reference.Activate(Activation.Silu, z);
+            }
+            for (int ch = 0; ch < c; ch++)
+            {
+                double z = b2[ch];
+                for (int j = 0; j < s; j++) z += w2[ch * s + j] * h[j];
+                double gate = Reference.Activate(Activation.Sigmoid, z);
+                for (int q = 0; q < x.Pixels; q++) o.Data[(n * c + ch) * x.Pixels + q] = x.Data[(n * c + ch) * x.Pixels + q] * gate;
+            }
+        }
+        return o;
+    }
+
+    private RTensor GemPool(RTensor x, ROp op, int p, bool describe)
+    {
+        double exponent = op.P;
+        if (p >= 0)
+        {
+            Declare(describe, $"layers.{p}.p", 1);
+            if (describe) State[$"layers.{p}.p"][0] = op.P;
+            exponent = State[$"layers.{p}.p"][0];
+        }
+        var o = new RTensor(x.N, x.C, 1, 1);
+        for (int n = 0; n < x.N; n++)
+            for (int c = 0; c < x.C; c++)
+            {
+                double s = 0;
+                for (int q = 0; q < x.Pixels; q++) s += Math.Pow(Math.Max(x.Data[(n * x.C + c) * x.Pixels + q], op.Epsilon), exponent);
+                o.At(n, c, 0, 0) = Math.Pow(s / x.Pixels, 1 / exponent);
+            }
+        return o;
     }
 
     private void Declare(bool describe, string name, int length, bool buffer = false)
@@ -174,9 +278,9 @@ public sealed class ResidualReference
 
     private RTensor Conv(RTensor x, ROp op, int p, bool describe)
     {
-        int k = op.Kernel, s = op.Stride, pad = op.Padding;
-        var o = new RTensor(x.N, op.Units, (x.H + 2 * pad - k) / s + 1, (x.W + 2 * pad - k) / s + 1);
-        Declare(describe, $"layers.{p}.weight", op.Units * x.C * k * k);
+        int kh = op.KH, kw = op.KW, g = op.Groups, inPerGroup = x.C / g, outPerGroup = op.Units / g;
+        var o = new RTensor(x.N, op.Units, (x.H + 2 * op.PH - op.DH * (kh - 1) - 1) / op.SH + 1, (x.W + 2 * op.PW - op.DW * (kw - 1) - 1) / op.SW + 1);
+        Declare(describe, $"layers.{p}.weight", op.Units * inPerGroup * kh * kw);
         if (op.Bias) Declare(describe, $"layers.{p}.bias", op.Units);
         var w = State[$"layers.{p}.weight"];
         var b = op.Bias ? State[$"layers.{p}.bias"] : null;
@@ -186,14 +290,17 @@ public sealed class ResidualReference
                     for (int xx = 0; xx < o.W; xx++)
                     {
                         double sum = b?[f] ?? 0;
-                        for (int c = 0; c < x.C; c++)
-                            for (int a = 0; a < k; a++)
-                                for (int bb = 0; bb < k; bb++)
+                        for (int cl = 0; cl < inPerGroup; cl++)
+                        {
+                            int c = f / outPerGroup * inPerGroup + cl;
+                            for (int a = 0; a < kh; a++)
+                                for (int bb = 0; bb < kw; bb++)
                                 {
-                                    int iy = y * s + a - pad, ix = xx * s + bb - pad;
+                                    int iy = y * op.SH + a * op.DH - op.PH, ix = xx * op.SW + bb * op.DW - op.PW;
                                     if (iy < 0 || iy >= x.H || ix < 0 || ix >= x.W) continue;
-                                    sum += w[((f * x.C + c) * k + a) * k + bb] * x.At(n, c, iy, ix);
+                                    sum += w[((f * inPerGroup + cl) * kh + a) * kw + bb] * x.At(n, c, iy, ix);
                                 }
+                        }
                         o.At(n, f, y, xx) = Reference.Activate(op.Activation, sum);
                     }
         return o;
@@ -283,20 +390,30 @@ public sealed class ResidualReference
         return o;
     }
 
-    /// <summary>Softmax cross-entropy with label smoothing against probability targets, mean over the batch.</summary>
+    /// <summary>
+    /// Softmax cross-entropy with label smoothing against probability targets, or KL(target || softmax) when
+    /// <see cref="KLDivergence"/>; mean over the batch, and per position (targets [N, classes, H, W]) when the logits
+    /// have positions.
+    /// </summary>
     public double Loss(RTensor logits, ReadOnlySpan<float> targets)
     {
-        int classes = logits.C;
+        int classes = logits.C, pixels = logits.Pixels;
         double total = 0;
         for (int n = 0; n < logits.N; n++)
-        {
-            var z = new double[classes];
-            for (int c = 0; c < classes; c++) z[c] = logits.Data[n * classes + c];
-            var logP = Reference.LogSoftmax(z, 1.0);
-            for (int c = 0; c < classes; c++)
-                total -= ((1 - _smoothing) * targets[n * classes + c] + _smoothing / classes) * logP[c];
-        }
-        return total / logits.N;
+            for (int q = 0; q < pixels; q++)
+            {
+                var z = new double[classes];
+                for (int c = 0; c < classes; c++) z[c] = logits.Data[(n * classes + c) * pixels + q];
+                var logP = Reference.LogSoftmax(z, 1.0);
+                for (int c = 0; c < classes; c++)
+                {
+                    double y = targets[(n * classes + c) * pixels + q];
+                    total += KLDivergence
+                        ? (y > 0 ? y * (Math.Log(y) - logP[c]) : 0)
+                        : -((1 - _smoothing) * y + _smoothing / classes) * logP[c];
+                }
+            }
+        return total / (logits.N * pixels);
     }
 
     /// <summary>

@@ -223,9 +223,15 @@ namespace Classify
                 public static int OutChannelStride => 32;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer1 : global::SoftGen.Cpu.IPoolShape
@@ -234,7 +240,8 @@ namespace Classify
                 public static int ChannelStride => 32;
                 public static int Height => 28;
                 public static int Width => 28;
-                public static int Size => 2;
+                public static int SizeHeight => 2;
+                public static int SizeWidth => 2;
             }
 
             internal readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
@@ -249,9 +256,15 @@ namespace Classify
                 public static int OutChannelStride => 64;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer3 : global::SoftGen.Cpu.IPoolShape
@@ -260,7 +273,8 @@ namespace Classify
                 public static int ChannelStride => 64;
                 public static int Height => 14;
                 public static int Width => 14;
-                public static int Size => 2;
+                public static int SizeHeight => 2;
+                public static int SizeWidth => 2;
             }
 
             internal readonly struct Layer4 : global::SoftGen.Cpu.IDenseShape

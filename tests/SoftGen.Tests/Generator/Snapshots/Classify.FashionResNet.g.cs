@@ -666,9 +666,15 @@ namespace Classify
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer1 : global::SoftGen.Cpu.ISpatialShape
@@ -695,9 +701,15 @@ namespace Classify
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer3 : global::SoftGen.Cpu.ISpatialShape
@@ -724,9 +736,15 @@ namespace Classify
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer5 : global::SoftGen.Cpu.ISpatialShape
@@ -761,9 +779,15 @@ namespace Classify
                 public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
-                public static int KernelSize => 3;
-                public static int Stride => 2;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 2;
+                public static int StrideWidth => 2;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer8 : global::SoftGen.Cpu.ISpatialShape
@@ -790,9 +814,15 @@ namespace Classify
                 public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer10 : global::SoftGen.Cpu.ISpatialShape
@@ -827,9 +857,15 @@ namespace Classify
                 public static int OutChannelStride => 32;
                 public static int OutHeight => 14;
                 public static int OutWidth => 14;
-                public static int KernelSize => 1;
-                public static int Stride => 2;
-                public static int Padding => 0;
+                public static int KernelHeight => 1;
+                public static int KernelWidth => 1;
+                public static int StrideHeight => 2;
+                public static int StrideWidth => 2;
+                public static int PaddingHeight => 0;
+                public static int PaddingWidth => 0;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct ShortcutNorm11 : global::SoftGen.Cpu.ISpatialShape
@@ -864,9 +900,15 @@ namespace Classify
                 public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
-                public static int KernelSize => 3;
-                public static int Stride => 2;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 2;
+                public static int StrideWidth => 2;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer13 : global::SoftGen.Cpu.ISpatialShape
@@ -893,9 +935,15 @@ namespace Classify
                 public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer15 : global::SoftGen.Cpu.ISpatialShape
@@ -930,9 +978,15 @@ namespace Classify
                 public static int OutChannelStride => 64;
                 public static int OutHeight => 7;
                 public static int OutWidth => 7;
-                public static int KernelSize => 1;
-                public static int Stride => 2;
-                public static int Padding => 0;
+                public static int KernelHeight => 1;
+                public static int KernelWidth => 1;
+                public static int StrideHeight => 2;
+                public static int StrideWidth => 2;
+                public static int PaddingHeight => 0;
+                public static int PaddingWidth => 0;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct ShortcutNorm16 : global::SoftGen.Cpu.ISpatialShape

@@ -211,9 +211,15 @@ namespace SoftMasks
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer1 : global::SoftGen.Cpu.IConvShape
@@ -228,9 +234,15 @@ namespace SoftMasks
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer2 : global::SoftGen.Cpu.IConvShape
@@ -245,9 +257,15 @@ namespace SoftMasks
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 3;
-                public static int Stride => 1;
-                public static int Padding => 1;
+                public static int KernelHeight => 3;
+                public static int KernelWidth => 3;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 1;
+                public static int PaddingWidth => 1;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             internal readonly struct Layer3 : global::SoftGen.Cpu.IConvShape
@@ -262,9 +280,15 @@ namespace SoftMasks
                 public static int OutChannelStride => 16;
                 public static int OutHeight => 28;
                 public static int OutWidth => 28;
-                public static int KernelSize => 1;
-                public static int Stride => 1;
-                public static int Padding => 0;
+                public static int KernelHeight => 1;
+                public static int KernelWidth => 1;
+                public static int StrideHeight => 1;
+                public static int StrideWidth => 1;
+                public static int PaddingHeight => 0;
+                public static int PaddingWidth => 0;
+                public static int DilationHeight => 1;
+                public static int DilationWidth => 1;
+                public static int Groups => 1;
             }
 
             // The per-pixel logits: the last layer's output.

@@ -41,6 +41,7 @@ internal static class GpuChannelEmitter
                     w.Line("public int Squeeze => " + l.Squeeze + ";");
                     w.Line("public int SqueezeStride => " + l.SqueezeStride + ";");
                     w.Line("public int Offset => " + l.WeightOffset + ";");
+                    w.Line("public bool ReadsNchw => " + (GpuTensors.ReadsNchw(l) ? "true" : "false") + ";");
                 }
                 break;
             default:
@@ -52,6 +53,7 @@ internal static class GpuChannelEmitter
                     w.Line("public float P => " + Describe.Float(l.P) + ";" + (l.Learnable ? " // the initial value; the kernels read p from the parameters" : ""));
                     w.Line("public int POffset => " + (l.Learnable ? l.WeightOffset : -1) + ";");
                     w.Line("public float Epsilon => " + Describe.Float(l.Epsilon) + ";");
+                    w.Line("public bool ReadsNchw => " + (GpuTensors.ReadsNchw(l) ? "true" : "false") + ";");
                 }
                 break;
         }

@@ -27,7 +27,7 @@ public static class GemPool
         if (e >= rows * l.Channels) return;
         int r = e / l.Channels, c = e - r * l.Channels;
         float exponent = Exponent<TLayer>(p), sum = 0f;
-        for (int q = 0; q < l.Pixels; q++) sum += Power(XMath.Max(x[(r * l.Pixels + q) * l.Stride + c], l.Epsilon), exponent);
+        for (int q = 0; q < l.Pixels; q++) sum += Power(XMath.Max(x[InputIndex.At(l.ReadsNchw, l.Channels, l.Stride, l.Pixels, r, q, c)], l.Epsilon), exponent);
         float mean = sum / l.Pixels;
         m[e] = mean;
         a[e] = Power(mean, 1f / exponent);
@@ -35,7 +35,7 @@ public static class GemPool
 
     /// <summary>
     /// dZ_prev = dy out x^(p-1) / (Pixels m) where x >= eps (else 0), times act'(A_prev), A_prev being x itself; threads:
-    /// one per stored input value (padding channels written 0).
+    /// one per stored input value (padding channels written 0). Never the first layer: x is [rows, Pixels, Stride].
     /// </summary>
     public static void InputGradient<TLayer, TPrevious>(ArrayView<float> x, ArrayView<float> p, ArrayView<float> dy, ArrayView<float> a, ArrayView<float> m,
         ArrayView<float> dzPrev, int rows)
@@ -77,7 +77,7 @@ public static class GemPool
         float exponent = Exponent<TLayer>(p), sum = 0f;
         for (int q = 0; q < l.Pixels; q++)
         {
-            float v = XMath.Max(x[(r * l.Pixels + q) * l.Stride + c], l.Epsilon), log = XMath.Log(v);
+            float v = XMath.Max(x[InputIndex.At(l.ReadsNchw, l.Channels, l.Stride, l.Pixels, r, q, c)], l.Epsilon), log = XMath.Log(v);
             sum += XMath.Exp(exponent * log) * log;
         }
         float mean = m[e];

@@ -17,4 +17,7 @@ public interface IGemPoolLayer : ITensorLayout
 
     /// <summary>The clamp floor: inputs below it count as Epsilon (and pass no gradient).</summary>
     float Epsilon { get; }
+
+    /// <summary>True when the input is the user's NCHW image of more than one channel (the first layer).</summary>
+    bool ReadsNchw { get; }
 }

@@ -16,4 +16,7 @@ public interface ISqueezeExcitationLayer : ITensorLayout
 
     /// <summary>Where reduce.weight starts.</summary>
     int Offset { get; }
+
+    /// <summary>True when the input is the user's NCHW image of more than one channel (the first layer); the output is stored [rows, Pixels, Stride] all the same.</summary>
+    bool ReadsNchw { get; }
 }

@@ -47,6 +47,10 @@ public static class SqueezeExcitation
 
     private static int Ds<TLayer>() where TLayer : struct, ISqueezeExcitationLayer => default(TLayer).Stride + default(TLayer).SqueezeStride;
 
+    /// <summary>Where input value (r, q, c) sits (the output is always [rows, Pixels, Stride]).</summary>
+    private static int X<TLayer>(int r, int q, int c) where TLayer : struct, ISqueezeExcitationLayer =>
+        InputIndex.At(default(TLayer).ReadsNchw, default(TLayer).Channels, default(TLayer).Stride, default(TLayer).Pixels, r, q, c);
+
     /// <summary>s[r, c] = mean over the pixels of x[r, .., c]; threads: rows x Channels.</summary>
     public static void Squeeze<TLayer>(ArrayView<float> x, ArrayView<float> state, int rows) where TLayer : struct, ISqueezeExcitationLayer
     {
@@ -55,7 +59,7 @@ public static class SqueezeExcitation
         if (e >= rows * l.Channels) return;
         int r = e / l.Channels, c = e - r * l.Channels;
         float sum = 0f;
-        for (int q = 0; q < l.Pixels; q++) sum += x[(r * l.Pixels + q) * l.Stride + c];
+        for (int q = 0; q < l.Pixels; q++) sum += x[X<TLayer>(r, q, c)];
         state[r * StateLength<TLayer>() + c] = sum / l.Pixels;
     }
 
@@ -90,8 +94,8 @@ public static class SqueezeExcitation
         var l = default(TLayer);
         int e = Grid.GlobalIndex.X;
         if (e >= rows * l.Pixels * l.Stride) return;
-        int c = e % l.Stride, r = e / l.Stride / l.Pixels;
-        a[e] = c < l.Channels ? x[e] * state[r * StateLength<TLayer>() + G<TLayer>() + c] : 0f;
+        int c = e % l.Stride, q = e / l.Stride, r = q / l.Pixels;
+        a[e] = c < l.Channels ? x[X<TLayer>(r, q - r * l.Pixels, c)] * state[r * StateLength<TLayer>() + G<TLayer>() + c] : 0f;
     }
 
     /// <summary>dzg[r, c] = (sum over the pixels of dy x) g (1 - g): the gradient at expand's output; threads: rows x Channels.</summary>
@@ -103,11 +107,7 @@ public static class SqueezeExcitation
         if (e >= rows * l.Channels) return;
         int r = e / l.Channels, c = e - r * l.Channels;
         float sum = 0f;
-        for (int q = 0; q < l.Pixels; q++)
-        {
-            int at = (r * l.Pixels + q) * l.Stride + c;
-            sum += dy[at] * x[at];
-        }
+        for (int q = 0; q < l.Pixels; q++) sum += dy[(r * l.Pixels + q) * l.Stride + c] * x[X<TLayer>(r, q, c)];
         float g = state[r * StateLength<TLayer>() + G<TLayer>() + c];
         gradients[r * GradientStateLength<TLayer>() + c] = sum * g * (1f - g);
     }

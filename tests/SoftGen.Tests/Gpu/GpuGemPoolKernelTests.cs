@@ -22,6 +22,7 @@ public sealed class GpuGemPoolKernelTests
         public float P => 99f; // unused: p is read from the parameters
         public int POffset => 3;
         public float Epsilon => 1e-6f;
+        public bool ReadsNchw => false;
     }
 
     public readonly struct FixedP : IGemPoolLayer
@@ -33,6 +34,7 @@ public sealed class GpuGemPoolKernelTests
         public float P => 3f;
         public int POffset => -1;
         public float Epsilon => 1e-6f;
+        public bool ReadsNchw => false;
     }
 
     private const int Rows = 4, C = 5, N = 6, Elements = Rows * N * 16;

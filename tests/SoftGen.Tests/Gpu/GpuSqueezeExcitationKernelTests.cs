@@ -22,6 +22,7 @@ public sealed class GpuSqueezeExcitationKernelTests
         public int Squeeze => 3;
         public int SqueezeStride => 16;
         public int Offset => 16;
+        public bool ReadsNchw => false;
     }
 
     private const int Rows = 5, C = 6, S = 3, N = 7, Elements = Rows * N * 16;

@@ -2,7 +2,6 @@ using System;
 using SoftGen.Gpu;
 using SoftGen.Training;
 using Xunit;
-using static SoftGen.Tests.Gpu.GpuAgreementTests;
 using static SoftGen.Tests.Gpu.GpuResidualAgreementTests;
 
 namespace SoftGen.Tests.Gpu;
@@ -44,8 +43,8 @@ internal static class SignalAgreement
             Close(cpu.TrainStep(x, y, Rows), gpu.TrainStep(x, y, Rows), $"loss at step {step}");
             foreach (var p in cpu.Model.Parameters)
             {
-                Close(Read(cpu.GetGradient, p), Read(gpu.GetGradient, p), $"gradient of {p.Name} at step {step}");
-                Close(Read(cpu.GetParameter, p), Read(gpu.GetParameter, p), $"{p.Name} after step {step}");
+                Close(GpuAgreementTests.Read(cpu.GetGradient, p), GpuAgreementTests.Read(gpu.GetGradient, p), $"gradient of {p.Name} at step {step}");
+                Close(GpuAgreementTests.Read(cpu.GetParameter, p), GpuAgreementTests.Read(gpu.GetParameter, p), $"{p.Name} after step {step}");
             }
             BuffersAgree(cpu, gpu, $"after step {step}");
         }

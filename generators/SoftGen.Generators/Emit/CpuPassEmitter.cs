@@ -607,22 +607,22 @@ internal static class CpuPassEmitter
         {
             w.Line("public const int WeightOffset = " + weightOffset + ";");
             w.Line("public const int BiasOffset = " + biasOffset);
-            WriteConvSizes(w, input, output, window);
             w.Line("public static int InChannels => " + input.Channels + ";");
             w.Line("public static int InChannelStride => " + input.ChannelStride + ";");
+            w.Line("public static int InHeight => " + input.Height + ";");
+            w.Line("public static int InWidth => " + input.Width + ";");
             w.Line("public static int OutChannels => " + output.Channels + ";");
             w.Line("public static int OutChannelStride => " + output.ChannelStride + ";");
+            w.Line("public static int OutHeight => " + output.Height + ";");
+            w.Line("public static int OutWidth => " + output.Width + ";");
+            WriteWindow(w, window);
             w.Line("public static int Groups => " + window.Groups + ";");
         }
     }
 
-    /// <summary>The sizes a convolution's shape struct shares with a depthwise one: input and output sides and the window.</summary>
-    private static void WriteConvSizes(SourceWriter w, TensorPlan input, TensorPlan output, ConvWindow window)
+    /// <summary>The window members a convolution's shape struct shares with a depthwise one.</summary>
+    private static void WriteWindow(SourceWriter w, ConvWindow window)
     {
-        w.Line("public static int InHeight => " + input.Height + ";");
-        w.Line("public static int InWidth => " + input.Width + ";");
-        w.Line("public static int OutHeight => " + output.Height + ";");
-        w.Line("public static int OutWidth => " + output.Width + ";");
         w.Line("public static int KernelHeight => " + window.KernelHeight + ";");
         w.Line("public static int KernelWidth => " + window.KernelWidth + ";");
         w.Line("public static int StrideHeight => " + window.StrideHeight + ";");
@@ -642,7 +642,11 @@ internal static class CpuPassEmitter
             w.Line("public const int BiasOffset = " + l.BiasOffset + ";");
             w.Line("public static int Channels => " + l.Out + ";");
             w.Line("public static int ChannelStride => " + l.OutStride + ";");
-            WriteConvSizes(w, l.Input, l.Output, l.Window!);
+            w.Line("public static int InHeight => " + l.Input.Height + ";");
+            w.Line("public static int InWidth => " + l.Input.Width + ";");
+            w.Line("public static int OutHeight => " + l.Output.Height + ";");
+            w.Line("public static int OutWidth => " + l.Output.Width + ";");
+            WriteWindow(w, l.Window!);
         }
     }
 

@@ -7,7 +7,7 @@ namespace SoftGen.Cpu;
 /// <summary>
 /// Single-precision exp, exp - 1, tanh, sigmoid and the normal CDF for the activation epilogues, in Vector256 and Vector512
 /// forms (the runtime's Vector512.Exp goes through double and is several times slower). All are finite and NaN-free
-/// for every finite or infinite input; NaN inputs stay NaN.
+/// for every finite or infinite input; NaN inputs stay NaN. A Vector512 log serves generalised-mean pooling.
 /// </summary>
 internal static class VectorMath
 {
@@ -24,6 +24,19 @@ internal static class VectorMath
     private const float ExpP5 = 5.0000001201e-1f;
     private const float ExpMin = -104f; // exp underflows to 0 below about -103.97
     private const float ExpMax = 89f;   // and overflows above about 88.72
+
+    // log: Cephes logf's polynomial for log(1 + f) - f + f^2 / 2 = f^3 P(f), |f| < sqrt(2) - 1.
+    private const float LogSqrtHalf = 0.707106781186547524f;
+    private const float SmallestNormal = 1.17549435e-38f;
+    private const float LogP0 = 7.0376836292e-2f;
+    private const float LogP1 = -1.1514610310e-1f;
+    private const float LogP2 = 1.1676998740e-1f;
+    private const float LogP3 = -1.2420140846e-1f;
+    private const float LogP4 = 1.4249322787e-1f;
+    private const float LogP5 = -1.6668057665e-1f;
+    private const float LogP6 = 2.0000714765e-1f;
+    private const float LogP7 = -2.4999993993e-1f;
+    private const float LogP8 = 3.3333331174e-1f;
 
     // tanh: Taylor series on |z| < TanhSmall (truncation < 5e-8 relative), 1 - 2 / (exp(2|z|) + 1) above it.
     private const float TanhSmall = 0.55f;
@@ -213,6 +226,35 @@ internal static class VectorMath
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> NormalPdf(Vector512<float> z) => Vector512.Create(InvSqrt2Pi) * Exp(Vector512.Create(-0.5f) * z * z);
+
+    /// <summary>
+    /// The natural log of a positive finite x (Cephes logf, about 1 ulp): x = m 2^e with m in [sqrt(1/2), sqrt(2)),
+    /// log x = e ln2 + log m, log m by its minimax polynomial in m - 1. Inputs below the smallest normal float are
+    /// taken as that float (0 and negatives included), so the result is always finite.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log(Vector512<float> x)
+    {
+        var bits = Vector512.Max(x, Vector512.Create(SmallestNormal)).AsInt32();
+        var e = (bits >> 23) - Vector512.Create(126);
+        var m = ((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F000000)).AsSingle(); // in [1/2, 1)
+        var small = Vector512.LessThan(m, Vector512.Create(LogSqrtHalf));
+        var exponent = Vector512.ConvertToSingle(e + small.AsInt32()); // the mask is -1 where m doubles
+        m = Vector512.ConditionalSelect(small, m + m, m) - Vector512<float>.One;
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(LogP0), m, Vector512.Create(LogP1));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP2));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP3));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP4));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP5));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP6));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP7));
+        p = Vector512.FusedMultiplyAdd(p, m, Vector512.Create(LogP8));
+        var z = m * m;
+        var y = p * m * z;
+        y = Vector512.FusedMultiplyAdd(exponent, Vector512.Create(Ln2Lo), y);
+        y = Vector512.FusedMultiplyAdd(z, Vector512.Create(-0.5f), y);
+        return Vector512.FusedMultiplyAdd(exponent, Vector512.Create(Ln2Hi), m + y);
+    }
 
     // ---- Vector256 (the same algorithms) ----
 

@@ -94,10 +94,9 @@ public sealed record ParameterInfo(string Name, int Rows, int Columns, int Offse
     /// <summary>The stored row of PyTorch column <paramref name="column"/> of row (output) <paramref name="row"/>.</summary>
     public int StorageRow(int row, int column)
     {
-        if (Positions <= 1)
-            return column;
-        var group = Groups > 1 ? row / (Rows / Groups) * (Columns / Positions) : 0;
-        return column % Positions * ChannelStride + group + column / Positions;
+        var positions = Math.Max(1, Positions);
+        var group = Groups > 1 ? row / (Rows / Groups) * (Columns / positions) : 0;
+        return positions == 1 ? column + group : column % positions * ChannelStride + group + column / positions;
     }
 
     /// <summary>PyTorch's fan-out (out times the kernel's area for a convolution weight), for Glorot initialisation.</summary>

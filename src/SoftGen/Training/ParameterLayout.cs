@@ -60,7 +60,7 @@ internal static unsafe class ParameterLayout
                     $"Weight '{p.Name}' has {p.Columns} columns in {p.Positions} positions with a channel stride of {p.ChannelStride}; the columns must be whole channels that fit the stride.", nameof(model));
             if (p.KernelHeight < 0 || p.KernelWidth < 0 || (p.Taps > 0 && p.Columns % p.Taps != 0))
                 throw new ArgumentException($"Weight '{p.Name}' has {p.Columns} columns, not a whole number of {p.KernelHeight}x{p.KernelWidth} kernels.", nameof(model));
-            if (p.Groups < 1 || (p.Groups > 1 && (p.Rows % p.Groups != 0 || p.Positions <= 1 || p.ChannelStride < p.Groups * (p.Columns / p.Positions))))
+            if (p.Groups < 1 || (p.Groups > 1 && (p.Rows % p.Groups != 0 || p.ChannelStride < p.Groups * (p.Columns / Math.Max(1, p.Positions)))))
                 throw new ArgumentException(
                     $"Weight '{p.Name}' has {p.Groups} groups for {p.Rows} filters of {p.Columns / Math.Max(1, p.Positions)} channels each; the groups must divide the filters and their channels fit the stride {p.ChannelStride}.", nameof(model));
             if (p.OneDimensional && (p.Columns != 1 || p.Taps != 0 || p.Positions != 1))

@@ -60,7 +60,7 @@ public partial class DiagnosticTests
     {
         var d = Single(Image + "[Conv2D(4, 3)] [MaxPool2D(2)] [Conv2D(4, 5)] [Dense(3)] [SoftmaxCrossEntropy] public partial class M;", "SG0020");
         Assert.Equal("5", Text(d));
-        Assert.Equal("Conv2D layer 2 has a 5x5 kernel, larger than its 3x3 input padded by 0 on each side; use a smaller kernel or more padding", d.GetMessage());
+        Assert.Equal("Conv2D layer 2 has a kernel spanning 5x5 pixels, larger than its 3x3 input with its padding of 0x0 on each side; use a smaller kernel, less dilation or more padding", d.GetMessage());
         // With padding 1 the same kernel fits: 3 + 2 >= 5.
         var (diagnostics, _, _) = GeneratorHarness.Run(Prefix + Image + "[Conv2D(4, 3)] [MaxPool2D(2)] [Conv2D(4, 5, Padding = 1)] [Dense(3)] [SoftmaxCrossEntropy] public partial class M;");
         Assert.Empty(diagnostics);
@@ -77,9 +77,9 @@ public partial class DiagnosticTests
     }
 
     [Theory]
-    [InlineData(Image + "[Dense(16)] [Conv2D(4, 3)] [Dense(3)]", "Conv2D(4, 3)", "Conv2D layer 1 needs an image, but its input is a row of 16 features")]
-    [InlineData("[SoftModel(Inputs = 64)] [MaxPool2D(2)] [Dense(3)]", "MaxPool2D(2)", "MaxPool2D layer 0 needs an image, but its input is a row of 64 features")]
-    [InlineData(Image + "[Conv2D(4, 3)] [GlobalAveragePool] [AvgPool2D(2)] [Dense(3)]", "AvgPool2D(2)", "AvgPool2D layer 2 needs an image, but its input is a row of 4 features")]
+    [InlineData(Image + "[Dense(16)] [Conv2D(4, 3)] [Dense(3)]", "Conv2D(4, 3)", "Conv2D layer 1 needs an image or a signal, but its input is a row of 16 features")]
+    [InlineData("[SoftModel(Inputs = 64)] [MaxPool2D(2)] [Dense(3)]", "MaxPool2D(2)", "MaxPool2D layer 0 needs an image or a signal, but its input is a row of 64 features")]
+    [InlineData(Image + "[Conv2D(4, 3)] [GlobalAveragePool] [AvgPool2D(2)] [Dense(3)]", "AvgPool2D(2)", "AvgPool2D layer 2 needs an image or a signal, but its input is a row of 4 features")]
     public void SG0022_SpatialLayerOnFlatInput(string layers, string text, string message)
     {
         var d = Single(layers + " [SoftmaxCrossEntropy] public partial class M;", "SG0022");

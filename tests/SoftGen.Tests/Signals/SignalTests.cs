@@ -95,7 +95,7 @@ public sealed class SignalTests
         var p = new float[1];
         t.GetParameter("layers.10.p", p);
         Assert.Equal(3f, p[0]);
-        Assert.Equal(8L * 3, t.Model.FindParameter("layers.6.weight")!.Length);
+        Assert.Equal(8 * 3 * 3, t.Model.FindParameter("layers.6.weight")!.Length);
 
         using var rect = SignalCases.All["RectNet"].Create(new TrainerOptions { BatchSize = 2 });
         Assert.Equal(new[] { 4, 2, 3, 5 }, Shape(rect, "layers.0.weight"));

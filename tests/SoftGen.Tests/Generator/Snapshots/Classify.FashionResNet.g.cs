@@ -132,7 +132,7 @@ namespace Classify
                     new(Layer: 17, Channels: 64, RunningMeanOffset: CpuTrainingProgram.ShortcutNorm16.RunningMeanOffset, RunningVarOffset: CpuTrainingProgram.ShortcutNorm16.RunningVarOffset, Pixels: 49),
                 },
                 stateLength: 672,
-                declarationHash: "0f46f6c013646f9d");
+                declarationHash: "330748937b0e50f7");
 
             /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>
             public Trainer(global::SoftGen.TrainerOptions options) : base(ModelInfo, options, CpuTrainingProgram.Open, GpuProgramOpener())

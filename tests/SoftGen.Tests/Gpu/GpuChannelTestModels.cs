@@ -4,13 +4,11 @@ using SoftGen;
 namespace GpuChannelModels;
 
 /// <summary>
-/// 2 x 12 signals: squeeze-excitation first, on the user's NCHW rows (the first layer with parameters: no input
-/// gradient); a Conv1D to 16 channels (GELU); a dilated depthwise Conv1D (SiLU, Z kept) whose input gradient goes
-/// through GELU'(Z); squeeze-excitation after it (its input gradient through SiLU'(Z)); a 1-D max pool; a strided
-/// grouped Conv1D (sigmoid); learnable GeM (its input gradient through sigmoid'); Dense; softmax.
+/// 2 x 12 signals: a Conv1D to 16 channels (GELU); a dilated depthwise Conv1D (SiLU, Z kept) whose input gradient goes
+/// through GELU'(Z); squeeze-excitation (its input gradient through SiLU'(Z)); a 1-D max pool; a strided grouped Conv1D
+/// (sigmoid); learnable GeM (its input gradient through sigmoid'); Dense; softmax.
 /// </summary>
 [SoftModel(Channels = 2, Length = 12)]
-[SqueezeExcitation(2)]
 [Conv1D(16, 3, Activation.Gelu, Padding = 1)]
 [Conv1D(16, 5, Activation.Silu, Padding = 4, Dilation = 2, Groups = 16)]
 [SqueezeExcitation(4)]
@@ -33,3 +31,4 @@ public partial class GpuChannelEdgeNet;
 [Dense(2)]
 [SigmoidCrossEntropy]
 public partial class GpuDepthwiseFirstNet;
+

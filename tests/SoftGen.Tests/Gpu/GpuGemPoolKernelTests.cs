@@ -37,6 +37,40 @@ public sealed class GpuGemPoolKernelTests
         public bool ReadsNchw => false;
     }
 
+    /// <summary>Fixed p = 3 on the user's NCHW rows [rows, 5, 6] (a first layer): the forward only (a first layer has no input gradient).</summary>
+    public readonly struct NchwP : IGemPoolLayer
+    {
+        public int Channels => 5;
+        public int Stride => 5;
+        public int Pixels => 6;
+        public bool Learnable => false;
+        public float P => 3f;
+        public int POffset => -1;
+        public float Epsilon => 1e-6f;
+        public bool ReadsNchw => true;
+    }
+
+    [Fact]
+    public void Forward_reads_a_first_layers_NCHW_rows()
+    {
+        var x = Inputs(11);
+        var nchw = new float[Rows * C * N];
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < C; c++)
+                for (int q = 0; q < N; q++) nchw[(r * C + c) * N + q] = x[(r * N + q) * 16 + c];
+        var xd = Array.ConvertAll(x, v => (double)v);
+        using var h = new GpuKernelHarness();
+        using var xs = h.Upload(nchw);
+        using var ps = h.Upload(new float[16]);
+        using var a = h.Filled(Rows * C);
+        using var m = h.Filled(Rows * C);
+        h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(GemPool.Forward<NchwP>)(
+            h.For(Rows * C), xs.View, ps.View, a.View, m.View, Rows);
+        var outputs = a.GetAsArray1D();
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < C; c++) Near(Gem(xd, r, c, 3, 1e-6f), outputs[r * C + c], 1e-5, $"out[{r}, {c}]");
+    }
+
     private const int Rows = 4, C = 5, N = 6, Elements = Rows * N * 16;
     private const float LearnedP = 2.7f;
 

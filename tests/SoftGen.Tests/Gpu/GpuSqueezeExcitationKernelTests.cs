@@ -25,6 +25,28 @@ public sealed class GpuSqueezeExcitationKernelTests
         public bool ReadsNchw => false;
     }
 
+    /// <summary>The same layer reading the user's NCHW rows [rows, 6, 7] (a first layer); its output is stored as Layer's.</summary>
+    public readonly struct NchwLayer : ISqueezeExcitationLayer
+    {
+        public int Channels => 6;
+        public int Stride => 16;
+        public int Pixels => 7;
+        public int Squeeze => 3;
+        public int SqueezeStride => 16;
+        public int Offset => 16;
+        public bool ReadsNchw => true;
+    }
+
+    /// <summary>x [rows, 7, 16] (NHWC, padding 0) as the user's NCHW rows [rows, 6, 7].</summary>
+    private static float[] Nchw(float[] x)
+    {
+        var nchw = new float[Rows * C * N];
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < C; c++)
+                for (int q = 0; q < N; q++) nchw[(r * C + c) * N + q] = x[(r * N + q) * 16 + c];
+        return nchw;
+    }
+
     private const int Rows = 5, C = 6, S = 3, N = 7, Elements = Rows * N * 16;
     private static readonly Layer L = default;
 
@@ -98,13 +120,13 @@ public sealed class GpuSqueezeExcitationKernelTests
     private static void Near(double expected, float actual, string what) =>
         Assert.True(Math.Abs(actual - expected) <= 2e-5 * (1 + Math.Abs(expected)), $"{what}: expected {expected:R}, got {actual:R}");
 
-    private static void Forward(GpuKernelHarness h, MemoryBuffer1D<float, Stride1D.Dense> x, MemoryBuffer1D<float, Stride1D.Dense> p,
-        MemoryBuffer1D<float, Stride1D.Dense> state, MemoryBuffer1D<float, Stride1D.Dense> a)
+    private static void Forward<TLayer>(GpuKernelHarness h, MemoryBuffer1D<float, Stride1D.Dense> x, MemoryBuffer1D<float, Stride1D.Dense> p,
+        MemoryBuffer1D<float, Stride1D.Dense> state, MemoryBuffer1D<float, Stride1D.Dense> a) where TLayer : struct, ISqueezeExcitationLayer
     {
-        var squeeze = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Squeeze<Layer>);
-        var reduce = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Reduce<Layer>);
-        var expand = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Expand<Layer>);
-        var scale = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Scale<Layer>);
+        var squeeze = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Squeeze<TLayer>);
+        var reduce = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Reduce<TLayer>);
+        var expand = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Expand<TLayer>);
+        var scale = h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.Scale<TLayer>);
         squeeze(h.For(Rows * C), x.View, state.View, Rows);
         reduce(h.For(Rows * S), p.View, state.View, Rows);
         expand(h.For(Rows * C), p.View, state.View, Rows);
@@ -112,19 +134,24 @@ public sealed class GpuSqueezeExcitationKernelTests
     }
 
     [Fact]
-    public void Forward_scales_each_channel_by_its_gate()
+    public void Forward_scales_each_channel_by_its_gate() => ForwardScales<Layer>(7);
+
+    [Fact]
+    public void Forward_reads_a_first_layers_NCHW_rows() => ForwardScales<NchwLayer>(17);
+
+    private static void ForwardScales<TLayer>(int seed) where TLayer : struct, ISqueezeExcitationLayer
     {
-        var random = new Random(7);
+        var random = new Random(seed);
         var w = new Parameters(random);
         var x = ConvKernelReference.Image(random, Rows, N, C, 16);
         var (_, _, _, g) = Excite(x, w);
 
         using var h = new GpuKernelHarness();
-        using var xs = h.Upload(x);
+        using var xs = h.Upload(default(TLayer).ReadsNchw ? Nchw(x) : x);
         using var ps = h.Upload(w.Pack());
         using var state = h.Filled(Rows * SqueezeExcitation.StateLength<Layer>());
         using var a = h.Filled(Elements);
-        Forward(h, xs, ps, state, a);
+        Forward<TLayer>(h, xs, ps, state, a);
         var actual = a.GetAsArray1D();
         for (int e = 0; e < Elements; e++)
         {
@@ -175,7 +202,7 @@ public sealed class GpuSqueezeExcitationKernelTests
         using var gradients = h.Filled(Rows * SqueezeExcitation.GradientStateLength<Layer>());
         using var dzPrev = h.Filled(Elements);
         using var gs = h.Filled(packed.Length);
-        Forward(h, xs, ps, state, a);
+        Forward<Layer>(h, xs, ps, state, a);
         h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.GateGradient<Layer>)(
             h.For(Rows * C), dys.View, xs.View, state.View, gradients.View, Rows);
         h.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SqueezeExcitation.HiddenGradient<Layer>)(

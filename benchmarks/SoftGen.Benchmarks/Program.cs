@@ -16,6 +16,7 @@ namespace SoftGen.Benchmarks;
 ///   --mode train   (default) training and inference samples/s, bytes allocated per step, peak working set, accuracy
 ///   --mode peak    the measured fp32 FMA peak: clock, FMA throughput, the formula's factors
 ///   --mode gemm    the peak, then each GEMM and every other phase of a training step, timed on its own
+///   --mode kernels the depthwise convolution, squeeze-excitation and GeM kernels on signal shapes (SignalKernelTimings.cs)
 /// Options: --batch 256 --hidden 512 (128, 512, 1024) --threads 2 --repeats 3 --epochs 5 --infer-batch 1024
 ///          --steps 10 --passes 30 (gemm: the best of 30 passes of 10 steps, per phase) --data DIR
 /// </summary>
@@ -41,7 +42,7 @@ public static class Program
         catch (ArgumentException e)
         {
             Console.Error.WriteLine("error: " + e.Message);
-            Console.Error.WriteLine("usage: SoftGen.Benchmarks [--mode train|peak|gemm] [--batch N] [--hidden 128|512|1024] [--threads N] " +
+            Console.Error.WriteLine("usage: SoftGen.Benchmarks [--mode train|peak|gemm|kernels] [--batch N] [--hidden 128|512|1024] [--threads N] " +
                 "[--repeats N] [--epochs N] [--infer-batch N] [--steps N] [--passes N] [--data DIR]");
             return 2;
         }
@@ -62,10 +63,12 @@ public static class Program
             object result = mode switch
             {
                 "peak" => new { machine = Machine(), peak = FmaPeak.Measure(threads) },
+                "kernels" => new { machine = Machine(), kernels = SignalKernelTimings.Measure(GetInt(options, "batch", 64), threads,
+                    GetInt(options, "steps", 10), GetInt(options, "passes", 30)) },
                 "gemm" => Gemm(batch, hidden, threads, GetInt(options, "steps", 10), GetInt(options, "passes", 30), data),
                 "train" => Train(batch, hidden, threads, GetInt(options, "repeats", 3), GetInt(options, "epochs", 5),
                     GetInt(options, "infer-batch", 1024), data),
-                _ => throw new ArgumentException($"--mode {mode} is not one of train, peak, gemm."),
+                _ => throw new ArgumentException($"--mode {mode} is not one of train, peak, gemm, kernels."),
             };
             Console.WriteLine(JsonSerializer.Serialize(result, Json));
             return 0;

@@ -12,6 +12,7 @@ namespace SoftGen.CnnBenchmark;
 ///   --model cnn    (default) FashionCnn; --model resnet: FashionResNet (batch norm, residual blocks)
 ///   --mode train   (default) training and inference samples/s, bytes allocated per step
 ///   --mode phases  each kernel of a training step timed on its own, with its GFLOP/s and share of the step
+///                  (--model signal: the convolutions of issue 14's signal model, forward and both gradients)
 /// Options: --batch 128 --threads 2 --steps 60 --infer-batch 1024 --passes 20 --data DIR
 /// </summary>
 public static class Program
@@ -28,20 +29,20 @@ public static class Program
             options[args[i].TrimStart('-')] = args[i + 1];
         if (args.Length % 2 != 0)
         {
-            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--model cnn|resnet] [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
+            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--model cnn|resnet|signal] [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
             return 2;
         }
         int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
         string mode = options.GetValueOrDefault("mode", "train");
-        bool resnet = options.GetValueOrDefault("model", "cnn") == "resnet";
+        bool resnet = options.GetValueOrDefault("model", "cnn") == "resnet", signal = options.GetValueOrDefault("model", "cnn") == "signal";
         int batch = Int("batch", 128), threads = Int("threads", 2);
-        string name = resnet ? "FashionResNet" : "FashionCnn";
+        string name = signal ? "SignalConvolutions" : resnet ? "FashionResNet" : "FashionCnn";
         object result = mode switch
         {
             "phases" => new
             {
                 model = name, batch, threads, vector512_hardware_accelerated = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, load_average_at_start = LoadAtStart,
-                phases = resnet ? (object)ResNetPhases.Measure(batch, threads, Int("passes", 20)) : Phases.Measure(batch, threads, Int("passes", 20)),
+                phases = signal ? SignalPhases.Measure(batch, threads, Int("passes", 20)) : resnet ? (object)ResNetPhases.Measure(batch, threads, Int("passes", 20)) : Phases.Measure(batch, threads, Int("passes", 20)),
                 load_average = LoadAverage(),
             },
             _ => Train(name, batch, threads, Int("steps", 60), Int("infer-batch", 1024), options.GetValueOrDefault("data", "/usr/share/datasets/fashion-mnist")),

@@ -19,7 +19,8 @@ namespace SoftGen.Cpu;
 /// Grouped convolutions (1 &lt; Groups) run as the same GEMMs over their block-diagonal weights (the structural zeros
 /// contribute nothing); their weight gradient is masked to those zeros afterwards.
 /// An input with fewer than 16 floats per pixel (the model's image) takes the direct path instead
-/// (ConvKernels.Direct.cs), and with a max pool after it the fused kernels (ConvKernels.MaxPool.cs).
+/// (ConvKernels.Direct.cs), and with a max pool after it the fused kernels (ConvKernels.MaxPool.cs); a signal with an
+/// undilated kernel reads its patches in place (ConvKernels.Lines.cs).
 /// </remarks>
 public static unsafe partial class ConvKernels
 {
@@ -108,6 +109,8 @@ public static unsafe partial class ConvKernels
         var args = new ForwardArgs { X = x, Wt = wt, Bias = bias, Z = z, A = a };
         if (Direct<TShape>())
             pool.For(Math.Max(rows, 0) * TShape.OutHeight, 1, &DirectForwardLines<TShape, TAct>, &args);
+        else if (Lines<TShape>())
+            pool.For(Math.Max(rows, 0) * OutPixels<TShape>(), ConvMicroKernels.Rows, &LineForwardPixels<TShape, TAct>, &args); // ConvKernels.Lines.cs
         else
             pool.For(Math.Max(rows, 0) * OutPixels<TShape>(), ConvMicroKernels.Rows, &ForwardPixels<TShape, TAct>, &args);
     }
@@ -144,7 +147,10 @@ public static unsafe partial class ConvKernels
             MaskGroups<TShape>(pool, dwt);
             return;
         }
-        pool.For(partitions, 1, &WeightPartition<TShape>, &args);
+        if (Lines<TShape>())
+            pool.For(partitions, 1, &LineWeightPartition<TShape>, &args);
+        else
+            pool.For(partitions, 1, &WeightPartition<TShape>, &args);
         if (partitions > 1)
             pool.For(Depth<TShape>() * TShape.OutChannelStride / 16, 64, &SumPartials<TShape>, &args);
         MaskGroups<TShape>(pool, dwt);
@@ -176,7 +182,9 @@ public static unsafe partial class ConvKernels
             throw new NotSupportedException($"BackwardInputs needs InChannelStride to be a multiple of 16 (it is {TShape.InChannelStride}); the model's input image has no input gradient.");
         var args = new InputsArgs { DZ = dz, Wt = wt, WRot = wScratch, PrevZ = prevZ, PrevA = prevA, DX = dxPrev, Rows = Math.Max(rows, 0) };
         pool.For(Taps<TShape>(), 1, &RotateTaps<TShape>, &args);
-        if (TShape.StrideHeight > 1 || TShape.StrideWidth > 1)
+        if (Lines<TShape>())
+            pool.For(args.Rows, 1, &LineInputRows<TShape, TPrevAct>, &args);
+        else if (TShape.StrideHeight > 1 || TShape.StrideWidth > 1)
             pool.For(args.Rows * TShape.StrideHeight * TShape.StrideWidth, 1, &StridedInputUnits<TShape, TPrevAct>, &args); // ConvKernels.Strided.cs
         else
             pool.For(args.Rows * InPixels<TShape>(), ConvMicroKernels.Rows, &InputPixels<TShape, TPrevAct>, &args);

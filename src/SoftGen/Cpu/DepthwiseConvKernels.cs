@@ -13,8 +13,8 @@ namespace SoftGen.Cpu;
 /// The forward pass and the input gradient are the same gather: an output value is a sum over the taps that reach
 /// inside the source (the input for the forward, dZ for the input gradient, where the stride also skips taps). Per
 /// line of the output the valid kernel rows are listed once, per pixel its valid kernel columns, so the inner loops
-/// have no bounds tests; the pixels whose taps all lie inside (all but the borders, when the stride the pass walks is
-/// 1 or the pass is the forward) go four at a time with each weight vector loaded once for the four.
+/// have no bounds tests; the pixels away from the borders go four at a time with each weight vector loaded once for
+/// the four (for the input gradient of a strided convolution, four inputs a stride apart, which take the same taps).
 /// The weight gradient sums over the output pixels in partitions whose number depends on the batch size alone, each
 /// into its own slice of the partials, and the slices are added in order: no result depends on the thread count.
 /// </remarks>
@@ -178,10 +178,11 @@ public static unsafe class DepthwiseConvKernels
         nint* wRows = stackalloc nint[T.KernelHeight];
         nint* cols = stackalloc nint[T.KernelWidth];
         nint* wCols = stackalloc nint[T.KernelWidth];
-        // Without a stride along the width, the inputs [lo, hi) see every kernel column: ox = ix + PaddingWidth - kx DilationWidth
-        // lies in [0, OutWidth) for every kx.
-        int lo = T.StrideWidth == 1 ? Math.Max(0, (T.KernelWidth - 1) * T.DilationWidth - T.PaddingWidth) : 0;
-        int hi = T.StrideWidth == 1 ? Math.Min(T.InWidth, T.OutWidth - T.PaddingWidth) : 0;
+        // The inputs [lo, hi) lie away from the borders: t = ix + PaddingWidth - kx DilationWidth is in [0, StrideWidth
+        // OutWidth) for every kx, so every kernel column whose t the stride divides is valid, and the inputs ix and
+        // ix + StrideWidth take the same columns, the second from the next output pixel.
+        int lo = Math.Max(0, (T.KernelWidth - 1) * T.DilationWidth - T.PaddingWidth);
+        int hi = Math.Min(T.InWidth, T.StrideWidth * T.OutWidth - T.PaddingWidth);
         for (int line = start; line < end; line++)
         {
             int r = line / T.InHeight, iy = line - r * T.InHeight;
@@ -197,25 +198,48 @@ public static unsafe class DepthwiseConvKernels
             nint output = (nint)line * T.InWidth * cs;
             for (int ix = 0; ix < T.InWidth; ix++)
             {
-                if (ix >= lo && ix + Block <= hi)
+                if (T.StrideWidth == 1 && ix >= lo && ix + Block <= hi)
                 {
                     GatherBlock<T, InputStore<T, TPrevAct>>(s, s->DZ, rows, wRows, vertical, ((nint)ix + T.PaddingWidth) * cs,
                         cs, -(nint)T.DilationWidth * cs, output + (nint)ix * cs);
                     ix += Block - 1;
                     continue;
                 }
-                int horizontal = 0;
-                for (int kx = 0; kx < T.KernelWidth; kx++)
+                if (T.StrideWidth > 1 && ix >= lo && ix + Block * T.StrideWidth <= hi)
                 {
-                    int t = ix + T.PaddingWidth - kx * T.DilationWidth, ox = t / T.StrideWidth;
-                    if (t < 0 || ox * T.StrideWidth != t || ox >= T.OutWidth)
-                        continue;
-                    cols[horizontal] = (nint)ox * cs;
-                    wCols[horizontal++] = (nint)kx * cs;
+                    // Block * StrideWidth inputs: per phase, Block inputs StrideWidth apart with the same kernel columns.
+                    for (int phase = 0; phase < T.StrideWidth; phase++)
+                    {
+                        int horizontalTaps = InputColumns<T>(ix + phase, cols, wCols);
+                        GatherListBlock<T, InputStore<T, TPrevAct>>(s, s->DZ, rows, wRows, vertical, cols, wCols, horizontalTaps,
+                            cs, (nint)T.StrideWidth * cs, output + ((nint)ix + phase) * cs);
+                    }
+                    ix += Block * T.StrideWidth - 1;
+                    continue;
                 }
+                int horizontal = InputColumns<T>(ix, cols, wCols);
                 Gather<T, InputStore<T, TPrevAct>>(s, s->DZ, rows, wRows, vertical, cols, wCols, horizontal, output + (nint)ix * cs);
             }
         }
+    }
+
+    /// <summary>
+    /// The kernel columns that reach input column <paramref name="ix"/>: their dz offsets (the output pixel's, ox
+    /// ChannelStride) and weight offsets (kx ChannelStride); returns how many.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InputColumns<T>(int ix, nint* cols, nint* wCols) where T : struct, IDepthwiseConvShape
+    {
+        int count = 0;
+        for (int kx = 0; kx < T.KernelWidth; kx++)
+        {
+            int t = ix + T.PaddingWidth - kx * T.DilationWidth, ox = t / T.StrideWidth;
+            if (t < 0 || ox * T.StrideWidth != t || ox >= T.OutWidth)
+                continue;
+            cols[count] = (nint)ox * T.ChannelStride;
+            wCols[count++] = (nint)kx * T.ChannelStride;
+        }
+        return count;
     }
 
     // ---- the gathers both passes share ----
@@ -318,6 +342,40 @@ public static unsafe class DepthwiseConvKernels
             TStore.Store(s, s1, at + cs + j, j);
             TStore.Store(s, s2, at + 2 * cs + j, j);
             TStore.Store(s, s3, at + 3 * cs + j, j);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Block"/> output pixels, <paramref name="outStep"/> floats apart from <paramref name="at"/> on, that
+    /// take the same listed taps: pixel i reads source[rows[a] + cols[b] + i step]. Each weight vector is loaded once for the four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherListBlock<T, TStore>(Args* s, float* source, nint* rows, nint* wRows, int vertical, nint* cols, nint* wCols, int horizontal,
+        nint step, nint outStep, nint at)
+        where T : struct, IDepthwiseConvShape where TStore : struct, IGatherStore
+    {
+        for (int j = 0; j < T.ChannelStride; j += 16)
+        {
+            var s0 = TStore.Start(s, j);
+            Vector512<float> s1 = s0, s2 = s0, s3 = s0;
+            for (int a = 0; a < vertical; a++)
+            {
+                float* line = source + rows[a] + j;
+                float* w = s->W + wRows[a] + j;
+                for (int b = 0; b < horizontal; b++)
+                {
+                    var wv = Vector512.Load(w + wCols[b]);
+                    float* p = line + cols[b];
+                    s0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), wv, s0);
+                    s1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + step), wv, s1);
+                    s2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * step), wv, s2);
+                    s3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * step), wv, s3);
+                }
+            }
+            TStore.Store(s, s0, at + j, j);
+            TStore.Store(s, s1, at + outStep + j, j);
+            TStore.Store(s, s2, at + 2 * outStep + j, j);
+            TStore.Store(s, s3, at + 3 * outStep + j, j);
         }
     }
 

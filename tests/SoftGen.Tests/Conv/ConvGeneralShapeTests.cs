@@ -32,6 +32,10 @@ public unsafe class ConvGeneralShapeTests
         CheckAll<Signal1x7Stride2>(120); // two weight-gradient partitions
         CheckAll<SignalDilated2>(3);
         CheckAll<SignalDilated3>(4);
+        CheckAll<Signal1x5>(3);
+        CheckAll<Signal1x5>(70); // blocks that end at the ends of the lines, two partitions
+        CheckAll<Signal1x1Stride3>(4);
+        CheckAll<Signal1x4Stride3>(5);
         CheckAll<Signal8Channels>(3, inputGradient: false);
         CheckAll<Signal8Channels>(90, inputGradient: false);
     }
@@ -49,6 +53,7 @@ public unsafe class ConvGeneralShapeTests
     {
         CheckAll<Groups2>(3);
         CheckAll<Groups4Signal>(5);
+        CheckAll<Groups2Signal>(6);
         CheckAll<Groups4Padded>(4);
     }
 

@@ -119,3 +119,39 @@ internal readonly struct Signal8Pool : IPoolShape
 {
     public static int Channels => 32; public static int ChannelStride => 32; public static int Height => 1; public static int Width => 26; public static int SizeHeight => 1; public static int SizeWidth => 2;
 }
+
+/// <summary>A signal of odd length, 1x5 kernel, padding 0x2, stride 1, 48 channels: the line path.</summary>
+internal readonly struct Signal1x5 : IConvShape
+{
+    public static int InChannels => 48; public static int InChannelStride => 48; public static int InHeight => 1; public static int InWidth => 31;
+    public static int OutChannels => 33; public static int OutChannelStride => 48; public static int OutHeight => 1; public static int OutWidth => 31;
+    public static int KernelHeight => 1; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 2; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
+}
+
+/// <summary>A 1x1 kernel with stride 1x3 and padding 0x1: input pixels that no window sees get a 0 gradient.</summary>
+internal readonly struct Signal1x1Stride3 : IConvShape
+{
+    public static int InChannels => 16; public static int InChannelStride => 16; public static int InHeight => 1; public static int InWidth => 20;
+    public static int OutChannels => 16; public static int OutChannelStride => 16; public static int OutHeight => 1; public static int OutWidth => 8;
+    public static int KernelHeight => 1; public static int KernelWidth => 1; public static int StrideHeight => 1; public static int StrideWidth => 3;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
+}
+
+/// <summary>Groups 2 over a signal, 1x3 kernel, padding 0x1, 32 channels: the line path with masked gradients.</summary>
+internal readonly struct Groups2Signal : IConvShape
+{
+    public static int InChannels => 32; public static int InChannelStride => 32; public static int InHeight => 1; public static int InWidth => 17;
+    public static int OutChannels => 32; public static int OutChannelStride => 32; public static int OutHeight => 1; public static int OutWidth => 17;
+    public static int KernelHeight => 1; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 1; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 2;
+}
+
+/// <summary>A 1x4 kernel with stride 1x3, padding 0x5 (past the kernel): classes of one and two kernel positions.</summary>
+internal readonly struct Signal1x4Stride3 : IConvShape
+{
+    public static int InChannels => 20; public static int InChannelStride => 32; public static int InHeight => 1; public static int InWidth => 25;
+    public static int OutChannels => 16; public static int OutChannelStride => 16; public static int OutHeight => 1; public static int OutWidth => 11;
+    public static int KernelHeight => 1; public static int KernelWidth => 4; public static int StrideHeight => 1; public static int StrideWidth => 3;
+    public static int PaddingHeight => 0; public static int PaddingWidth => 5; public static int DilationHeight => 1; public static int DilationWidth => 1; public static int Groups => 1;
+}

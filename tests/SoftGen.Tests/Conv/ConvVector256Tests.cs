@@ -61,6 +61,18 @@ public unsafe class ConvVector256Tests
     }
 
     [Fact]
+    public void General_shapes_match_float64_on_Vector256_tiles()
+    {
+        using var _ = Force256();
+        var general = new ConvGeneralShapeTests();
+        general.Rectangular_kernels_and_per_axis_strides_match_float64();
+        general.Signals_match_float64();
+        general.Dilations_match_float64();
+        general.Groups_match_float64_with_the_off_diagonal_gradient_exactly_0();
+        general.Max_pool_fusion_with_a_1x2_window_matches_float64();
+    }
+
+    [Fact]
     public void Vector256_and_Vector512_tiles_give_the_same_bits()
     {
         Compare<GemmOdd>(13, Run<GemmOdd>);

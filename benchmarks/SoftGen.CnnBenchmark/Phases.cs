@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using SoftGen.Cpu;
+using Classify;
 
 namespace SoftGen.CnnBenchmark;
 

@@ -4,12 +4,14 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using Classify;
 
 namespace SoftGen.CnnBenchmark;
 
 /// <summary>
 /// The CPU benchmark of the Fashion-MNIST image models; prints one JSON object (see BENCHMARKS.md).
-///   --model cnn    (default) FashionCnn; --model resnet: FashionResNet (batch norm, residual blocks)
+///   --model cnn    (default) FashionCnn; --model resnet: FashionResNet (batch norm, residual blocks);
+///   --model signals: examples/Signals' EegNet (Conv1D, squeeze-excitation, GeM; --mode train only, random signals)
 ///   --mode train   (default) training and inference samples/s, bytes allocated per step
 ///   --mode phases  each kernel of a training step timed on its own, with its GFLOP/s and share of the step
 ///                  (--model signal: the convolutions of issue 14's signal model, forward and both gradients)
@@ -29,7 +31,7 @@ public static class Program
             options[args[i].TrimStart('-')] = args[i + 1];
         if (args.Length % 2 != 0)
         {
-            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--model cnn|resnet|signal] [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
+            Console.Error.WriteLine("usage: SoftGen.CnnBenchmark [--model cnn|resnet|signal|signals] [--mode train|phases] [--batch N] [--threads N] [--steps N] [--infer-batch N] [--passes N] [--data DIR]");
             return 2;
         }
         int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
@@ -37,6 +39,11 @@ public static class Program
         bool resnet = options.GetValueOrDefault("model", "cnn") == "resnet", signal = options.GetValueOrDefault("model", "cnn") == "signal";
         int batch = Int("batch", 128), threads = Int("threads", 2);
         string name = signal ? "SignalConvolutions" : resnet ? "FashionResNet" : "FashionCnn";
+        if (options.GetValueOrDefault("model") == "signals")
+        {
+            Console.WriteLine(JsonSerializer.Serialize(SignalsBenchmark.Train(Int("batch", 64), threads, Int("steps", 100), Int("infer-batch", 1024), LoadAtStart, LoadAverage), Json));
+            return 0;
+        }
         object result = mode switch
         {
             "phases" => new

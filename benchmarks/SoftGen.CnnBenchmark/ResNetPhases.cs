@@ -2,7 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SoftGen.Cpu;
-using P = SoftGen.CnnBenchmark.FashionResNet.CpuTrainingProgram;
+using Classify;
+using P = Classify.FashionResNet.CpuTrainingProgram;
 
 namespace SoftGen.CnnBenchmark;
 

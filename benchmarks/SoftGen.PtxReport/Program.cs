@@ -10,8 +10,8 @@ using PtxReport;
 // kernels to PTX for sm_90 with ILGPU's PTXBackend, no GPU needed, and writes them to the output folder. Given the
 // folder of NVIDIA's ptxas and cuobjdump (../shared/gpu/cuda-tools prints one), also assembles each kernel and prints
 // a Markdown table: registers, spills, shared memory, and per innermost loop that does FFMA, its instruction mix.
-// Usage: SoftGen.PtxReport [--model mlp|cnn|resnet|masks (default mlp; cnn and resnet: examples/Classify's FashionCnn and
-// FashionResNet; masks: examples/SoftMasks' MaskNet)] [--out DIR (default artifacts/ptx)] [--cuda-tools DIR]
+// Usage: SoftGen.PtxReport [--model mlp|cnn|resnet|masks|signals (default mlp; cnn and resnet: examples/Classify's FashionCnn
+// and FashionResNet; masks: examples/SoftMasks' MaskNet; signals: SignalNet.cs)] [--out DIR (default artifacts/ptx)] [--cuda-tools DIR]
 string outDir = Path.Combine("artifacts", "ptx");
 string? toolsDir = null;
 Type model = typeof(FashionMlp);
@@ -29,10 +29,11 @@ for (int i = 0; i < args.Length; i++)
                 "cnn" => typeof(Classify.FashionCnn),
                 "resnet" => typeof(Classify.FashionResNet),
                 "masks" => typeof(SoftMasks.MaskNet),
-                var other => throw new ArgumentException($"Unknown model '{other}'. Use mlp, cnn, resnet or masks."),
+                "signals" => typeof(SignalNet),
+                var other => throw new ArgumentException($"Unknown model '{other}'. Use mlp, cnn, resnet, masks or signals."),
             };
             break;
-        default: throw new ArgumentException($"Unknown argument '{args[i]}'. Use --model mlp|cnn|resnet|masks, --out DIR, --cuda-tools DIR.");
+        default: throw new ArgumentException($"Unknown argument '{args[i]}'. Use --model mlp|cnn|resnet|masks|signals, --out DIR, --cuda-tools DIR.");
     }
 }
 

@@ -53,8 +53,11 @@ internal static class GpuConvEmitter
     /// <summary>The geometry struct <paramref name="name"/> of <paramref name="l"/> (a layer, or a projection shortcut's 1x1 convolution).</summary>
     public static void WriteLayerConstants(SourceWriter w, LayerPlan l, string name)
     {
-        w.Line("/// <summary>" + (name == "Layer" + l.Index ? "Layer " + l.Index : name) + "'s geometry: " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "]; Wt at "
-            + l.WeightOffset + " ([" + l.Taps + " x " + l.Input.ChannelStride + ", " + l.OutStride + "]), b at " + l.BiasOffset + ".</summary>");
+        w.Line("/// <summary>" + (name == "Layer" + l.Index ? "Layer " + l.Index : name) + "'s geometry: " + Describe.ConvText(l) + ", [rows, " + l.Input.Text + "] -> [rows, " + l.Output.Text + "]; "
+            + (l.IsDepthwise
+                ? "W at " + l.WeightOffset + " ([" + l.Taps + ", " + l.OutStride + "], one column per channel)"
+                : "Wt at " + l.WeightOffset + " ([" + l.Taps + " x " + l.Input.ChannelStride + ", " + l.OutStride + "]" + (l.Groups > 1 ? ", block-diagonal" : "") + ")")
+            + ", b at " + l.BiasOffset + ".</summary>");
         using (w.Block("private readonly struct " + name + " : " + Kernels + "IConvLayer"))
         {
             w.Line("public int InChannels => " + l.Input.Channels + ";");
@@ -62,9 +65,7 @@ internal static class GpuConvEmitter
             w.Line("public int InHeight => " + l.Input.Height + ";");
             w.Line("public int InWidth => " + l.Input.Width + ";");
             w.Line("public bool ReadsNchw => " + (GpuTensors.ReadsNchw(l) ? "true" : "false") + ";");
-            w.Line("public int Kernel => " + l.Kernel + ";");
-            w.Line("public int Stride => " + l.Stride + ";");
-            w.Line("public int Padding => " + l.Padding + ";");
+            WriteWindow(w, l.Window!);
             w.Line("public int OutHeight => " + l.Output.Height + ";");
             w.Line("public int OutWidth => " + l.Output.Width + ";");
             w.Line("public int Filters => " + l.Out + ";");
@@ -72,6 +73,19 @@ internal static class GpuConvEmitter
             w.Line("public int WeightOffset => " + l.WeightOffset + ";");
             w.Line("public int BiasOffset => " + l.BiasOffset + ";");
         }
+    }
+
+    private static void WriteWindow(SourceWriter w, ConvWindow window)
+    {
+        w.Line("public int KernelHeight => " + window.KernelHeight + ";");
+        w.Line("public int KernelWidth => " + window.KernelWidth + ";");
+        w.Line("public int StrideHeight => " + window.StrideHeight + ";");
+        w.Line("public int StrideWidth => " + window.StrideWidth + ";");
+        w.Line("public int PaddingHeight => " + window.PaddingHeight + ";");
+        w.Line("public int PaddingWidth => " + window.PaddingWidth + ";");
+        w.Line("public int DilationHeight => " + window.DilationHeight + ";");
+        w.Line("public int DilationWidth => " + window.DilationWidth + ";");
+        w.Line("public int Groups => " + window.Groups + ";");
     }
 
     public static void WriteForward(SourceWriter w, LayerPlan l)

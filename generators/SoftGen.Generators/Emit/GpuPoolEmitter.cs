@@ -3,8 +3,9 @@ using SoftGen.Generators.Model;
 namespace SoftGen.Generators.Emit;
 
 /// <summary>
-/// The pooling kernels (max, average, global average): elementwise, one thread per value. Windows do not overlap
-/// (stride = size, which divides both sides), so each backward thread writes one input gradient: the gradient of the
+/// The pooling kernels (max, average, global average): elementwise, one thread per value. Windows (SizeHeight x
+/// SizeWidth; 1 x size for a signal's 1-D pool) do not overlap (stride = size, which divides both sides), so each
+/// backward thread writes one input gradient: the gradient of the
 /// layer before, dA_prev times act'(prev), as the Dense kernels write it.
 /// </summary>
 internal static class GpuPoolEmitter
@@ -36,21 +37,24 @@ internal static class GpuPoolEmitter
                 return;
             }
             bool max = l.Kind == LayerKind.MaxPool2D;
-            w.Line("const int C = " + l.Input.Channels + ", Size = " + l.Kernel + ", InWidth = " + l.Input.Width + ", OutPixels = " + l.Output.Pixels
+            w.Line("const int C = " + l.Input.Channels + ", " + Sizes(l) + ", InWidth = " + l.Input.Width + ", OutPixels = " + l.Output.Pixels
                 + ", OutWidth = " + l.Output.Width + ";");
             if (!max) w.Line("const float Scale = " + Describe.Float(1f / l.Taps) + "; // 1 / window size");
             w.Line("int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;");
             w.Line("if (e >= rows * OutPixels * C) return;");
             w.Line("int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;");
-            w.Line("int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel");
+            w.Line("int corner = oy * SizeHeight * InWidth + ox * SizeWidth; // the window's first input pixel");
             w.Line(max ? "float v = x[" + GpuTensors.InputAt(l, "r", "corner", "c") + "];" : "float v = 0f;");
-            w.Line("for (int wy = 0; wy < Size; wy++)");
-            w.Line("    for (int wx = 0; wx < Size; wx++)");
+            w.Line("for (int wy = 0; wy < SizeHeight; wy++)");
+            w.Line("    for (int wx = 0; wx < SizeWidth; wx++)");
             var at = "x[" + GpuTensors.InputAt(l, "r", "corner + wy * InWidth + wx", "c") + "]";
             w.Line(max ? "        v = global::ILGPU.Algorithms.XMath.Max(v, " + at + ");" : "        v += " + at + ";");
             w.Line("a[" + GpuTensors.OutputAt(l, "r", "o", "c") + "] = v" + (max ? "" : " * Scale") + ";");
         }
     }
+
+    /// <summary>"SizeHeight = 2, SizeWidth = 2": the window's sides.</summary>
+    private static string Sizes(LayerPlan l) => "SizeHeight = " + l.Window!.KernelHeight + ", SizeWidth = " + l.Window.KernelWidth;
 
     public static void WriteBackward(SourceWriter w, LayerPlan l, ActivationKind previous)
     {
@@ -79,15 +83,15 @@ internal static class GpuPoolEmitter
             }
             else
             {
-                w.Line("const int Size = " + l.Kernel + ", InWidth = " + input.Width + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ";");
+                w.Line("const int " + Sizes(l) + ", InWidth = " + input.Width + ", OutPixels = " + l.Output.Pixels + ", OutWidth = " + l.Output.Width + ";");
                 w.Line("int r = q / InPixels, p = q - r * InPixels, iy = p / InWidth, ix = p - iy * InWidth;");
-                w.Line("int o = (r * OutPixels + iy / Size * OutWidth + ix / Size) * ChannelStride + c; // the window's output");
+                w.Line("int o = (r * OutPixels + iy / SizeHeight * OutWidth + ix / SizeWidth) * ChannelStride + c; // the window's output");
                 if (l.Kind == LayerKind.MaxPool2D)
                 {
-                    w.Line("int corner = (iy - iy % Size) * InWidth + (ix - ix % Size), first = -1;");
+                    w.Line("int corner = (iy - iy % SizeHeight) * InWidth + (ix - ix % SizeWidth), first = -1;");
                     w.Line("float top = y[o];");
-                    w.Line("for (int wy = 0; wy < Size; wy++)");
-                    w.Line("    for (int wx = 0; wx < Size; wx++)");
+                    w.Line("for (int wy = 0; wy < SizeHeight; wy++)");
+                    w.Line("    for (int wx = 0; wx < SizeWidth; wx++)");
                     w.Line("        if (first < 0 && aPrev[(r * InPixels + corner + wy * InWidth + wx) * ChannelStride + c] == top) first = corner + wy * InWidth + wx;");
                     gradient = "(first == p ? dy[o] : 0f)";
                 }

@@ -59,7 +59,10 @@ public static class Conv2DBackward
             new FromInputStore<TPrevious>(dzPrev, zPrev, default(TLayer).InStride));
     }
 
-    /// <summary>dWt and db = the slices' partials added in order, one thread per weight; the rows of the padding channels stay 0.</summary>
+    /// <summary>
+    /// dWt and db = the slices' partials added in order, one thread per weight; the rows of the padding channels stay 0,
+    /// and so do the entries outside a grouped convolution's groups.
+    /// </summary>
     public static void SumWeights<TLayer>(ArrayView<float> partials, ArrayView<float> g, int slices)
         where TLayer : struct, IConvLayer
     {
@@ -70,6 +73,7 @@ public static class Conv2DBackward
         int r = e / n, c = e - r * n;
         float sum = 0f;
         for (int s = 0; s < slices; s++) sum += partials[(s * (depth + 1) + r) * n + c];
+        if (r < depth && !Connected<TLayer>(r, c)) sum = 0f; // outside the groups: structurally 0
         g[(r == depth ? l.BiasOffset : l.WeightOffset + WeightRow<TLayer>(r) * l.OutStride) + c] = sum;
     }
 
@@ -85,9 +89,10 @@ public static class Conv2DBackward
         tile -= slice * weightTiles;
         int columnTiles = Tiles(l.Filters, LargeTile), row0 = tile / columnTiles * LargeTile, col0 = tile % columnTiles * LargeTile; // row: patch index (Depth: the bias), column: filter
         int t = Group.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
-        // The patch index this thread stages (tile column t % 64), decomposed once: kernel position (ky, kx) less the padding, and channel.
+        // The patch index this thread stages (tile column t % 64), decomposed once: dilated kernel position (ky, kx) less the padding, and channel.
         int column = t % LargeTile, kk = t / LargeTile, pk = row0 + column;
-        int tap = pk / l.InChannels, ch = pk - tap * l.InChannels, ky = tap / l.Kernel - l.Padding, kx = tap % l.Kernel - l.Padding;
+        int tap = pk / l.InChannels, ch = pk - tap * l.InChannels;
+        int ky = tap / l.KernelWidth * l.DilationHeight - l.PaddingHeight, kx = tap % l.KernelWidth * l.DilationWidth - l.PaddingWidth;
         var c = default(Accumulator4x4);
         for (int k0 = begin; k0 < end; k0 += LargeStep)
         {
@@ -111,7 +116,7 @@ public static class Conv2DBackward
         var l = default(TLayer);
         int outPixels = OutPixels<TLayer>();
         tile[at] = m < end && pk < depth + 1
-            ? (pk == depth ? 1f : Patch<TLayer>(x, m / outPixels, m % outPixels / l.OutWidth * l.Stride + ky, m % l.OutWidth * l.Stride + kx, ch))
+            ? (pk == depth ? 1f : Patch<TLayer>(x, m / outPixels, m % outPixels / l.OutWidth * l.StrideHeight + ky, m % l.OutWidth * l.StrideWidth + kx, ch))
             : 0f;
     }
 
@@ -119,20 +124,20 @@ public static class Conv2DBackward
         where TLayer : struct, IConvLayer where TStore : struct, IGemmStore
     {
         var l = default(TLayer);
-        int inPixels = InPixels<TLayer>(), depth = l.Kernel * l.Kernel * l.Filters, pixels = rows * inPixels;
+        int inPixels = InPixels<TLayer>(), depth = Taps<TLayer>() * l.Filters, pixels = rows * inPixels;
         int columnTiles = Tiles(l.InChannels, LargeTile), row0 = tile / columnTiles * LargeTile, col0 = tile % columnTiles * LargeTile; // row: input pixel, column: input channel
         int t = Group.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
         // The 4 input pixels this thread stages, decomposed once: their row, and their position plus the padding.
-        var p0 = new Target(row0 + t / LargeStep, inPixels, l.InWidth, l.Padding);
-        var p1 = new Target(row0 + t / LargeStep + 16, inPixels, l.InWidth, l.Padding);
-        var p2 = new Target(row0 + t / LargeStep + 32, inPixels, l.InWidth, l.Padding);
-        var p3 = new Target(row0 + t / LargeStep + 48, inPixels, l.InWidth, l.Padding);
+        var p0 = new Target(row0 + t / LargeStep, inPixels, l.InWidth, l.PaddingHeight, l.PaddingWidth);
+        var p1 = new Target(row0 + t / LargeStep + 16, inPixels, l.InWidth, l.PaddingHeight, l.PaddingWidth);
+        var p2 = new Target(row0 + t / LargeStep + 32, inPixels, l.InWidth, l.PaddingHeight, l.PaddingWidth);
+        var p3 = new Target(row0 + t / LargeStep + 48, inPixels, l.InWidth, l.PaddingHeight, l.PaddingWidth);
         int kk = t % LargeStep, at = kk * LargePadded + t / LargeStep;
         var c = default(Accumulator4x4);
         for (int k0 = 0; k0 < depth; k0 += LargeStep)
         {
             // A = the output gradients each input pixel feeds (k = kernel position x Filters + filter); B = W[position, channel, filter]: both along k.
-            int k = k0 + kk, tap = k / l.Filters, f = k - tap * l.Filters, ky = tap / l.Kernel, kx = tap - ky * l.Kernel;
+            int k = k0 + kk, tap = k / l.Filters, f = k - tap * l.Filters, tapRow = tap / l.KernelWidth, ky = tapRow * l.DilationHeight, kx = (tap - tapRow * l.KernelWidth) * l.DilationWidth;
             As[at] = p0.Pixel < pixels && k < depth ? Gather<TLayer>(dz, p0.Row, p0.Y - ky, p0.X - kx, f) : 0f;
             As[at + 16] = p1.Pixel < pixels && k < depth ? Gather<TLayer>(dz, p1.Row, p1.Y - ky, p1.X - kx, f) : 0f;
             As[at + 32] = p2.Pixel < pixels && k < depth ? Gather<TLayer>(dz, p2.Row, p2.Y - ky, p2.X - kx, f) : 0f;
@@ -162,12 +167,12 @@ public static class Conv2DBackward
     {
         public readonly int Pixel, Row, Y, X;
 
-        public Target(int pixel, int inPixels, int inWidth, int padding)
+        public Target(int pixel, int inPixels, int inWidth, int paddingHeight, int paddingWidth)
         {
             Pixel = pixel;
             Row = pixel / inPixels;
-            Y = pixel % inPixels / inWidth + padding;
-            X = pixel % inWidth + padding;
+            Y = pixel % inPixels / inWidth + paddingHeight;
+            X = pixel % inWidth + paddingWidth;
         }
     }
 

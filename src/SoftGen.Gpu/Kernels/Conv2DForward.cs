@@ -7,7 +7,8 @@ namespace SoftGen.Gpu.Kernels;
 /// <summary>
 /// A Conv2D layer's forward pass as an implicit GEMM in 64 x 64 tiles (<see cref="GemmTiles"/>), the bias and
 /// activation in its epilogue: Z [rows x output pixels, Filters] = patches [.., Depth] Wt [Depth, Filters], A = act(Z),
-/// Depth = kernel positions x real input channels (the padding channels' weight rows are 0 and skipped). A and Z are
+/// Depth = kernel positions x real input channels (the padding channels' weight rows are 0 and skipped). A grouped
+/// convolution multiplies its block-diagonal Wt whole (the entries outside the groups are 0). A and Z are
 /// stored [rows, output pixels, OutStride], the padding channels left 0. One group per tile, pixel tiles outer.
 /// </summary>
 public static class Conv2DForward
@@ -32,16 +33,16 @@ public static class Conv2DForward
         var Bs = SharedMemory.Allocate<float>(LargeStep * LargePadded);
         int t = Group.IdxX, tr = t / 16 * 4, tc = t % 16 * 4;
         // The 4 output pixels this thread stages (tile rows t / 16 + 16e), decomposed once: their row and the corner of their window.
-        var w0 = new Window(row0 + t / LargeStep, outPixels, l.OutWidth, l.Stride, l.Padding);
-        var w1 = new Window(row0 + t / LargeStep + 16, outPixels, l.OutWidth, l.Stride, l.Padding);
-        var w2 = new Window(row0 + t / LargeStep + 32, outPixels, l.OutWidth, l.Stride, l.Padding);
-        var w3 = new Window(row0 + t / LargeStep + 48, outPixels, l.OutWidth, l.Stride, l.Padding);
+        var w0 = new Window(row0 + t / LargeStep, outPixels, l.OutWidth, l.StrideHeight, l.StrideWidth, l.PaddingHeight, l.PaddingWidth);
+        var w1 = new Window(row0 + t / LargeStep + 16, outPixels, l.OutWidth, l.StrideHeight, l.StrideWidth, l.PaddingHeight, l.PaddingWidth);
+        var w2 = new Window(row0 + t / LargeStep + 32, outPixels, l.OutWidth, l.StrideHeight, l.StrideWidth, l.PaddingHeight, l.PaddingWidth);
+        var w3 = new Window(row0 + t / LargeStep + 48, outPixels, l.OutWidth, l.StrideHeight, l.StrideWidth, l.PaddingHeight, l.PaddingWidth);
         int kk = t % LargeStep, at = kk * LargePadded + t / LargeStep;
         var c = default(Accumulator4x4);
         for (int k0 = 0; k0 < depth; k0 += LargeStep)
         {
             // A = patches[row0.., k0..], made as loaded (zeros in the padding); B = the rows of Wt for these (position, channel) pairs.
-            int k = k0 + kk, tap = k / l.InChannels, ch = k - tap * l.InChannels, ky = tap / l.Kernel, kx = tap - ky * l.Kernel;
+            int k = k0 + kk, tap = k / l.InChannels, ch = k - tap * l.InChannels, tapRow = tap / l.KernelWidth, ky = tapRow * l.DilationHeight, kx = (tap - tapRow * l.KernelWidth) * l.DilationWidth;
             As[at] = w0.Pixel < pixels && k < depth ? Patch<TLayer>(x, w0.Row, w0.Y + ky, w0.X + kx, ch) : 0f;
             As[at + 16] = w1.Pixel < pixels && k < depth ? Patch<TLayer>(x, w1.Row, w1.Y + ky, w1.X + kx, ch) : 0f;
             As[at + 32] = w2.Pixel < pixels && k < depth ? Patch<TLayer>(x, w2.Row, w2.Y + ky, w2.X + kx, ch) : 0f;
@@ -77,12 +78,12 @@ public static class Conv2DForward
     {
         public readonly int Pixel, Row, Y, X;
 
-        public Window(int pixel, int outPixels, int outWidth, int stride, int padding)
+        public Window(int pixel, int outPixels, int outWidth, int strideHeight, int strideWidth, int paddingHeight, int paddingWidth)
         {
             Pixel = pixel;
             Row = pixel / outPixels;
-            Y = pixel % outPixels / outWidth * stride - padding;
-            X = pixel % outWidth * stride - padding;
+            Y = pixel % outPixels / outWidth * strideHeight - paddingHeight;
+            X = pixel % outWidth * strideWidth - paddingWidth;
         }
     }
 

@@ -7,7 +7,8 @@ namespace SoftGen.Tests.Gpu;
 
 /// <summary>
 /// Runs SoftGen.Gpu.Kernels' element and reduction kernels one by one on ILGPU's CPU accelerator, in groups of
-/// <see cref="GroupSize"/> threads (the tests pick an odd size so that the last group is partial).
+/// <see cref="GroupSize"/> threads (the tests pick an odd size so that the last group is partial; the GEMM kernels
+/// need <see cref="SoftGen.Gpu.Kernels.GemmTiles.Threads"/>, 256, a multiple of the simulated warp of 32).
 /// </summary>
 internal sealed class GpuKernelHarness : IDisposable
 {
@@ -16,7 +17,9 @@ internal sealed class GpuKernelHarness : IDisposable
     public GpuKernelHarness(int groupSize = 13)
     {
         GroupSize = groupSize;
-        var device = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1);
+        var device = groupSize <= 16
+            ? new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)
+            : new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: groupSize / 32, numMultiprocessors: 1);
         _context = Context.Create(b => b.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         Accelerator = device.CreateCPUAccelerator(_context, CPUAcceleratorMode.Parallel);
     }

@@ -74,7 +74,7 @@ public sealed class GpuResidualAgreementTests
     }
 
     /// <summary>Every parameter moved by up to 0.25 and every running statistic set at random (variances in [0.5, 1.5)), the same on both trainers.</summary>
-    private static void Perturb(TrainerBase cpu, TrainerBase gpu, int seed)
+    internal static void Perturb(TrainerBase cpu, TrainerBase gpu, int seed)
     {
         var random = new Random(seed);
         foreach (var p in cpu.Model.Parameters)
@@ -94,14 +94,14 @@ public sealed class GpuResidualAgreementTests
         }
     }
 
-    private static float[] Buffer(TrainerBase trainer, BufferInfo b)
+    internal static float[] Buffer(TrainerBase trainer, BufferInfo b)
     {
         var values = new float[b.Length];
         trainer.GetBuffer(b.Name, values);
         return values;
     }
 
-    private static void BuffersAgree(TrainerBase cpu, TrainerBase gpu, string when)
+    internal static void BuffersAgree(TrainerBase cpu, TrainerBase gpu, string when)
     {
         foreach (var b in cpu.Model.Buffers)
         {
@@ -112,7 +112,7 @@ public sealed class GpuResidualAgreementTests
         }
     }
 
-    private static void PredictionsAgree(TrainerBase cpu, TrainerBase gpu, Random random, string when)
+    internal static void PredictionsAgree(TrainerBase cpu, TrainerBase gpu, Random random, string when)
     {
         int count = 2 * Rows + 1; // more rows than the capacity: predicted in chunks, the last of one row
         var x = Uniform(random, count * cpu.Model.Inputs, -2, 2);
@@ -202,14 +202,14 @@ public sealed class GpuResidualAgreementTests
         PredictionsAgree(reference, back, random, "of the CPU resumed from the GPU");
     }
 
-    private static void Close(float expected, float actual, string what) => Close(new[] { expected }, new[] { actual }, what);
+    internal static void Close(float expected, float actual, string what) => Close(new[] { expected }, new[] { actual }, what);
 
     /// <summary>
     /// |gpu - cpu| &lt;= 1e-4 of the larger of the element and a fifth of the tensor's largest magnitude: batch norm's
     /// backward over a few dozen positions subtracts means that cancel an element's leading digits, so a small element
     /// carries the absolute rounding error of its tensor (measured: up to 1e-5 of the largest magnitude).
     /// </summary>
-    private static void Close(float[] expected, float[] actual, string what)
+    internal static void Close(float[] expected, float[] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         float scale = expected.Max(MathF.Abs);

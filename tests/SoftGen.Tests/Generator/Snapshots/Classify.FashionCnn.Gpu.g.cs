@@ -194,9 +194,15 @@ namespace Classify
                 public int InHeight => 28;
                 public int InWidth => 28;
                 public bool ReadsNchw => false;
-                public int Kernel => 3;
-                public int Stride => 1;
-                public int Padding => 1;
+                public int KernelHeight => 3;
+                public int KernelWidth => 3;
+                public int StrideHeight => 1;
+                public int StrideWidth => 1;
+                public int PaddingHeight => 1;
+                public int PaddingWidth => 1;
+                public int DilationHeight => 1;
+                public int DilationWidth => 1;
+                public int Groups => 1;
                 public int OutHeight => 28;
                 public int OutWidth => 28;
                 public int Filters => 32;
@@ -212,14 +218,14 @@ namespace Classify
             /// <summary>Layer 1 forward: A1 = max over 2x2 windows of A0, [rows, 32x28x28] -> [rows, 32x14x14]; one thread per output value.</summary>
             private static void Forward1(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows)
             {
-                const int C = 32, Size = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
+                const int C = 32, SizeHeight = 2, SizeWidth = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
                 int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * OutPixels * C) return;
                 int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;
-                int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel
+                int corner = oy * SizeHeight * InWidth + ox * SizeWidth; // the window's first input pixel
                 float v = x[((r * 784 + corner) * 32 + c)];
-                for (int wy = 0; wy < Size; wy++)
-                    for (int wx = 0; wx < Size; wx++)
+                for (int wy = 0; wy < SizeHeight; wy++)
+                    for (int wx = 0; wx < SizeWidth; wx++)
                         v = global::ILGPU.Algorithms.XMath.Max(v, x[((r * 784 + corner + wy * InWidth + wx) * 32 + c)]);
                 a[((r * 196 + o) * 32 + c)] = v;
             }
@@ -232,9 +238,15 @@ namespace Classify
                 public int InHeight => 14;
                 public int InWidth => 14;
                 public bool ReadsNchw => false;
-                public int Kernel => 3;
-                public int Stride => 1;
-                public int Padding => 1;
+                public int KernelHeight => 3;
+                public int KernelWidth => 3;
+                public int StrideHeight => 1;
+                public int StrideWidth => 1;
+                public int PaddingHeight => 1;
+                public int PaddingWidth => 1;
+                public int DilationHeight => 1;
+                public int DilationWidth => 1;
+                public int Groups => 1;
                 public int OutHeight => 14;
                 public int OutWidth => 14;
                 public int Filters => 64;
@@ -250,14 +262,14 @@ namespace Classify
             /// <summary>Layer 3 forward: A3 = max over 2x2 windows of A2, [rows, 64x14x14] -> [rows, 64x7x7]; one thread per output value.</summary>
             private static void Forward3(global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> a, int rows)
             {
-                const int C = 64, Size = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
+                const int C = 64, SizeHeight = 2, SizeWidth = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
                 int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * OutPixels * C) return;
                 int c = e % C, q = e / C, r = q / OutPixels, o = q - r * OutPixels, oy = o / OutWidth, ox = o - oy * OutWidth;
-                int corner = oy * Size * InWidth + ox * Size; // the window's first input pixel
+                int corner = oy * SizeHeight * InWidth + ox * SizeWidth; // the window's first input pixel
                 float v = x[((r * 196 + corner) * 64 + c)];
-                for (int wy = 0; wy < Size; wy++)
-                    for (int wx = 0; wx < Size; wx++)
+                for (int wy = 0; wy < SizeHeight; wy++)
+                    for (int wx = 0; wx < SizeWidth; wx++)
                         v = global::ILGPU.Algorithms.XMath.Max(v, x[((r * 196 + corner + wy * InWidth + wx) * 64 + c)]);
                 a[((r * 49 + o) * 64 + c)] = v;
             }
@@ -389,13 +401,13 @@ namespace Classify
                 int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * InPixels * C) return;
                 int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel
-                const int Size = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
+                const int SizeHeight = 2, SizeWidth = 2, InWidth = 14, OutPixels = 49, OutWidth = 7;
                 int r = q / InPixels, p = q - r * InPixels, iy = p / InWidth, ix = p - iy * InWidth;
-                int o = (r * OutPixels + iy / Size * OutWidth + ix / Size) * ChannelStride + c; // the window's output
-                int corner = (iy - iy % Size) * InWidth + (ix - ix % Size), first = -1;
+                int o = (r * OutPixels + iy / SizeHeight * OutWidth + ix / SizeWidth) * ChannelStride + c; // the window's output
+                int corner = (iy - iy % SizeHeight) * InWidth + (ix - ix % SizeWidth), first = -1;
                 float top = y[o];
-                for (int wy = 0; wy < Size; wy++)
-                    for (int wx = 0; wx < Size; wx++)
+                for (int wy = 0; wy < SizeHeight; wy++)
+                    for (int wx = 0; wx < SizeWidth; wx++)
                         if (first < 0 && aPrev[(r * InPixels + corner + wy * InWidth + wx) * ChannelStride + c] == top) first = corner + wy * InWidth + wx;
                 dzPrev[at] = (first == p ? dy[o] : 0f) * (aPrev[at] > 0f ? 1f : 0f);
             }
@@ -417,13 +429,13 @@ namespace Classify
                 int e = global::ILGPU.Grid.IdxX * Threads + global::ILGPU.Group.IdxX;
                 if (e >= rows * InPixels * C) return;
                 int c = e % C, q = e / C, at = q * ChannelStride + c; // q = row x InPixels + pixel
-                const int Size = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
+                const int SizeHeight = 2, SizeWidth = 2, InWidth = 28, OutPixels = 196, OutWidth = 14;
                 int r = q / InPixels, p = q - r * InPixels, iy = p / InWidth, ix = p - iy * InWidth;
-                int o = (r * OutPixels + iy / Size * OutWidth + ix / Size) * ChannelStride + c; // the window's output
-                int corner = (iy - iy % Size) * InWidth + (ix - ix % Size), first = -1;
+                int o = (r * OutPixels + iy / SizeHeight * OutWidth + ix / SizeWidth) * ChannelStride + c; // the window's output
+                int corner = (iy - iy % SizeHeight) * InWidth + (ix - ix % SizeWidth), first = -1;
                 float top = y[o];
-                for (int wy = 0; wy < Size; wy++)
-                    for (int wx = 0; wx < Size; wx++)
+                for (int wy = 0; wy < SizeHeight; wy++)
+                    for (int wx = 0; wx < SizeWidth; wx++)
                         if (first < 0 && aPrev[(r * InPixels + corner + wy * InWidth + wx) * ChannelStride + c] == top) first = corner + wy * InWidth + wx;
                 dzPrev[at] = (first == p ? dy[o] : 0f) * (aPrev[at] > 0f ? 1f : 0f);
             }

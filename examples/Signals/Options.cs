@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Signals;
 
 /// <summary>The example's command line (see <see cref="Program"/>).</summary>
-internal sealed record Options(int Epochs, int Train, int Test, int Seed, int Threads, string? Save, string? WriteData)
+internal sealed record Options(int Epochs, int Train, int Test, int Seed, int Threads, string? Save, string? WriteData, SoftGen.Backend Backend = SoftGen.Backend.Cpu)
 {
     /// <summary>The options, or null when an argument is unknown, lacks its value or is out of range.</summary>
     public static Options? Parse(string[] args)
@@ -25,6 +25,8 @@ internal sealed record Options(int Epochs, int Train, int Test, int Seed, int Th
                 "--threads" when isInt => o with { Threads = n },
                 "--save" => o with { Save = value },
                 "--write-data" => o with { WriteData = value },
+                "--backend" when value is "cpu" or "gpu" or "auto" =>
+                    o with { Backend = value == "gpu" ? SoftGen.Backend.Gpu : value == "auto" ? SoftGen.Backend.Auto : SoftGen.Backend.Cpu },
                 _ => null,
             };
             if (o is null)

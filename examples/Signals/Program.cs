@@ -20,6 +20,7 @@ namespace Signals;
 ///   --seed N          the data's and the trainer's seed (default 1)
 ///   --threads N       worker threads (default: all cores)
 ///   --save FILE       also save the trained weights (safetensors, PyTorch's state_dict names) to FILE
+///   --backend B       cpu (default), gpu, or auto (a CUDA or OpenCL GPU when there is one)
 ///   --write-data DIR  also write the standardised data sets as DIR/train.safetensors and DIR/test.safetensors, and
 ///                     after training the held-out probabilities as DIR/predictions.safetensors
 /// </summary>
@@ -30,7 +31,7 @@ public static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            Console.Error.WriteLine("usage: Signals [--epochs N] [--train N] [--test N] [--seed N] [--threads N] [--save FILE] [--write-data DIR]");
+            Console.Error.WriteLine("usage: Signals [--epochs N] [--train N] [--test N] [--seed N] [--threads N] [--save FILE] [--write-data DIR] [--backend cpu|gpu|auto]");
             return 2;
         }
         try
@@ -63,8 +64,9 @@ public static class Program
             BatchSize = 64,
             Seed = options.Seed,
             ThreadCount = options.Threads,
+            Backend = options.Backend,
         });
-        Console.WriteLine($"model {trainer.Model.Name}, {trainer.Model.ParameterCount:N0} parameters; AdamW 1e-3, batch 64, {options.Epochs} epochs");
+        Console.WriteLine($"model {trainer.Model.Name}, {trainer.Model.ParameterCount:N0} parameters; AdamW 1e-3, batch 64, {options.Epochs} epochs; backend {trainer.Backend}");
 
         var baselines = new List<(string Name, ClassificationReport Report)>
         {

@@ -162,4 +162,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GemPoolArgumentOutOfRange = Error("SG0037",
         "GemPool argument out of range",
         "GemPool layer {0} has {1} = {2}; it must be a positive, finite number");
+
+    public static readonly DiagnosticDescriptor ChannelLayerOnInput = Error("SG0038",
+        "Channel layer on the model's input",
+        "{0} layer {1} would read the model's input as it arrives; put a convolution (or a Dense layer) before it, whose output it then works on");
 }

@@ -145,9 +145,9 @@ internal static class CpuNormEmitter
     {
         var norm = layers[l.Index + 1];
         var kernels = l.Kind == LayerKind.Dense ? "global::SoftGen.Cpu.DenseKernels" : ConvKernels(l);
-        var z = norm.KeepsPreActivation ? PreActivation(norm.Index) : Null;
+        // Prediction runs no backward pass, so it keeps no pre-activation Z.
         return kernels + ".Forward<Layer" + l.Index + ", " + RuntimeNames.ActivationType(norm.Activation) + ">(Pool, " + source
-            + ", _foldedW" + l.Index + ", _foldedB" + l.Index + ", " + z + ", " + Output(norm, layers.Count) + ", rows);";
+            + ", _foldedW" + l.Index + ", _foldedB" + l.Index + ", " + Null + ", " + Output(norm, layers.Count) + ", rows);";
     }
 
     /// <summary>The shortcut of a projection block, computed before the block's last layer (which may add it).</summary>

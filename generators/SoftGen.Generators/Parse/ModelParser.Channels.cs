@@ -15,8 +15,9 @@ internal sealed partial class ModelParser
         var index = _layers.Count;
         var reduction = PositionalInt(attribute, AttributeNames.SqueezeExcitation.Reduction) ?? 4;
         var channels = _shape?.Channels ?? 0;
+        var raw = ReadsRawInput();
         AddLayer(new LayerSpec(LayerKind.SqueezeExcitation, channels, ActivationKind.None, Reduction: reduction), attribute, location);
-        if (!RequireSpatial("SqueezeExcitation", index, location))
+        if (!RequireSpatial("SqueezeExcitation", index, location) || !RequireLayerBefore(raw, "SqueezeExcitation", index, location))
             return;
         if (reduction < 1 || channels / reduction < 1)
         {
@@ -39,8 +40,26 @@ internal sealed partial class ModelParser
         if (!(epsilon > 0f) || float.IsInfinity(epsilon))
             Report(DiagnosticDescriptors.GemPoolArgumentOutOfRange,
                 NamedArgumentLocation(attribute, AttributeNames.GemPool.Epsilon, _cancellationToken) ?? location, index, AttributeNames.GemPool.Epsilon, Text(epsilon));
+        var raw = ReadsRawInput();
         AddLayer(new LayerSpec(LayerKind.GemPool, _shape?.Channels ?? 0, ActivationKind.None, Epsilon: epsilon, P: p, Learnable: learnable), attribute, location);
-        if (RequireSpatial("GemPool", index, location))
+        if (RequireSpatial("GemPool", index, location) && RequireLayerBefore(raw, "GemPool", index, location))
             _shape = new Shape(_shape!.Channels, 1, 1, false);
+    }
+
+    /// <summary>True when the next layer would read the model's input as it arrives (only pools and dropout before it).</summary>
+    private bool ReadsRawInput() =>
+        System.Linq.Enumerable.All(_layers, l => l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.Dropout);
+
+    /// <summary>
+    /// Squeeze-excitation and GeM work on stored layer outputs (channels padded to whole vectors); on the model's raw
+    /// input they are reported (SG0038) on this layer.
+    /// </summary>
+    private bool RequireLayerBefore(bool raw, string kind, int index, Location? location)
+    {
+        if (!raw)
+            return true;
+        Report(DiagnosticDescriptors.ChannelLayerOnInput, location, kind, index);
+        _shape = null;
+        return false;
     }
 }

@@ -171,6 +171,8 @@ public static unsafe class SqueezeExcitationKernels
             }
             for (int c = 0; c < cs; c++)
                 ds[c] = c < T.Channels ? RowDot(parameters + (nint)c * ss, du, ss) * (1f / pixels) : 0f;
+            if (s->DX == null)
+                continue; // the first layer with parameters: nothing before it needs a gradient
             for (nint at = first; at < first + (nint)pixels * cs; at += cs)
                 for (int k = 0; k < cs; k += 16)
                 {

@@ -119,4 +119,15 @@ public partial class DiagnosticTests
         Assert.Equal(text, Text(d));
         Assert.StartsWith(message + " needs an image or a signal, but its input is a row of 8 features;", d.GetMessage());
     }
+
+    [Theory]
+    [InlineData(Signal + "[SqueezeExcitation(2)] [Conv1D(4, 3)]", "SqueezeExcitation(2)", "SqueezeExcitation layer 0")]
+    [InlineData(Signal + "[MaxPool1D(2)] [GemPool]", "GemPool", "GemPool layer 1")]
+    [InlineData(Image + "[Dropout(0.1f)] [GemPool(Learnable = false)]", "GemPool(Learnable = false)", "GemPool layer 1")]
+    public void SG0038_ChannelLayerOnInput(string layers, string text, string message)
+    {
+        var d = Single(layers + " [Dense(3)] [SoftmaxCrossEntropy] public partial class M;", "SG0038");
+        Assert.Equal(text, Text(d));
+        Assert.StartsWith(message + " would read the model's input as it arrives;", d.GetMessage());
+    }
 }

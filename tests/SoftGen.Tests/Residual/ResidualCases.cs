@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResidualModels;
+using SoftGen.Tests.EndToEnd;
 using SoftGen.Training;
 using Xunit;
 
@@ -81,6 +82,43 @@ public static class ResidualCases
                     : isScaleOrVariance ? (float)(0.5 + rng.NextDouble()) : (float)(rng.NextDouble() - 0.5);
             if (reference.Buffers.Contains((name, length))) trainer.SetBuffer(name, values);
             else trainer.SetParameter(name, values);
+        }
+    }
+
+    /// <summary>
+    /// A randomised trainer against its float64 reference: prediction with the running statistics, the training loss,
+    /// every gradient against central differences of the reference's loss, and the running statistics after the step.
+    /// </summary>
+    public static void CheckAgainstReference(ResidualCase c, string name, int rows, int threads, Func<Random, float[]> targets)
+    {
+        var reference = c.Reference();
+        var rng = new Random(TestData.Seed(name, rows));
+        using var t = c.Create(new TrainerOptions { Optimizer = Optimizer.Sgd(0.05f), BatchSize = rows + 1, Seed = 7, ThreadCount = threads });
+        Randomize(t, reference, rng);
+        reference.Read(t);
+        var x = TestData.Inputs(rng, rows, c.Inputs);
+        var y = targets(rng);
+
+        var expectedLogits = reference.Run(reference.InputOf(x, rows), training: false);
+        var logits = new float[expectedLogits.Data.Length];
+        t.PredictLogits(x, logits, rows);
+        Check.AllClose(logits, expectedLogits.Data, 1e-4, 1e-5, 1e-6, $"{name} prediction logits");
+
+        var gradients = reference.Gradients(x, y, rows);
+        var expectedLoss = reference.Loss(reference.Run(reference.InputOf(x, rows), training: true), y);
+        float loss = t.TrainStep(x, y, rows);
+        Check.Close(expectedLoss, loss, 1e-4, 1e-6, $"{name} loss");
+        foreach (var (parameter, length) in reference.Parameters)
+        {
+            var g = new float[length];
+            t.GetGradient(parameter, g);
+            Check.AllClose(g, gradients[parameter], 2e-3, 2e-4, 1e-6, $"{name} d loss / d {parameter}");
+        }
+        foreach (var (buffer, length) in reference.Buffers)
+        {
+            var v = new float[length];
+            t.GetBuffer(buffer, v);
+            Check.AllClose(v, reference.State[buffer], 1e-5, 1e-6, 1e-7, $"{name} {buffer} after one step");
         }
     }
 

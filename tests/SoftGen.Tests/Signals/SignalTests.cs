@@ -23,36 +23,7 @@ public sealed class SignalTests
     [InlineData("PositionNet", 5, 2)]
     public void Prediction_loss_gradients_and_running_statistics_match_the_reference(string name, int rows, int threads)
     {
-        var c = SignalCases.All[name];
-        var reference = c.Reference();
-        var rng = new Random(TestData.Seed(name, rows));
-        using var t = c.Create(new TrainerOptions { Optimizer = Optimizer.Sgd(0.05f), BatchSize = rows + 1, Seed = 7, ThreadCount = threads });
-        ResidualCases.Randomize(t, reference, rng);
-        reference.Read(t);
-        var x = TestData.Inputs(rng, rows, c.Inputs);
-        var y = SignalCases.Targets(rng, name, rows);
-
-        var expectedLogits = reference.Run(reference.InputOf(x, rows), training: false);
-        var logits = new float[expectedLogits.Data.Length];
-        t.PredictLogits(x, logits, rows);
-        Check.AllClose(logits, expectedLogits.Data, 1e-4, 1e-5, 1e-6, $"{name} prediction logits");
-
-        var gradients = reference.Gradients(x, y, rows);
-        var expectedLoss = reference.Loss(reference.Run(reference.InputOf(x, rows), training: true), y);
-        float loss = t.TrainStep(x, y, rows);
-        Check.Close(expectedLoss, loss, 1e-4, 1e-6, $"{name} loss");
-        foreach (var (parameter, length) in reference.Parameters)
-        {
-            var g = new float[length];
-            t.GetGradient(parameter, g);
-            Check.AllClose(g, gradients[parameter], 2e-3, 2e-4, 1e-6, $"{name} d loss / d {parameter}");
-        }
-        foreach (var (buffer, length) in reference.Buffers)
-        {
-            var v = new float[length];
-            t.GetBuffer(buffer, v);
-            Check.AllClose(v, reference.State[buffer], 1e-5, 1e-6, 1e-7, $"{name} {buffer} after one step");
-        }
+        ResidualCases.CheckAgainstReference(SignalCases.All[name], name, rows, threads, rng => SignalCases.Targets(rng, name, rows));
     }
 
     [Theory]

@@ -461,7 +461,7 @@ namespace Signals
                 if (training)
                     global::SoftGen.Cpu.ConvKernels.Forward<Layer0, global::SoftGen.Cpu.Identity>(Pool, _x, Parameters + Layer0.WeightOffset, Parameters + Layer0.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a0, rows);
                 else // batch norm 1 folded in: one GEMM writes A1
-                    global::SoftGen.Cpu.ConvKernels.Forward<Layer0, global::SoftGen.Cpu.Silu>(Pool, _x, _foldedW0, _foldedB0, _z1, _a1, rows);
+                    global::SoftGen.Cpu.ConvKernels.Forward<Layer0, global::SoftGen.Cpu.Silu>(Pool, _x, _foldedW0, _foldedB0, global::SoftGen.Cpu.FloatBuffer.Null, _a1, rows);
                 // Layer 1: A1 = silu(g1 (A0 - mean) / sqrt(var + 1E-05) + b1), mean and var per channel over the batch and the pixels in training, the running ones in prediction, [rows, 32x1000].
                 // In prediction the GEMM before it, with the batch norm folded in, wrote A1.
                 if (training)
@@ -475,7 +475,7 @@ namespace Signals
                 if (training)
                     global::SoftGen.Cpu.ConvKernels.Forward<Layer3, global::SoftGen.Cpu.Identity>(Pool, _a2, Parameters + Layer3.WeightOffset, Parameters + Layer3.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a3, rows);
                 else // batch norm 4 folded in: one GEMM writes A4
-                    global::SoftGen.Cpu.ConvKernels.Forward<Layer3, global::SoftGen.Cpu.Silu>(Pool, _a2, _foldedW3, _foldedB3, _z4, _a4, rows);
+                    global::SoftGen.Cpu.ConvKernels.Forward<Layer3, global::SoftGen.Cpu.Silu>(Pool, _a2, _foldedW3, _foldedB3, global::SoftGen.Cpu.FloatBuffer.Null, _a4, rows);
                 // Layer 4: A4 = silu(g4 (A3 - mean) / sqrt(var + 1E-05) + b4), mean and var per channel over the batch and the pixels in training, the running ones in prediction, [rows, 32x500].
                 // In prediction the GEMM before it, with the batch norm folded in, wrote A4.
                 if (training)
@@ -503,7 +503,7 @@ namespace Signals
                 if (training)
                     global::SoftGen.Cpu.ConvKernels.Forward<Layer9, global::SoftGen.Cpu.Identity>(Pool, _a8, Parameters + Layer9.WeightOffset, Parameters + Layer9.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a9, rows);
                 else // batch norm 10 folded in: one GEMM writes A10
-                    global::SoftGen.Cpu.ConvKernels.Forward<Layer9, global::SoftGen.Cpu.Silu>(Pool, _a8, _foldedW9, _foldedB9, _z10, _a10, rows);
+                    global::SoftGen.Cpu.ConvKernels.Forward<Layer9, global::SoftGen.Cpu.Silu>(Pool, _a8, _foldedW9, _foldedB9, global::SoftGen.Cpu.FloatBuffer.Null, _a10, rows);
                 // Layer 10: A10 = silu(g10 (A9 - mean) / sqrt(var + 1E-05) + b10), mean and var per channel over the batch and the pixels in training, the running ones in prediction, [rows, 64x250].
                 // In prediction the GEMM before it, with the batch norm folded in, wrote A10.
                 if (training)
@@ -515,7 +515,7 @@ namespace Signals
                 if (training)
                     global::SoftGen.Cpu.DepthwiseConvKernels.Forward<Layer11, global::SoftGen.Cpu.Identity>(Pool, _a10, Parameters + Layer11.WeightOffset, Parameters + Layer11.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a11, rows);
                 else // batch norm 12 folded in: one GEMM writes A12
-                    global::SoftGen.Cpu.DepthwiseConvKernels.Forward<Layer11, global::SoftGen.Cpu.Silu>(Pool, _a10, _foldedW11, _foldedB11, _z12, _a12, rows);
+                    global::SoftGen.Cpu.DepthwiseConvKernels.Forward<Layer11, global::SoftGen.Cpu.Silu>(Pool, _a10, _foldedW11, _foldedB11, global::SoftGen.Cpu.FloatBuffer.Null, _a12, rows);
                 // Layer 12: A12 = silu(g12 (A11 - mean) / sqrt(var + 1E-05) + b12), mean and var per channel over the batch and the pixels in training, the running ones in prediction, [rows, 64x250].
                 // In prediction the GEMM before it, with the batch norm folded in, wrote A12.
                 if (training)

@@ -21,6 +21,40 @@ public static class ProbabilityMetrics
     public static double KLDivergence(ReadOnlySpan<float> probabilities, ReadOnlySpan<float> targets, int classes) =>
         Over(probabilities, targets, classes).KLDivergence;
 
+    /// <summary>
+    /// The Kaggle HMS Harmful Brain Activity Classification score, as the contest's published metric computes it
+    /// (kaggle_kl_divergence with epsilon 1e-15 and micro averaging): each probability clipped to [1e-15, 1 - 1e-15]
+    /// without renormalising the row, then the mean over rows of sum_c y log(y / p) over the classes where y &gt; 0, in
+    /// double precision. Unlike <see cref="KLDivergence"/>, a probability of 0 costs a finite amount (log 1e15 per unit of
+    /// target) and the clipped rows need not sum to 1, so the two agree only where no probability is clipped.
+    /// </summary>
+    public static double HmsScore(ReadOnlySpan<float> probabilities, ReadOnlySpan<float> targets, int classes)
+    {
+        const double epsilon = 1e-15;
+        if (classes < 1)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "There must be at least one class.");
+        if (probabilities.Length == 0 || probabilities.Length % classes != 0)
+            throw new ArgumentException($"probabilities has {probabilities.Length} values; it needs one or more whole rows of {classes}.", nameof(probabilities));
+        if (targets.Length != probabilities.Length)
+            throw new ArgumentException($"targets has {targets.Length} values but probabilities has {probabilities.Length}; they need the same rows.", nameof(targets));
+        for (int k = 0; k < probabilities.Length; k++)
+        {
+            if (!float.IsFinite(probabilities[k]) || probabilities[k] < 0f)
+                throw new ArgumentException($"Probability row {k / classes}, class {k % classes} is {probabilities[k]}; it must be finite and non-negative.", nameof(probabilities));
+            if (!float.IsFinite(targets[k]) || targets[k] < 0f)
+                throw new ArgumentException($"Target row {k / classes}, class {k % classes} is {targets[k]}; it must be finite and non-negative.", nameof(targets));
+        }
+
+        double total = 0;
+        for (int k = 0; k < probabilities.Length; k++)
+        {
+            double y = targets[k];
+            if (y != 0)
+                total += y * Math.Log(y / Math.Clamp((double)probabilities[k], epsilon, 1 - epsilon));
+        }
+        return total / (probabilities.Length / classes);
+    }
+
     public static double BrierScore(ReadOnlySpan<float> probabilities, ReadOnlySpan<float> targets, int classes) =>
         Over(probabilities, targets, classes).BrierScore;
 

@@ -217,11 +217,15 @@ internal static class CpuNormEmitter
 
     public static void WriteResidualForward(SourceWriter w, ModelPlan layers, LayerPlan e, string source, string blockInput)
     {
-        var z = e.KeepsPreActivation ? PreActivation(e.Index) : Null;
+        // Z is kept for the backward pass only: prediction skips writing it.
+        var predictionOnly = layers[e.Index - 1].AddsResidual;
+        var z = !e.KeepsPreActivation || predictionOnly ? Null
+            : layers.HasTrainingMode ? "training ? " + PreActivation(e.Index) + " : " + Null
+            : PreActivation(e.Index);
         var add = Residual + "Add<Layer" + e.Index + ", " + RuntimeNames.ActivationType(e.Activation) + ">(Pool, " + source + ", " + Shortcut(e, blockInput)
             + ", " + z + ", " + Output(e, layers.Count) + ", rows);";
         w.Line("// Layer " + e.Index + ": " + Formula(e) + ", [rows, " + e.Output.Text + "].");
-        if (layers[e.Index - 1].AddsResidual)
+        if (predictionOnly)
         {
             w.Line("// (In training the block's last batch norm has added it.)");
             w.Line("if (!training)");

@@ -498,7 +498,7 @@ namespace Signals
                 // Layer 7: A7 = A6 * sigmoid(expand(silu(reduce(mean of A6 over positions)))) per channel, reduce 32 -> 8, expand 8 -> 32, [rows, 32x500] -> [rows, 32x500].
                 global::SoftGen.Cpu.SqueezeExcitationKernels.Forward<Layer7>(Pool, _a6, Parameters + Layer7.WeightOffset, _se7, _a7, rows);
                 // Layer 8: A8 = silu(A7 + A2), [rows, 32x500].
-                global::SoftGen.Cpu.ResidualKernels.Add<Layer8, global::SoftGen.Cpu.Silu>(Pool, _a7, _a2, _z8, _a8, rows);
+                global::SoftGen.Cpu.ResidualKernels.Add<Layer8, global::SoftGen.Cpu.Silu>(Pool, _a7, _a2, training ? _z8 : global::SoftGen.Cpu.FloatBuffer.Null, _a8, rows);
                 // Layer 9: A9 = conv(A8, W9) + b9, 5-tap kernel, stride 2, padding 2, [rows, 32x500] -> [rows, 64x250].
                 if (training)
                     global::SoftGen.Cpu.ConvKernels.Forward<Layer9, global::SoftGen.Cpu.Identity>(Pool, _a8, Parameters + Layer9.WeightOffset, Parameters + Layer9.BiasOffset, global::SoftGen.Cpu.FloatBuffer.Null, _a9, rows);
@@ -538,7 +538,7 @@ namespace Signals
                 // Layer 15: A15 = A14 * sigmoid(expand(silu(reduce(mean of A14 over positions)))) per channel, reduce 64 -> 16, expand 16 -> 64, [rows, 64x250] -> [rows, 64x250].
                 global::SoftGen.Cpu.SqueezeExcitationKernels.Forward<Layer15>(Pool, _a14, Parameters + Layer15.WeightOffset, _se15, _a15, rows);
                 // Layer 16: A16 = silu(A15 + A10), [rows, 64x250].
-                global::SoftGen.Cpu.ResidualKernels.Add<Layer16, global::SoftGen.Cpu.Silu>(Pool, _a15, _a10, _z16, _a16, rows);
+                global::SoftGen.Cpu.ResidualKernels.Add<Layer16, global::SoftGen.Cpu.Silu>(Pool, _a15, _a10, training ? _z16 : global::SoftGen.Cpu.FloatBuffer.Null, _a16, rows);
                 // Layer 17: A17 = (mean over positions of max(A16, 1E-06)^p)^(1/p) per channel, p learned (from 3), [rows, 64x250] -> [rows, 64].
                 global::SoftGen.Cpu.GemPoolKernels.Forward<Layer17>(Pool, _a16, Parameters + Layer17.WeightOffset, _a17, rows);
                 // Layer 18: A18 = A17 W18^T + b18, [rows, 64] -> [rows, 6].

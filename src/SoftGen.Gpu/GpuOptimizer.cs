@@ -41,8 +41,8 @@ internal sealed class GpuOptimizer : IDisposable
     public void Apply(AcceleratorStream stream, ArrayView<float> parameters, ArrayView<float> gradients, long step)
     {
         var o = _optimizer;
-        if (_sgd is not null) { _sgd(stream, _length, parameters, gradients, -o.LearningRate); return; }
-        if (_momentum is not null) { _momentum(stream, _length, parameters, gradients, _moment1!.View, -o.LearningRate, o.Momentum); return; }
+        if (_sgd is not null) { _sgd(stream, _length, parameters, gradients, (float)-o.RateAt(step - 1)); return; }
+        if (_momentum is not null) { _momentum(stream, _length, parameters, gradients, _moment1!.View, (float)-o.RateAt(step - 1), o.Momentum); return; }
         _adam!(stream, _length, parameters, gradients, _moment1!.View, _moment2!.View, AdamScalars.For(o, step));
     }
 

@@ -26,6 +26,15 @@ public sealed record Optimizer
     /// <summary>Decoupled weight decay (AdamW only).</summary>
     public float WeightDecay { get; private init; }
 
+    /// <summary>The learning-rate schedule the trainer took from <see cref="TrainerOptions.Schedule"/>; null: a constant rate.</summary>
+    public LearningRateSchedule? Schedule { get; internal init; }
+
+    /// <summary>The rate of the update that follows <paramref name="updates"/> earlier ones.</summary>
+    public double RateAt(long updates) => Schedule?.RateAt(LearningRate, updates) ?? LearningRate;
+
+    /// <summary>Adam's beta1 for the update that follows <paramref name="updates"/> earlier ones.</summary>
+    public double Beta1At(long updates) => Schedule?.Beta1At(Beta1, updates) ?? Beta1;
+
     /// <summary>SGD with momentum: v = momentum v + g; p -= lr v.</summary>
     public static Optimizer Sgd(float learningRate, float momentum = 0f)
     {

@@ -9,6 +9,12 @@ public sealed record TrainerOptions
 
     public Optimizer Optimizer { get; init; } = Optimizer.Adam(1e-3f);
 
+    /// <summary>
+    /// How the optimizer's learning rate changes from update to update (PyTorch's schedulers, stepped after every
+    /// update); null keeps it constant. The trainer's <c>LearningRate</c> is the rate of its next update.
+    /// </summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
     /// <summary>The largest batch TrainStep accepts, and the batch size Fit uses.</summary>
     public int BatchSize { get; init; } = 256;
 

@@ -17,18 +17,20 @@ public struct AdamScalars
     public static AdamScalars For(Optimizer o, long step)
     {
         ArgumentNullException.ThrowIfNull(o);
-        double bias1 = 1.0 - Power(o.Beta1, step);
+        // The schedule's rate and beta1 for this update (the optimizer's own without a schedule), in double as PyTorch's are.
+        double rate = o.RateAt(step - 1), beta1 = o.Beta1At(step - 1);
+        double bias1 = 1.0 - Power(beta1, step);
         double bias2 = 1.0 - Power(o.Beta2, step);
         return new AdamScalars
         {
-            OneMinusBeta1 = (float)(1.0 - o.Beta1),
+            OneMinusBeta1 = (float)(1.0 - beta1),
             Beta2 = o.Beta2,
             OneMinusBeta2 = (float)(1.0 - o.Beta2),
-            NegativeStepSize = (float)-(o.LearningRate / bias1),
+            NegativeStepSize = (float)-(rate / bias1),
             Bias2Sqrt = (float)Math.Sqrt(bias2),
             Epsilon = o.Epsilon,
             // PyTorch: param.mul_(1 - lr * weight_decay), the factor computed in double; Adam multiplies by exactly 1.
-            Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - (double)o.LearningRate * o.WeightDecay) : 1f,
+            Decay = o.Kind == OptimizerKind.AdamW ? (float)(1.0 - rate * o.WeightDecay) : 1f,
         };
     }
 

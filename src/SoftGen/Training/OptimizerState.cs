@@ -57,7 +57,7 @@ internal sealed unsafe class OptimizerState
             G = gradients,
             M = _moment1,
             V = _moment2,
-            NegativeLearningRate = -o.LearningRate,
+            NegativeLearningRate = (float)-o.RateAt(step - 1),
             Momentum = o.Momentum,
         };
         if (o.Kind is OptimizerKind.Adam or OptimizerKind.AdamW)

@@ -50,6 +50,9 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             throw new ArgumentException(
                 $"TrainerOptions.BatchSize {options.BatchSize} times {Math.Max(model.Inputs, model.OutputsPerRow)} values a row does not fit one buffer.", nameof(options));
 
+        // The programs' optimizers read the schedule from the optimizer they are given.
+        if (options.Schedule is not null)
+            options = options with { Optimizer = options.Optimizer with { Schedule = options.Schedule } };
         _model = model;
         _options = options;
         _batchesTracked = new long[model.BatchNorms.Count];
@@ -82,6 +85,9 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     public Backend Backend => _program.Backend;
     /// <summary>Optimizer steps taken so far.</summary>
     public long Step => _step;
+
+    /// <summary>The learning rate of the next update: the optimizer's, as <see cref="TrainerOptions.Schedule"/> sets it for this step.</summary>
+    public double LearningRate => _options.Optimizer.RateAt(_step);
 
     /// <summary>Where the GPU backend runs (device name and kind), or null on the CPU backend.</summary>
     public string? DeviceName => _program.DeviceName;
@@ -131,6 +137,9 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// <summary>Forward, NaN check, then the update; the inputs are already validated.</summary>
     private float StepCore(float* inputs, float* targets, int rows)
     {
+        if (_options.Schedule?.TotalSteps is { } total && _step >= total)
+            throw new InvalidOperationException(
+                $"The learning-rate schedule is defined for {total} updates and this trainer has made {_step}; nothing was changed. Set a schedule with more steps (PyTorch refuses the same).");
         float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows, _step);
         for (int n = 0; n < _batchesTracked.Length; n++) _batchesTracked[n]++; // the forward pass updated the running statistics
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);

@@ -166,12 +166,19 @@ public sealed class MixupTests
         using var t = new LinearTrainer(TestData.Options(Optimizer.Adam(0.01f), batchSize: 4));
         var mixup = new MixupOptions(0.2f);
         t.Fit(x, y, 1, mixup); // the first mixup Fit makes its partner buffer
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        t.Fit(x, y, 1, mixup);
-        long one = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        t.Fit(x, y, 8, mixup);
-        long eight = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The runtime's tiered JIT can allocate once on this thread while it promotes a method, so a measurement is
+        // retried; an allocation per batch would show in every attempt.
+        long one = 0, eight = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            t.Fit(x, y, 1, mixup);
+            one = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            t.Fit(x, y, 8, mixup);
+            eight = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (one == eight) break;
+        }
         Assert.Equal(one, eight); // 16 batches an epoch: 128 more batches, not one byte more
         Assert.True(one < 1024, $"{one} bytes for one Fit call");
     }

@@ -44,16 +44,28 @@ public interface IPoolShape : ISpatialShape
 /// block-diagonal: entry (c, o) is 0 unless c / (InChannels / Groups) == o / (OutChannels / Groups). A Conv1D is a
 /// height-1 image with kernel 1 x k, stride 1 x s, padding 0 x p and dilation 1 x d.
 /// </remarks>
-public interface IConvShape
+public interface IConvShape : IConvWindow
 {
     static abstract int InChannels { get; }
     static abstract int InChannelStride { get; }
-    static abstract int InHeight { get; }
-    static abstract int InWidth { get; }
     static abstract int OutChannels { get; }
 
     /// <summary>OutChannels rounded up to a multiple of 16.</summary>
     static abstract int OutChannelStride { get; }
+
+    /// <summary>Channel groups (1: a plain convolution); divides InChannels and OutChannels.</summary>
+    static abstract int Groups { get; }
+}
+
+/// <summary>
+/// The sides and the window of a convolution, shared by <see cref="IConvShape"/> and
+/// <see cref="IDepthwiseConvShape"/>: input and output height and width, and per axis the kernel, stride, zero padding
+/// and dilation. Output sizes follow PyTorch: (in + 2 padding - dilation (kernel - 1) - 1) / stride + 1, rounded down.
+/// </summary>
+public interface IConvWindow
+{
+    static abstract int InHeight { get; }
+    static abstract int InWidth { get; }
     static abstract int OutHeight { get; }
     static abstract int OutWidth { get; }
     static abstract int KernelHeight { get; }
@@ -64,9 +76,6 @@ public interface IConvShape
     static abstract int PaddingWidth { get; }
     static abstract int DilationHeight { get; }
     static abstract int DilationWidth { get; }
-
-    /// <summary>Channel groups (1: a plain convolution); divides InChannels and OutChannels.</summary>
-    static abstract int Groups { get; }
 }
 
 /// <summary>The layout rules the spatial kernels rely on, checked at no cost (the sizes are JIT-time constants).</summary>
@@ -75,16 +84,32 @@ internal static class SpatialShape
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ValidateConv<T>() where T : struct, IConvShape
     {
-        if (T.InChannels < 1 || T.InChannelStride < T.InChannels || T.InHeight < 1 || T.InWidth < 1
+        if (T.InChannels < 1 || T.InChannelStride < T.InChannels
             || T.OutChannels < 1 || T.OutChannelStride < T.OutChannels || T.OutChannelStride % 16 != 0
-            || T.KernelHeight < 1 || T.KernelWidth < 1 || T.StrideHeight < 1 || T.StrideWidth < 1
-            || T.PaddingHeight < 0 || T.PaddingWidth < 0 || T.DilationHeight < 1 || T.DilationWidth < 1
             || T.Groups < 1 || T.InChannels % T.Groups != 0 || T.OutChannels % T.Groups != 0
-            || T.InHeight + 2 * T.PaddingHeight - T.DilationHeight * (T.KernelHeight - 1) - 1 < 0
-            || T.InWidth + 2 * T.PaddingWidth - T.DilationWidth * (T.KernelWidth - 1) - 1 < 0
-            || T.OutHeight != (T.InHeight + 2 * T.PaddingHeight - T.DilationHeight * (T.KernelHeight - 1) - 1) / T.StrideHeight + 1
-            || T.OutWidth != (T.InWidth + 2 * T.PaddingWidth - T.DilationWidth * (T.KernelWidth - 1) - 1) / T.StrideWidth + 1)
+            || !IsValidWindow<T>())
             ThrowConv<T>();
+    }
+
+    /// <summary>
+    /// Positive sides, kernels, strides and dilations, padding at least 0, and PyTorch's output size (at least 1) on
+    /// each axis.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsValidWindow<T>() where T : struct, IConvWindow =>
+        T.InHeight >= 1 && T.InWidth >= 1
+        && T.KernelHeight >= 1 && T.KernelWidth >= 1 && T.StrideHeight >= 1 && T.StrideWidth >= 1
+        && T.PaddingHeight >= 0 && T.PaddingWidth >= 0 && T.DilationHeight >= 1 && T.DilationWidth >= 1
+        && T.OutHeight >= 1 && T.OutWidth >= 1
+        && T.OutHeight == OutSize(T.InHeight, T.KernelHeight, T.StrideHeight, T.PaddingHeight, T.DilationHeight)
+        && T.OutWidth == OutSize(T.InWidth, T.KernelWidth, T.StrideWidth, T.PaddingWidth, T.DilationWidth);
+
+    /// <summary>PyTorch's output size of one axis; 0 where the dilated kernel does not fit the padded input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int OutSize(int size, int kernel, int stride, int padding, int dilation)
+    {
+        int span = size + 2 * padding - dilation * (kernel - 1) - 1;
+        return span < 0 ? 0 : span / stride + 1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

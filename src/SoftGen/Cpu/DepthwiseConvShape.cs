@@ -14,24 +14,12 @@ namespace SoftGen.Cpu;
 /// ChannelStride]: row ky * KernelWidth + kx, column c holds PyTorch's weight[c, 0, ky, kx]; bias b [ChannelStride].
 /// Output size per axis as PyTorch: (in + 2 padding - dilation (kernel - 1) - 1) / stride + 1, rounded down.
 /// </remarks>
-public interface IDepthwiseConvShape
+public interface IDepthwiseConvShape : IConvWindow
 {
     static abstract int Channels { get; }
 
     /// <summary>Floats per pixel of the input and of the output: Channels rounded up to a multiple of 16.</summary>
     static abstract int ChannelStride { get; }
-    static abstract int InHeight { get; }
-    static abstract int InWidth { get; }
-    static abstract int OutHeight { get; }
-    static abstract int OutWidth { get; }
-    static abstract int KernelHeight { get; }
-    static abstract int KernelWidth { get; }
-    static abstract int StrideHeight { get; }
-    static abstract int StrideWidth { get; }
-    static abstract int PaddingHeight { get; }
-    static abstract int PaddingWidth { get; }
-    static abstract int DilationHeight { get; }
-    static abstract int DilationWidth { get; }
 }
 
 /// <summary>The layout rules the depthwise kernels rely on, checked at no cost (the sizes are JIT-time constants).</summary>
@@ -40,21 +28,8 @@ internal static class DepthwiseConvShape
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Validate<T>() where T : struct, IDepthwiseConvShape
     {
-        if (T.Channels < 1 || T.ChannelStride < T.Channels || T.ChannelStride % 16 != 0 || T.InHeight < 1 || T.InWidth < 1
-            || T.KernelHeight < 1 || T.KernelWidth < 1 || T.StrideHeight < 1 || T.StrideWidth < 1
-            || T.PaddingHeight < 0 || T.PaddingWidth < 0 || T.DilationHeight < 1 || T.DilationWidth < 1
-            || T.OutHeight != OutSize(T.InHeight, T.KernelHeight, T.StrideHeight, T.PaddingHeight, T.DilationHeight)
-            || T.OutWidth != OutSize(T.InWidth, T.KernelWidth, T.StrideWidth, T.PaddingWidth, T.DilationWidth)
-            || T.OutHeight < 1 || T.OutWidth < 1)
+        if (T.Channels < 1 || T.ChannelStride < T.Channels || T.ChannelStride % 16 != 0 || !SpatialShape.IsValidWindow<T>())
             Throw<T>();
-    }
-
-    /// <summary>PyTorch's output size of one axis (a negative span gives a size below 1, which Validate rejects).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int OutSize(int size, int kernel, int stride, int padding, int dilation)
-    {
-        int span = size + 2 * padding - dilation * (kernel - 1) - 1;
-        return span < 0 ? 0 : span / stride + 1;
     }
 
     [DoesNotReturn]

@@ -68,27 +68,30 @@ internal static class Describe
     /// <summary>"3x3 s2 p1", "1x7 s1x2 p0x3 d2 g4", or for signals "k7 s2 p3 d2".</summary>
     private static string WindowText(ConvWindow w, bool signal)
     {
-        string Pair(int height, int width) => height == width ? width.ToString(CultureInfo.InvariantCulture) : height + "x" + width;
+        string Pair(int height, int width) => AxisPair(height, width, signal);
         var text = signal ? "k" + w.KernelWidth : w.KernelHeight + "x" + w.KernelWidth;
         if (signal ? w.StrideWidth != 1 : w.StrideHeight != 1 || w.StrideWidth != 1)
-            text += " s" + (signal ? w.StrideWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.StrideHeight, w.StrideWidth));
+            text += " s" + Pair(w.StrideHeight, w.StrideWidth);
         if (signal ? w.PaddingWidth != 0 : w.PaddingHeight != 0 || w.PaddingWidth != 0)
-            text += " p" + (signal ? w.PaddingWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.PaddingHeight, w.PaddingWidth));
+            text += " p" + Pair(w.PaddingHeight, w.PaddingWidth);
         if (w.DilationWidth != 1 || w.DilationHeight != 1)
-            text += " d" + (signal ? w.DilationWidth.ToString(CultureInfo.InvariantCulture) : Pair(w.DilationHeight, w.DilationWidth));
+            text += " d" + Pair(w.DilationHeight, w.DilationWidth);
         if (w.Groups != 1)
             text += " g" + w.Groups;
         return text;
     }
 
-    private static string PoolText(ConvWindow w, bool signal) =>
-        signal || w.KernelHeight == w.KernelWidth ? w.KernelWidth.ToString(CultureInfo.InvariantCulture) : w.KernelHeight + "x" + w.KernelWidth;
+    private static string PoolText(ConvWindow w, bool signal) => AxisPair(w.KernelHeight, w.KernelWidth, signal);
+
+    /// <summary>One figure for a signal's width or the same value both ways, "hxw" otherwise.</summary>
+    private static string AxisPair(int height, int width, bool signal) =>
+        signal || height == width ? width.ToString(CultureInfo.InvariantCulture) : height + "x" + width;
 
     /// <summary>"3x3 kernel, stride 1, padding 1" (with the dilation and groups when there are any); "7-tap kernel, ..." for signals.</summary>
     public static string ConvText(LayerPlan l)
     {
         var w = l.Window!;
-        string Pair(int height, int width) => l.Input.Signal || height == width ? width.ToString(CultureInfo.InvariantCulture) : height + "x" + width;
+        string Pair(int height, int width) => AxisPair(height, width, l.Input.Signal);
         var text = (l.Input.Signal ? w.KernelWidth + "-tap kernel" : w.KernelHeight + "x" + w.KernelWidth + " kernel")
             + ", stride " + Pair(w.StrideHeight, w.StrideWidth) + ", padding " + Pair(w.PaddingHeight, w.PaddingWidth);
         if (w.DilationHeight != 1 || w.DilationWidth != 1)

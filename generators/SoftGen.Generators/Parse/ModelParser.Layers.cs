@@ -74,22 +74,20 @@ internal sealed partial class ModelParser
             ? new ConvWindow(1, kernel, 1, stride, 0, padding, 1, dilation, groups)
             : new ConvWindow(Side(AttributeNames.Conv2D.KernelHeight, kernel), Side(AttributeNames.Conv2D.KernelWidth, kernel),
                 Side(AttributeNames.Conv2D.StrideHeight, stride), Side(AttributeNames.Conv2D.StrideWidth, stride),
-                NamedInt(attribute, AttributeNames.Conv2D.PaddingHeight) is { } ph and >= 0 ? ph : padding,
-                NamedInt(attribute, AttributeNames.Conv2D.PaddingWidth) is { } pw and >= 0 ? pw : padding,
+                PaddingSide(AttributeNames.Conv2D.PaddingHeight), PaddingSide(AttributeNames.Conv2D.PaddingWidth),
                 dilation, dilation, groups);
+        // A side's own value overrides the square one: 0 (kernel, stride) or -1 (padding) means "the square value".
         int Side(string name, int fallback)
         {
             var value = NamedInt(attribute, name) ?? 0;
             Argument(value >= 0, name, value, "it must be at least 1, or 0 for the square value", Named(name));
             return value > 0 ? value : fallback;
         }
-        if (!oneDimensional)
+        int PaddingSide(string name)
         {
-            foreach (var name in new[] { AttributeNames.Conv2D.PaddingHeight, AttributeNames.Conv2D.PaddingWidth })
-            {
-                var value = NamedInt(attribute, name) ?? -1;
-                Argument(value >= -1, name, value, "the padding cannot be negative (-1 means Padding)", Named(name));
-            }
+            var value = NamedInt(attribute, name) ?? -1;
+            Argument(value >= -1, name, value, "the padding cannot be negative (-1 means Padding)", Named(name));
+            return value >= 0 ? value : padding;
         }
 
         var activation = ParseActivation(attribute, AttributeNames.Conv2D.Activation, location);

@@ -188,20 +188,17 @@ public static class Program
     {
         var loss = new System.Collections.Generic.List<double>();
         var holdoutNll = new System.Collections.Generic.List<double>();
-        var progress = new ConsoleProgress(report =>
+        var options = new FitOptions { Epochs = epochs, ValidationInputs = holdout.Features, ValidationTargets = holdout.Targets };
+        EpochProgress.Run(trainer, options, o => trainer.Fit(train.Features, train.Targets, o), report =>
         {
-            if (_plots is not null)
-            {
-                loss.Add(report.MeanLoss);
-                holdoutNll.Add(trainer.Evaluate(holdout.Features, holdout.Targets).Nll);
-            }
+            var check = report.Validation!.Value;
+            loss.Add(report.MeanLoss);
+            holdoutNll.Add(check.Loss);
             if (report.Epoch % reportEvery != 0 && report.Epoch != report.Epochs)
-                return;
-            var check = trainer.Evaluate(holdout.Features, holdout.Targets);
-            Console.WriteLine($"epoch {report.Epoch,3}/{report.Epochs}  loss {report.MeanLoss:F4}  " +
-                $"{holdoutName} accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,9:N0} samples/s  {report.Elapsed.TotalSeconds:F2} s");
+                return null;
+            return $"epoch {report.Epoch,3}/{report.Epochs}  loss {report.MeanLoss:F4}  " +
+                $"{holdoutName} accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,9:N0} samples/s  {report.Elapsed.TotalSeconds:F2} s";
         });
-        trainer.Fit(train.Features, train.Targets, epochs, progress);
         if (_plots is not null)
             WritePlots(trainer, holdout, holdoutName, loss, holdoutNll);
         if (_save is not null)
@@ -248,11 +245,5 @@ public static class Program
             }
         }
         throw new FileNotFoundException($"data/{name} was not found above {Directory.GetCurrentDirectory()}; run from inside the repository.");
-    }
-
-    /// <summary>Reports synchronously, on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class ConsoleProgress(Action<EpochReport> report) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => report(value);
     }
 }

@@ -109,11 +109,12 @@ public static class Program
     {
         var loss = new List<double>();
         var nll = new List<double>();
-        trainer.Fit(train, Epochs, new EpochLog(report =>
+        EpochProgress.Run(trainer, new FitOptions { Epochs = Epochs }, o => trainer.Fit(train, o), report =>
         {
             loss.Add(report.MeanLoss);
             nll.Add(trainer.Evaluate(holdout).Nll);
-        }));
+            return null; // one line per model, after its training
+        });
         var e = trainer.Evaluate(holdout);
         Console.WriteLine($"{name,-36} final training loss {loss[^1]:F6}  held-out accuracy {e.Accuracy:F4}  NLL {e.Nll:F6}");
         curves.Add((name, loss, nll));
@@ -155,11 +156,5 @@ public static class Program
                 if (File.Exists(path)) return path;
             }
         throw new FileNotFoundException($"data/{name} was not found above {Directory.GetCurrentDirectory()}; run from inside the repository.");
-    }
-
-    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class EpochLog(Action<EpochReport> report) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => report(value);
     }
 }

@@ -68,13 +68,14 @@ internal static class EpochProgress
             if (_task is null || batch.Epoch != _epoch)
             {
                 Finish();
-                _task = context.AddTask("", maxValue: batch.Batches);
+                _task = context.AddTask($"epoch {batch.Epoch}/{batch.Epochs}", maxValue: batch.Batches);
                 _epoch = batch.Epoch;
                 _lossSum = 0;
             }
             _lossSum += batch.Loss;
             _task.Value = batch.Batch;
-            _task.Description = $"epoch {batch.Epoch}/{batch.Epochs}  loss {_lossSum / batch.Batch:F4}  lr {trainer.LearningRate:0.###e+0}";
+            // The description is Spectre markup; this text has no brackets to escape.
+            _task.Description = $"epoch {batch.Epoch}/{batch.Epochs}  loss {_lossSum / batch.Batch:F4}  lr {trainer.LearningRate:0.00e+0}";
         }
 
         public void Finish()

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using SoftGen;
+using SoftGen.Examples;
 using SoftGen.Metrics;
 using SoftGen.Persistence;
 using SoftGen.Training;
@@ -74,13 +75,10 @@ public static class Program
             ("prior (mean training target)", Score(Constant(test.Count, MeanTarget(train)), test.Targets)),
             ("untrained EegNet", Score(Predict(trainer, test), test.Targets)),
         };
-        var progress = new ConsoleProgress(report =>
-        {
-            var check = Score(Predict(trainer, test), test.Targets);
-            Console.WriteLine($"epoch {report.Epoch,2}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL {check.KLDivergence:F4}  " +
-                $"accuracy {check.Accuracy:F4}  {report.SamplesPerSecond,6:N0} samples/s  {report.Elapsed.TotalSeconds:F1} s");
-        });
-        trainer.Fit(train.Signals, train.Targets, options.Epochs, progress);
+        var fit = new FitOptions { Epochs = options.Epochs, ValidationInputs = test.Signals, ValidationTargets = test.Targets };
+        EpochProgress.Run(trainer, fit, o => trainer.Fit(train.Signals, train.Targets, o), report =>
+            $"epoch {report.Epoch,2}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL {report.Validation!.Value.Kl:F4}  " +
+            $"accuracy {report.Validation.Value.Accuracy:F4}  {report.SamplesPerSecond,6:N0} samples/s  {report.Elapsed.TotalSeconds:F1} s");
         if (options.Save is { } save)
         {
             trainer.SaveWeights(save);
@@ -158,11 +156,5 @@ public static class Program
             data.Save(path, metadata);
             Console.WriteLine($"wrote {path}");
         }
-    }
-
-    /// <summary>Reports synchronously, on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class ConsoleProgress(Action<EpochReport> report) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => report(value);
     }
 }

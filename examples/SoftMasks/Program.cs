@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using SoftGen;
 using SoftGen.Data;
+using SoftGen.Examples;
 
 namespace SoftMasks;
 
@@ -51,12 +52,12 @@ public static class Program
             using var trainer = MaskNet.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(2e-3f), BatchSize = 64, Seed = 1 });
             var before = trainer.Evaluate(testX, testY);
             Console.WriteLine($"before training: held-out KL per pixel {before.Kl:F4}");
-            trainer.Fit(trainX, trainY, epochs, new ConsoleProgress(report =>
+            EpochProgress.Run(trainer, new FitOptions { Epochs = epochs }, o => trainer.Fit(trainX, trainY, o), report =>
             {
                 var check = trainer.Evaluate(testX, testY);
-                Console.WriteLine($"epoch {report.Epoch}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL per pixel {check.Kl:F4}  " +
-                    $"{report.SamplesPerSecond:N0} images/s");
-            }));
+                return $"epoch {report.Epoch}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL per pixel {check.Kl:F4}  " +
+                    $"{report.SamplesPerSecond:N0} images/s";
+            });
 
             var result = trainer.Evaluate(testX, testY);
             Console.WriteLine($"held-out per-pixel KL {result.Kl:F4}  NLL {result.Nll:F4}  pixel accuracy {result.Accuracy:F4}  Brier {result.Brier:F4}  " +
@@ -126,10 +127,5 @@ public static class Program
                     }
         }
         Png.WriteGray(path, pixels, width, height);
-    }
-
-    private sealed class ConsoleProgress(Action<EpochReport> report) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => report(value);
     }
 }

@@ -23,6 +23,12 @@ public abstract class LearningRateSchedule
     /// <summary>The updates the schedule is defined for (one-cycle's total steps); null for no limit.</summary>
     public virtual long? TotalSteps => null;
 
+    /// <summary>
+    /// The schedule in PyTorch's terms with every setting, e.g. "StepLR(step_size=30, gamma=0.1)": checkpoints record it,
+    /// and resuming under a different one is refused, since it would not continue the run.
+    /// </summary>
+    public abstract override string ToString();
+
     /// <summary>torch.optim.lr_scheduler.StepLR: the rate times <paramref name="gamma"/> every <paramref name="stepSize"/> updates.</summary>
     public static LearningRateSchedule Step(int stepSize, double gamma = 0.1)
     {
@@ -84,12 +90,16 @@ public abstract class LearningRateSchedule
             for (long k = updates / stepSize; k > 0; k--) rate *= gamma;
             return rate;
         }
+
+        public override string ToString() => FormattableString.Invariant($"StepLR(step_size={stepSize}, gamma={gamma:R})");
     }
 
     private sealed class CosineSchedule(int steps, double minRate) : LearningRateSchedule
     {
         public override double RateAt(double baseRate, long updates) =>
             updates == 0 ? baseRate : minRate + (baseRate - minRate) * (1 + Math.Cos(Math.PI * updates / steps)) / 2;
+
+        public override string ToString() => FormattableString.Invariant($"CosineAnnealingLR(T_max={steps}, eta_min={minRate:R})");
     }
 
     private sealed class WarmupCosineSchedule(int warmupSteps, CosineSchedule cosine, double startFactor) : LearningRateSchedule
@@ -97,6 +107,9 @@ public abstract class LearningRateSchedule
         public override double RateAt(double baseRate, long updates) => updates < warmupSteps
             ? baseRate * (startFactor + (1 - startFactor) * updates / warmupSteps)
             : cosine.RateAt(baseRate, updates - warmupSteps);
+
+        public override string ToString() =>
+            FormattableString.Invariant($"SequentialLR(LinearLR(start_factor={startFactor:R}, total_iters={warmupSteps}), {cosine}, milestones=[{warmupSteps}])");
     }
 
     private sealed class OneCycleSchedule(double maxRate, int totalSteps, double pctStart, double divFactor, double finalDivFactor,
@@ -120,5 +133,8 @@ public abstract class LearningRateSchedule
                 : Anneal(baseMomentum, maxMomentum, (updates - WarmupEnd) / (totalSteps - 1 - WarmupEnd));
 
         private static double Anneal(double start, double end, double fraction) => end + (start - end) / 2 * (Math.Cos(Math.PI * fraction) + 1);
+
+        public override string ToString() => FormattableString.Invariant(
+            $"OneCycleLR(max_lr={maxRate:R}, total_steps={totalSteps}, pct_start={pctStart:R}, div_factor={divFactor:R}, final_div_factor={finalDivFactor:R}, cycle_momentum={(cycleMomentum ? "True" : "False")}, base_momentum={baseMomentum:R}, max_momentum={maxMomentum:R})");
     }
 }

@@ -80,6 +80,12 @@ public sealed class Dataset
     /// <summary>All targets, [Count, Classes] row-major.</summary>
     public ReadOnlySpan<float> Targets => _targets;
 
+    /// <summary><see cref="Features"/> as memory, for options that keep it (FitOptions' validation data).</summary>
+    public ReadOnlyMemory<float> FeatureMemory => _features;
+
+    /// <summary><see cref="Targets"/> as memory.</summary>
+    public ReadOnlyMemory<float> TargetMemory => _targets;
+
     public ReadOnlySpan<float> FeatureRow(int row) => FeatureRows(row, 1);
 
     public ReadOnlySpan<float> TargetRow(int row) => TargetRows(row, 1);

@@ -25,6 +25,22 @@ public static class DatasetExtensions
         trainer.Fit(data.Features, data.Targets, epochs, mixup, progress, cancellationToken);
     }
 
+    /// <summary>Fit with validation, early stopping and reports; see <see cref="TrainerBase.Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, FitOptions, CancellationToken)"/>.</summary>
+    public static FitResult Fit(this TrainerBase trainer, Dataset data, FitOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        Check(data, trainer.Model);
+        return trainer.Fit(data.Features, data.Targets, options, cancellationToken);
+    }
+
+    /// <summary>The options with <paramref name="validation"/>'s features and targets as the validation data.</summary>
+    public static FitOptions WithValidation(this FitOptions options, Dataset validation)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(validation);
+        return options with { ValidationInputs = validation.FeatureMemory, ValidationTargets = validation.TargetMemory };
+    }
+
     public static Evaluation Evaluate(this IClassifier model, Dataset data)
     {
         ArgumentNullException.ThrowIfNull(model);

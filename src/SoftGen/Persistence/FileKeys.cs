@@ -27,6 +27,9 @@ public static class FileKeys
     /// <summary>Checkpoints: Fit's shuffle generator, four 64-bit words in hexadecimal separated by commas.</summary>
     public const string ShuffleState = "softgen.shuffle_state";
 
+    /// <summary>Checkpoints: the learning-rate schedule (<see cref="LearningRateSchedule.ToString"/>), or "none" for a constant rate.</summary>
+    public const string Schedule = "softgen.schedule";
+
     /// <summary>Checkpoints: <see cref="TrainerOptions.Seed"/>, from which dropout masks and the mixup stream derive (decimal).</summary>
     public const string Seed = "softgen.seed";
 

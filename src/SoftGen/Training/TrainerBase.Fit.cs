@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using SoftGen.Cpu;
+using SoftGen.Metrics;
 
 namespace SoftGen.Training;
 
@@ -24,15 +26,37 @@ public abstract unsafe partial class TrainerBase
     /// </exception>
     /// <exception cref="OperationCanceledException">Cancelled; checked between batches.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
-    public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
-        FitCore(inputs, targets, epochs, mixup: null, progress, cancellationToken);
+    public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken);
+    }
 
-    /// <summary>Fit's loop; with <paramref name="mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
-    private void FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, Data.MixupOptions? mixup, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains as <see cref="Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, int, IProgress{EpochReport}?, CancellationToken)"/>
+    /// for up to <see cref="FitOptions.Epochs"/> epochs, and after each one scores the validation data, if any, and
+    /// reports it with the learning rate. With <see cref="FitOptions.Patience"/> the run stops once the watched metric
+    /// has not improved by more than <see cref="FitOptions.MinDelta"/> for that many epochs in a row (Keras's
+    /// EarlyStopping); <see cref="FitOptions.StopWhen"/> can stop it too; <see cref="FitOptions.RestoreBestWeights"/>
+    /// then sets the weights back to the best epoch's.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option, the data set or the validation data is invalid; nothing was trained.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; checked between batches. The best weights are not restored.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
+    public FitResult Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return FitCore(inputs, targets, options, cancellationToken);
+    }
+
+    /// <summary>Fit's loop; with <see cref="FitOptions.Mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
+    private FitResult FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        CheckFitOptions(options);
         int count = CheckDataSet(inputs, targets);
+        if (options.HasValidation)
+            CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
         int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
         if (Math.Min(count, batchSize) < minRows)
         {
@@ -44,8 +68,14 @@ public abstract unsafe partial class TrainerBase
         }
 
         int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
+        int batches = count / batchSize + (count % batchSize >= minRows ? 1 : 0);
+        var mixup = options.Mixup;
         var order = new int[count];
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        var history = new List<EpochReport>(options.Epochs);
+        var watch = new EarlyStopping(options);
+        BestWeights? best = null;
+        bool stopped = false;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             long started = Stopwatch.GetTimestamp();
             for (int i = 0; i < count; i++) order[i] = i;
@@ -57,7 +87,7 @@ public abstract unsafe partial class TrainerBase
 
             double lossSum = 0;
             int trained = 0;
-            for (int start = 0; start < count; start += batchSize)
+            for (int start = 0, batch = 1; start < count; start += batchSize, batch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int rows = Math.Min(batchSize, count - start);
@@ -71,12 +101,60 @@ public abstract unsafe partial class TrainerBase
                         inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
                         targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
                     }
-                lossSum += (double)StepCore(_batchInputs, _batchTargets, rows) * rows;
+                double rate = LearningRate;
+                float loss = StepCore(_batchInputs, _batchTargets, rows);
+                lossSum += (double)loss * rows;
                 trained += rows;
+                options.BatchProgress?.Report(new BatchReport(epoch, options.Epochs, batch, batches, loss, rate));
             }
-            progress?.Report(new EpochReport(epoch, epochs, lossSum / trained, trained, Stopwatch.GetElapsedTime(started)));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+
+            var report = new EpochReport(epoch, options.Epochs, lossSum / trained, trained, elapsed) { LearningRate = _options.Optimizer.RateAt(_step - 1) };
+            if (options.HasValidation)
+            {
+                var validation = Validate(options.ValidationInputs.Span, options.ValidationTargets.Span);
+                bool improved = watch.Observe(epoch, validation);
+                if (improved && options.RestoreBestWeights) (best ??= new BestWeights(_model)).Save(this);
+                report = report with { Validation = validation, IsBest = improved };
+            }
+            _telemetry.EpochEnded(report);
+            history.Add(report);
+            options.Progress?.Report(report);
+            if (epoch < options.Epochs && (watch.ShouldStop || options.StopWhen?.Invoke(report) == true))
+            {
+                stopped = true;
+                break;
+            }
+        }
+
+        bool restored = false;
+        if (best is not null && watch.BestEpoch != history.Count)
+        {
+            best.Restore(this);
+            restored = true;
         }
         GC.KeepAlive(this);
+        return options.HasValidation
+            ? new FitResult(history.Count, watch.BestEpoch, watch.BestValue, stopped, restored, history)
+            : new FitResult(history.Count, history.Count, double.NaN, stopped, false, history);
+    }
+
+    private void CheckFitOptions(FitOptions options)
+    {
+        if (options.Epochs < 1)
+            throw new ArgumentException($"FitOptions.Epochs is {options.Epochs}; Fit needs at least one epoch.", nameof(options));
+        if (options.Patience is < 0)
+            throw new ArgumentException($"FitOptions.Patience is {options.Patience}; it counts epochs without improvement and cannot be negative.", nameof(options));
+        if (!(options.MinDelta >= 0) || double.IsInfinity(options.MinDelta))
+            throw new ArgumentException($"FitOptions.MinDelta is {options.MinDelta}; it must be a non-negative, finite number.", nameof(options));
+        if (!options.HasValidation && (options.Patience is not null || options.RestoreBestWeights))
+            throw new ArgumentException(
+                $"FitOptions.{(options.Patience is not null ? "Patience" : "RestoreBestWeights")} watches a validation metric, but FitOptions has no ValidationInputs and ValidationTargets.", nameof(options));
+        if (options.HasValidation && options.Monitor == FitMetric.Ece && !HasCalibrationError)
+            throw new ArgumentException(
+                $"FitOptions.Monitor is Ece, but {_model.Name} {(_model.OutputPixels > 1 ? "predicts per pixel" : "predicts one sigmoid probability per class")}; the ECE scores one distribution per row. Watch Loss, Kl or Accuracy.", nameof(options));
+        if (!Enum.IsDefined(options.Monitor))
+            throw new ArgumentException($"FitOptions.Monitor has the unknown value {(int)options.Monitor}.", nameof(options));
     }
 
     /// <summary>
@@ -88,7 +166,12 @@ public abstract unsafe partial class TrainerBase
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int count = CheckDataSet(inputs, targets);
+        return EvaluateCore(inputs, targets, count, calibration: null);
+    }
 
+    /// <summary>Evaluate on checked data; rows of a flat softmax-family model also go to <paramref name="calibration"/>.</summary>
+    private Evaluation EvaluateCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, ClassificationMetrics? calibration)
+    {
         int inputsPerRow = _model.Inputs, classes = _model.Classes;
         bool distributions = _model.TargetsAreDistributions;
         var metrics = new Metrics();
@@ -109,6 +192,7 @@ public abstract unsafe partial class TrainerBase
                     if (distributions) metrics.AddDistribution(p, y);
                     else metrics.AddBernoulli(p, y);
                 }
+                calibration?.Add(new ReadOnlySpan<float>(_probabilities, rows * classes), targets.Slice(start * classes, rows * classes));
             }
         GC.KeepAlive(this);
         double pixels = (double)count * _model.OutputPixels;
@@ -116,17 +200,17 @@ public abstract unsafe partial class TrainerBase
     }
 
     /// <summary>Checks a whole data set (Fit, Evaluate) and returns its row count.</summary>
-    private int CheckDataSet(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    private int CheckDataSet(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, string inputsName = "inputs", string targetsName = "targets")
     {
         int inputsPerRow = _model.Inputs;
-        if (inputs.Length == 0) throw new ArgumentException("inputs is empty; there must be at least one row.", nameof(inputs));
+        if (inputs.Length == 0) throw new ArgumentException($"{inputsName} is empty; there must be at least one row.", inputsName);
         if (inputs.Length % inputsPerRow != 0)
             throw new ArgumentException(
-                $"inputs has {inputs.Length} values, which is not a whole number of rows of {inputsPerRow} inputs.", nameof(inputs));
+                $"{inputsName} has {inputs.Length} values, which is not a whole number of rows of {inputsPerRow} inputs.", inputsName);
         int count = inputs.Length / inputsPerRow;
-        InputValidator.CheckLength(targets.Length, count, _model.OutputsPerRow, nameof(targets), "rows (as many as inputs has)", nameof(targets));
-        InputValidator.CheckFeatures(inputs, inputsPerRow, 0, nameof(inputs));
-        InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+        InputValidator.CheckLength(targets.Length, count, _model.OutputsPerRow, targetsName, $"rows (as many as {inputsName} has)", targetsName);
+        InputValidator.CheckFeatures(inputs, inputsPerRow, 0, inputsName);
+        InputValidator.CheckTargets(targets, _model, 0, targetsName);
         return count;
     }
 }

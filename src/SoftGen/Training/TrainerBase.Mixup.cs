@@ -23,7 +23,8 @@ public abstract unsafe partial class TrainerBase
         IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mixup);
-        FitCore(inputs, targets, epochs, mixup, progress, cancellationToken);
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken);
     }
 
     /// <summary>Mixes the data set's rows <paramref name="rows"/> into the batch buffers (see <see cref="Mixup.MixBatch"/>).</summary>

@@ -109,10 +109,13 @@ public abstract unsafe partial class TrainerBase
     /// (dropout masks and mixup draws derive from the seed): parameters, buffers, moments, step count, the shuffle and mixup
     /// streams and the prediction temperature. Training on after it with the same data and batch size gives the same
     /// weights, bit for bit, as if training had never stopped (CPU backend; the thread count does not matter). The
-    /// optimizer's hyper-parameters are this trainer's own (so a learning rate can be changed on resuming).
+    /// optimizer's hyper-parameters are this trainer's own (so a learning rate can be changed on resuming), but its
+    /// <see cref="TrainerOptions.Schedule"/> must be the one the checkpoint was saved under: the step count is the
+    /// schedule's position, and it goes on from there.
     /// </summary>
     /// <exception cref="InvalidDataException">
-    /// The file is corrupt, is not a checkpoint, or belongs to another model, optimizer kind or seed; nothing is changed.
+    /// The file is corrupt, is not a checkpoint, or belongs to another model, optimizer kind, seed or learning-rate
+    /// schedule; nothing is changed.
     /// </exception>
     public void LoadCheckpoint(string path)
     {
@@ -143,6 +146,10 @@ public abstract unsafe partial class TrainerBase
             throw SafeTensorsHeader.Bad(source, seed is null
                 ? $"its __metadata__ has no {FileKeys.Seed}"
                 : $"the checkpoint was saved by a trainer with Seed {seed}, but this one has Seed {_options.Seed}; dropout masks and mixup draws derive from the seed, so resume with TrainerOptions.Seed = {seed}");
+        string? schedule = header.GetMetadata(FileKeys.Schedule);
+        if (schedule is not null && schedule != ScheduleText)
+            throw SafeTensorsHeader.Bad(source,
+                $"the checkpoint was saved under the learning-rate schedule {schedule}, but this trainer's is {ScheduleText}; the run would not go on as it was, so resume with TrainerOptions.Schedule set as it was saved");
         long step = ParseStep(header, source);
         var shuffle = ParseRandomState(header, FileKeys.ShuffleState, source)!.Value;
         var mixup = ParseRandomState(header, FileKeys.MixupState, source);
@@ -262,10 +269,13 @@ public abstract unsafe partial class TrainerBase
             OptimizerKind.Adam => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R}"),
             _ => FormattableString.Invariant($"lr={o.LearningRate:R} betas=({o.Beta1:R}, {o.Beta2:R}) eps={o.Epsilon:R} weight_decay={o.WeightDecay:R}"),
         }));
+        metadata.Add(new(FileKeys.Schedule, ScheduleText));
         metadata.Add(new(FileKeys.ShuffleState, StateText(_shuffle)));
         metadata.Add(new(FileKeys.MixupState, _mixupSeeded ? StateText(_mixupRandom) : "none"));
         return metadata;
     }
+
+    private string ScheduleText => _options.Schedule?.ToString() ?? "none";
 
     private static string StateText(DeterministicRandom random)
     {

@@ -25,6 +25,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     private readonly float* _batchTargets;  // and its targets [BatchSize, OutputsPerRow]
     private readonly float* _probabilities; // [BatchSize, OutputsPerRow] for Evaluate and PredictClasses
     private readonly long[] _batchesTracked; // num_batches_tracked of each batch norm, in ModelInfo.BatchNorms order
+    private readonly TrainerTelemetry _telemetry;
     private DeterministicRandom _shuffle;
     private long _step;
     private bool _disposed;
@@ -69,6 +70,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             Initializer.Initialize(host.Parameters, model.Parameters, ref init);
             Initializer.InitializeState(host.State, model.BatchNorms);
             _shuffle = new DeterministicRandom(options.Seed, DeterministicRandom.ShuffleStream);
+            _telemetry = TrainingTelemetry.Register(model.Name, options.Optimizer.RateAt(0));
         }
         catch
         {
@@ -145,6 +147,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
         _program.ApplyOptimizer(_step + 1);
         _step++;
+        _telemetry.StepEnded(rows, loss, LearningRate);
         return loss;
     }
 
@@ -220,6 +223,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _telemetry.Close();
         _program.Dispose();
         _buffers.Dispose();
         GC.SuppressFinalize(this);

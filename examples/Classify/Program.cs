@@ -189,7 +189,7 @@ public static class Program
         var loss = new System.Collections.Generic.List<double>();
         var holdoutNll = new System.Collections.Generic.List<double>();
         var options = new FitOptions { Epochs = epochs, ValidationInputs = holdout.Features, ValidationTargets = holdout.Targets };
-        EpochProgress.Run(trainer, options, o => trainer.Fit(train.Features, train.Targets, o), report =>
+        EpochProgress.Run(options, o => trainer.Fit(train.Features, train.Targets, o), report =>
         {
             var check = report.Validation!.Value;
             loss.Add(report.MeanLoss);

@@ -109,7 +109,7 @@ public static class Program
     {
         var loss = new List<double>();
         var nll = new List<double>();
-        EpochProgress.Run(trainer, new FitOptions { Epochs = Epochs }, o => trainer.Fit(train, o), report =>
+        EpochProgress.Run(new FitOptions { Epochs = Epochs }, o => trainer.Fit(train, o), report =>
         {
             loss.Add(report.MeanLoss);
             nll.Add(trainer.Evaluate(holdout).Nll);

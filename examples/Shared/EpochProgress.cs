@@ -1,5 +1,4 @@
 using System;
-using SoftGen.Training;
 using Spectre.Console;
 
 namespace SoftGen.Examples;
@@ -21,7 +20,7 @@ internal static class EpochProgress
     /// line after each epoch (none when it returns null) and, on a terminal, draws the bars; the options' own
     /// <see cref="FitOptions.Progress"/>, if any, is still called after the line.
     /// </summary>
-    public static FitResult Run(TrainerBase trainer, FitOptions options, Func<FitOptions, FitResult> fit, Func<EpochReport, string?> summary)
+    public static FitResult Run(FitOptions options, Func<FitOptions, FitResult> fit, Func<EpochReport, string?> summary)
     {
         if (!ShowsBars)
             return fit(options with { Progress = new Reporter<EpochReport>(report => EpochEnded(report, summary, options, Console.WriteLine)) });
@@ -34,7 +33,7 @@ internal static class EpochProgress
                 new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                var bar = new EpochBar(context, trainer);
+                var bar = new EpochBar(context);
                 result = fit(options with
                 {
                     BatchProgress = bar,
@@ -57,7 +56,7 @@ internal static class EpochProgress
     }
 
     /// <summary>The bar of the epoch in progress: made at its first batch, completed (and so hidden) at its end.</summary>
-    private sealed class EpochBar(ProgressContext context, TrainerBase trainer) : IProgress<BatchReport>
+    private sealed class EpochBar(ProgressContext context) : IProgress<BatchReport>
     {
         private ProgressTask? _task;
         private int _epoch;
@@ -75,7 +74,7 @@ internal static class EpochProgress
             _lossSum += batch.Loss;
             _task.Value = batch.Batch;
             // The description is Spectre markup; this text has no brackets to escape.
-            _task.Description = $"epoch {batch.Epoch}/{batch.Epochs}  loss {_lossSum / batch.Batch:F4}  lr {trainer.LearningRate:0.00e+0}";
+            _task.Description = $"epoch {batch.Epoch}/{batch.Epochs}  loss {_lossSum / batch.Batch:F4}  lr {batch.LearningRate:0.00e+0}";
         }
 
         public void Finish()

@@ -76,7 +76,7 @@ public static class Program
             ("untrained EegNet", Score(Predict(trainer, test), test.Targets)),
         };
         var fit = new FitOptions { Epochs = options.Epochs, ValidationInputs = test.Signals, ValidationTargets = test.Targets };
-        EpochProgress.Run(trainer, fit, o => trainer.Fit(train.Signals, train.Targets, o), report =>
+        EpochProgress.Run(fit, o => trainer.Fit(train.Signals, train.Targets, o), report =>
             $"epoch {report.Epoch,2}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL {report.Validation!.Value.Kl:F4}  " +
             $"accuracy {report.Validation.Value.Accuracy:F4}  {report.SamplesPerSecond,6:N0} samples/s  {report.Elapsed.TotalSeconds:F1} s");
         if (options.Save is { } save)

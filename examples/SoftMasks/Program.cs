@@ -52,7 +52,7 @@ public static class Program
             using var trainer = MaskNet.CreateTrainer(new TrainerOptions { Optimizer = Optimizer.Adam(2e-3f), BatchSize = 64, Seed = 1 });
             var before = trainer.Evaluate(testX, testY);
             Console.WriteLine($"before training: held-out KL per pixel {before.Kl:F4}");
-            EpochProgress.Run(trainer, new FitOptions { Epochs = epochs }, o => trainer.Fit(trainX, trainY, o), report =>
+            EpochProgress.Run(new FitOptions { Epochs = epochs }, o => trainer.Fit(trainX, trainY, o), report =>
             {
                 var check = trainer.Evaluate(testX, testY);
                 return $"epoch {report.Epoch}/{report.Epochs}  loss {report.MeanLoss:F4}  held-out KL per pixel {check.Kl:F4}  " +

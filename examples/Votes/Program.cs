@@ -148,7 +148,7 @@ public static class Program
             Patience = Patience,
             RestoreBestWeights = true,
         }.WithValidation(validation);
-        result = EpochProgress.Run(trainer, fit, o => trainer.Fit(data, o), report =>
+        result = EpochProgress.Run(fit, o => trainer.Fit(data, o), report =>
             $"  epoch {report.Epoch,2}/{report.Epochs}  loss {report.MeanLoss:F4}  validation KL {report.Validation?.Kl:F4}{(report.IsBest ? " (best)" : "       ")}  " +
             $"lr {report.LearningRate:0.00e+0}  {report.Elapsed.TotalSeconds:F1} s");
         return trainer;

@@ -95,7 +95,7 @@ public static class Program
         Console.WriteLine();
         Console.WriteLine($"stage 2: from stage 1's weights, the {highVote.Count:N0} rows with at least {VoteData.HighVotes} votes, " +
             $"{options.Epochs} epochs at most, AdamW {StageTwoRate:0.###e+0}");
-        using var stageTwo = Train(highVote, validation, options.Epochs, StageTwoRate, Weights(stageOne), options, out var stageTwoFit);
+        using var stageTwo = Train(highVote, validation, options.Epochs, StageTwoRate, SavedWeights(stageOne), options, out var stageTwoFit);
         var stageTwoScore = Score(Predict(stageTwo, test), test);
         scores.Add(("stage 2 (then >= 10 votes)", stageTwoScore, Ran(stageTwoFit)));
         Console.WriteLine($"stage 2: held-out contest score {stageTwoScore:F4} (stage 1: {stageOneScore:F4})");
@@ -157,7 +157,7 @@ public static class Program
     private static string Ran(FitResult fit) =>
         $"best epoch {fit.BestEpoch} of {fit.EpochsRun} run{(fit.StoppedEarly ? ", stopped early" : "")}";
 
-    private static byte[] Weights(TrainerBase trainer)
+    private static byte[] SavedWeights(TrainerBase trainer)
     {
         var stream = new MemoryStream();
         trainer.SaveWeights(stream);

@@ -29,7 +29,7 @@ public abstract unsafe partial class TrainerBase
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken);
+        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken, keepHistory: false);
     }
 
     /// <summary>
@@ -46,11 +46,14 @@ public abstract unsafe partial class TrainerBase
     public FitResult Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FitCore(inputs, targets, options, cancellationToken);
+        return FitCore(inputs, targets, options, cancellationToken, keepHistory: true)!;
     }
 
-    /// <summary>Fit's loop; with <see cref="FitOptions.Mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
-    private FitResult FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fit's loop; with <see cref="FitOptions.Mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs). Without
+    /// <paramref name="keepHistory"/> (the overloads that return nothing) it allocates the same whatever the epochs, and returns null.
+    /// </summary>
+    private FitResult? FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken, bool keepHistory)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckFitOptions(options);
@@ -71,7 +74,8 @@ public abstract unsafe partial class TrainerBase
         int batches = count / batchSize + (count % batchSize >= minRows ? 1 : 0);
         var mixup = options.Mixup;
         var order = new int[count];
-        var history = new List<EpochReport>(options.Epochs);
+        var history = keepHistory ? new List<EpochReport>(options.Epochs) : null;
+        int epochsRun = 0;
         var watch = new EarlyStopping(options);
         BestWeights? best = null;
         bool stopped = false;
@@ -118,7 +122,8 @@ public abstract unsafe partial class TrainerBase
                 report = report with { Validation = validation, IsBest = improved };
             }
             _telemetry.EpochEnded(report);
-            history.Add(report);
+            history?.Add(report);
+            epochsRun = epoch;
             options.Progress?.Report(report);
             if (epoch < options.Epochs && (watch.ShouldStop || options.StopWhen?.Invoke(report) == true))
             {
@@ -128,15 +133,16 @@ public abstract unsafe partial class TrainerBase
         }
 
         bool restored = false;
-        if (best is not null && watch.BestEpoch != history.Count)
+        if (best is not null && watch.BestEpoch != epochsRun)
         {
             best.Restore(this);
             restored = true;
         }
         GC.KeepAlive(this);
+        if (history is null) return null;
         return options.HasValidation
-            ? new FitResult(history.Count, watch.BestEpoch, watch.BestValue, stopped, restored, history)
-            : new FitResult(history.Count, history.Count, double.NaN, stopped, false, history);
+            ? new FitResult(epochsRun, watch.BestEpoch, watch.BestValue, stopped, restored, history)
+            : new FitResult(epochsRun, epochsRun, double.NaN, stopped, false, history);
     }
 
     private void CheckFitOptions(FitOptions options)

@@ -24,7 +24,7 @@ public abstract unsafe partial class TrainerBase
     {
         ArgumentNullException.ThrowIfNull(mixup);
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken);
+        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken, keepHistory: false);
     }
 
     /// <summary>Mixes the data set's rows <paramref name="rows"/> into the batch buffers (see <see cref="Mixup.MixBatch"/>).</summary>

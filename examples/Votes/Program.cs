@@ -40,7 +40,15 @@ public static class Program
             Console.Error.WriteLine("usage: Votes [--epochs N] [--rows N] [--test N] [--seed N] [--threads N] [--backend cpu|gpu|auto]");
             return 2;
         }
-        return Run(options);
+        try
+        {
+            return Run(options);
+        }
+        catch (NotSupportedException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message); // --backend gpu without a device
+            return 1;
+        }
     }
 
     private static int Run(Options options)
@@ -90,7 +98,7 @@ public static class Program
         using var stageOne = Train(train, validation, options.Epochs, StageOneRate, start: null, options, out var stageOneFit);
         var stageOneScore = Score(Predict(stageOne, test), test);
         scores.Add(("stage 1 (all rows)", stageOneScore, Ran(stageOneFit)));
-        Console.WriteLine($"stage 1: held-out contest score {stageOneScore:F4}");
+        Console.WriteLine($"stage 1: held-out contest score {stageOneScore:F4} (trained on the {(stageOne.Backend == Backend.Gpu ? stageOne.DeviceName : "CPU")})");
 
         Console.WriteLine();
         Console.WriteLine($"stage 2: from stage 1's weights, the {highVote.Count:N0} rows with at least {VoteData.HighVotes} votes, " +

@@ -25,14 +25,28 @@ public abstract unsafe partial class TrainerBase
     /// <exception cref="OperationCanceledException">Cancelled; checked between batches.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
-        FitCore(inputs, targets, epochs, mixup: null, progress, cancellationToken);
+        FitCore(inputs, targets, default, epochs, mixup: null, progress, cancellationToken);
 
-    /// <summary>Fit's loop; with <paramref name="mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs).</summary>
-    private void FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, Data.MixupOptions? mixup, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fit with per-row sample weights [count] (empty: unweighted), for <see cref="Data.DatasetExtensions"/>: each step's
+    /// loss is its batch's weighted mean (see <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float})"/>);
+    /// a batch whose rows all weigh 0 is skipped, as if those rows were not in the data set.
+    /// </summary>
+    internal void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int epochs, Data.MixupOptions? mixup,
+        IProgress<EpochReport>? progress, CancellationToken cancellationToken) =>
+        FitCore(inputs, targets, weights, epochs, mixup, progress, cancellationToken);
+
+    /// <summary>
+    /// Fit's loop; with <paramref name="mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs); with
+    /// <paramref name="weights"/> (not empty), each step is weighted by its rows' weights.
+    /// </summary>
+    private void FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int epochs, Data.MixupOptions? mixup,
+        IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         int count = CheckDataSet(inputs, targets);
+        if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
         int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
         if (Math.Min(count, batchSize) < minRows)
         {
@@ -63,15 +77,19 @@ public abstract unsafe partial class TrainerBase
                 int rows = Math.Min(batchSize, count - start);
                 if (rows < minRows) break; // only the last batch can be this small
                 if (mixup is not null)
-                    GatherMixedBatch(inputs, targets, new ReadOnlySpan<int>(order, start, rows), mixup);
+                    GatherMixedBatch(inputs, targets, weights, new ReadOnlySpan<int>(order, start, rows), mixup);
                 else
                     for (int r = 0; r < rows; r++)
                     {
                         int row = order[start + r];
                         inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
                         targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
+                        if (!weights.IsEmpty) _batchWeights[r] = weights[row];
                     }
-                lossSum += (double)StepCore(_batchInputs, _batchTargets, rows) * rows;
+                float* batchWeights = weights.IsEmpty ? null : _batchWeights;
+                if (batchWeights != null && SampleWeights.Sum(batchWeights, rows) == 0) continue; // no row counts: as if none were there
+                // The epoch's MeanLoss is the mean of the step losses weighted by their row counts (not by the sample weights).
+                lossSum += (double)StepCore(_batchInputs, _batchTargets, batchWeights, rows) * rows;
                 trained += rows;
             }
             progress?.Report(new EpochReport(epoch, epochs, lossSum / trained, trained, Stopwatch.GetElapsedTime(started)));

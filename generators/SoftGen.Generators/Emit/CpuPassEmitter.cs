@@ -423,7 +423,7 @@ internal static class CpuPassEmitter
 
     /// <summary>The loss head's comment on sample weights, written before its call.</summary>
     private static void WriteWeightsNote(SourceWriter w, ModelSpec spec) =>
-        w.Line("// Sample weights (unless Null): row r's " + (spec.PerPixel ? "mean over its pixels" : "loss") + " and its dLogits are scaled by weights[r] (mean 1).");
+        w.Line("// Sample weights (unless Null): weights[r] (mean 1) scales row r's loss" + (spec.PerPixel ? " (its pixels' mean)" : "") + " and its dLogits.");
 
     private static void WriteBackward(SourceWriter w, ModelPlan layers, int i, int first)
     {

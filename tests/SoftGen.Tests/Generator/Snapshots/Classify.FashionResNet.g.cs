@@ -359,7 +359,7 @@ namespace Classify
 
                 // Loss head: softmax cross-entropy, label smoothing 0.1, mean over the batch; y' = 0.9 y + 0.1 / 10.
                 // dLogits = (softmax(z) - y') / rows.
-                // Sample weights (unless Null): row r's loss and its dLogits are scaled by weights[r] (mean 1).
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss and its dLogits.
                 var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<Layer18>(_logits, y, weights, _dLogits, rows, labelSmoothing: 0.1f, temperature: 1f);
 
                 // Layer 18 backward: dW18 = dZ18^T A17, db18 = column sums of dZ18;

@@ -334,7 +334,7 @@ namespace Signals
                 Forward(x, rows, training: true);
 
                 // Loss head: KL(target || softmax(logits)), mean over the batch; dLogits = (softmax(z) - y) / rows.
-                // Sample weights (unless Null): row r's loss and its dLogits are scaled by weights[r] (mean 1).
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss and its dLogits.
                 var loss = global::SoftGen.Cpu.HeadKernels.KLDivergence<Layer18>(_logits, y, weights, _dLogits, rows);
 
                 // Layer 18 backward: dW18 = dZ18^T A17, db18 = column sums of dZ18;

@@ -144,7 +144,7 @@ namespace SoftMasks
                 Forward(x, rows);
 
                 // Loss head: KL(target || softmax(logits)) at each pixel, mean over the batch and the pixels; dLogits = (softmax(z) - y) / rows * pixels.
-                // Sample weights (unless Null): row r's mean over its pixels and its dLogits are scaled by weights[r] (mean 1).
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss (its pixels' mean) and its dLogits.
                 var loss = global::SoftGen.Cpu.ConvHeadKernels.KLDivergence<Logits>(_logits, y, weights, _dLogits, rows);
 
                 // Layer 3 backward: dW3 = sum over pixels of dZ3 (x) the input patches of A2, db3 = sums of dZ3 over pixels;

@@ -137,7 +137,7 @@ internal sealed unsafe class StepProfile<L0, L1, L2> : IDisposable
         long t4 = Stopwatch.GetTimestamp();
         DenseKernels.Forward<L2, Identity>(_pool, _a1, _parameters + _w2Offset, _parameters + _b2, null, _logits, rows);
         long t5 = Stopwatch.GetTimestamp();
-        float loss = HeadKernels.SoftmaxCrossEntropy<L2>(_logits, _y, _dLogits, rows, 0.1f, 1f);
+        float loss = HeadKernels.SoftmaxCrossEntropy<L2>(_logits, _y, null, _dLogits, rows, 0.1f, 1f);
         long t6 = Stopwatch.GetTimestamp();
         DenseKernels.BackwardWeights<L2>(_pool, _a1, _dLogits, _gradients + _w2Offset, _gradients + _b2, rows);
         long t7 = Stopwatch.GetTimestamp();

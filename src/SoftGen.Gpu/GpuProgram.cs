@@ -23,7 +23,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
     private bool _hostStale;   // the device has newer parameters, gradients, moments or state than the host mirror
     private bool _deviceStale; // the host mirror has newer parameters, moments or state than the device
     private readonly GpuOptimizer _optimizer;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _inputs, _targets, _output, _loss;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _inputs, _targets, _weights, _output, _loss;
     private readonly int _storage, _stateLength, _inputsPerRow, _classes;
     private readonly float* _lossHost = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(64, 64); // pinned: the device copies into it
     private bool _disposed;
@@ -45,6 +45,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _state = Allocate(a, _stateLength);
         _inputs = Allocate(a, (long)BatchCapacity * _inputsPerRow);
         _targets = Allocate(a, (long)BatchCapacity * _classes);
+        _weights = Allocate(a, BatchCapacity);
         _output = Allocate(a, (long)BatchCapacity * _classes);
         _loss = Allocate(a, 1);
         _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
@@ -110,6 +111,11 @@ public abstract unsafe class GpuProgram : TrainingProgram
     protected ArrayView<float> Inputs => _inputs.View;
     /// <summary>The batch's targets [rows, OutputsPerRow], dense (per-pixel targets NCHW).</summary>
     protected ArrayView<float> Targets => _targets.View;
+    /// <summary>
+    /// The batch's normalised sample weights s_r [rows] when the step has weights (see
+    /// <see cref="TrainingProgram.ComputeLossAndGradients"/>); stale otherwise, so the head reads it only when told to.
+    /// </summary>
+    protected ArrayView<float> Weights => _weights.View;
     /// <summary>Probabilities (or per-pixel logits) [rows, OutputsPerRow] for the host.</summary>
     protected ArrayView<float> Output => _output.View;
     /// <summary>The batch's mean loss, one float.</summary>
@@ -127,8 +133,12 @@ public abstract unsafe class GpuProgram : TrainingProgram
     protected abstract void LaunchForward(int rows, bool training, long step);
 
     /// <summary>The generated head and backward launches after <see cref="LaunchForward"/>: <see cref="Loss"/> and <see cref="Gradients"/>.</summary>
-    /// <remarks><paramref name="step"/>: the step <see cref="LaunchForward"/> drew the dropout masks for.</remarks>
-    protected abstract void LaunchLossAndBackward(int rows, long step);
+    /// <remarks>
+    /// <paramref name="weighted"/>: <see cref="Weights"/> holds the rows' sample weights, which the head applies (false:
+    /// the unweighted head, which does not read them). <paramref name="step"/>: the step <see cref="LaunchForward"/> drew
+    /// the dropout masks for.
+    /// </remarks>
+    protected abstract void LaunchLossAndBackward(int rows, bool weighted, long step);
 
     /// <summary>The generated softmax or sigmoid launch: <see cref="Output"/> from <see cref="Logits"/>.</summary>
     protected abstract void LaunchProbabilities(int rows);
@@ -175,7 +185,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _deviceStale = false;
     }
 
-    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckRows(rows);
@@ -184,9 +194,10 @@ public abstract unsafe class GpuProgram : TrainingProgram
         StartProfile();
         CopyIn(_inputs.View, inputs, rows * _inputsPerRow);
         CopyIn(_targets.View, targets, rows * _classes);
+        if (!weights.IsNull) CopyIn(_weights.View, weights, rows);
         AfterCopy("CopyBatchIn");
         LaunchForward(rows, training: true, step);
-        LaunchLossAndBackward(rows, step);
+        LaunchLossAndBackward(rows, weighted: !weights.IsNull, step);
         _loss.View.CopyToCPU(Stream, ref *_lossHost, 1);
         AfterCopy("CopyLossOut");
         Stream.Synchronize();
@@ -277,6 +288,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _state.Dispose();
         _inputs.Dispose();
         _targets.Dispose();
+        _weights.Dispose();
         _output.Dispose();
         _loss.Dispose();
         _optimizer.Dispose();

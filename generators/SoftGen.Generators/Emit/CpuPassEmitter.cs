@@ -222,7 +222,7 @@ internal static class CpuPassEmitter
             : "[rows, " + spec.Classes + "]";
 
         w.Line("/// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>");
-        using (w.Block("public override float ComputeLossAndGradients(" + Buffer + " x, " + Buffer + " y, int rows, long step)"))
+        using (w.Block("public override float ComputeLossAndGradients(" + Buffer + " x, " + Buffer + " y, " + Buffer + " weights, int rows, long step)"))
         {
             w.Line(forward);
             w.Line();
@@ -403,20 +403,27 @@ internal static class CpuPassEmitter
                 w.Line(temperature != 1f
                     ? "// loss = T^2 CE(y', softmax(z / T)); dLogits = T (softmax(z / T) - y') / " + mean + ", T = " + Describe.Float(temperature).TrimEnd('f') + "."
                     : "// dLogits = (softmax(z) - y') / " + mean + ".");
-                w.Line("var loss = " + head + ".SoftmaxCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows, labelSmoothing: "
+                WriteWeightsNote(w, spec);
+                w.Line("var loss = " + head + ".SoftmaxCrossEntropy<" + shape + ">(_logits, y, weights, _dLogits, rows, labelSmoothing: "
                     + Describe.Float(smoothing) + ", temperature: " + Describe.Float(temperature) + ");");
                 break;
             case LossKindSpec.KLDivergence:
                 w.Line("// Loss head: " + Describe.Loss(spec.Loss, spec.PerPixel) + "; dLogits = (softmax(z) - y) / " + mean + ".");
-                w.Line("var loss = " + head + ".KLDivergence<" + shape + ">(_logits, y, _dLogits, rows);");
+                WriteWeightsNote(w, spec);
+                w.Line("var loss = " + head + ".KLDivergence<" + shape + ">(_logits, y, weights, _dLogits, rows);");
                 break;
             default:
                 w.Line("// Loss head: " + Describe.Loss(spec.Loss, spec.PerPixel) + ", max(z, 0) - z y + log(1 + exp(-|z|));");
                 w.Line("// dLogits = (sigmoid(z) - y) / (" + mean + " * " + spec.Classes + ").");
-                w.Line("var loss = " + head + ".SigmoidCrossEntropy<" + shape + ">(_logits, y, _dLogits, rows);");
+                WriteWeightsNote(w, spec);
+                w.Line("var loss = " + head + ".SigmoidCrossEntropy<" + shape + ">(_logits, y, weights, _dLogits, rows);");
                 break;
         }
     }
+
+    /// <summary>The loss head's comment on sample weights, written before its call.</summary>
+    private static void WriteWeightsNote(SourceWriter w, ModelSpec spec) =>
+        w.Line("// Sample weights (unless Null): weights[r] (mean 1) scales row r's loss" + (spec.PerPixel ? " (its pixels' mean)" : "") + " and its dLogits.");
 
     private static void WriteBackward(SourceWriter w, ModelPlan layers, int i, int first)
     {

@@ -269,7 +269,7 @@ internal static class GpuEmitter
         int count = layers.Count, first = layers.FirstWithParameters;
         var last = layers[count - 1];
         var kernels = layers.SelectMany(l => KernelsOf(layers, l, PreviousActivation(layers, l.Index, first), first)).ToList();
-        kernels.Add(new Kernel("Head", new[] { "View", "View", "View", "View", "int" }));
+        kernels.Add(new Kernel("Head", new[] { "View", "View", "View", "View", "View", "int", "int" }));
         if (spec.PerPixel) kernels.Add(new Kernel("HeadSum", new[] { "View", "View", "int", "int" }));
         kernels.Add(new Kernel("Probabilities", new[] { "View", "View", "int" }));
         if (spec.PerPixel) kernels.Add(new Kernel("LogitsNchw", new[] { "View", "View", "int" }));
@@ -469,20 +469,20 @@ internal static class GpuEmitter
             }
         }
         w.Line();
-        using (w.Block("protected override void LaunchLossAndBackward(int rows, long step)"))
+        using (w.Block("protected override void LaunchLossAndBackward(int rows, bool weighted, long step)"))
         {
             if (layers.Any(l => l.Kind == LayerKind.Dense && l.Index > first)) w.Line("int rowTiles = " + Tiles("rows") + ", smallRowTiles = " + GemmShape.Small.Tiles("rows") + ";");
             if (spec.PerPixel)
             {
                 w.Line("int headGroups = global::System.Math.Min(" + GpuHeadEmitter.MaxPixelGroups + ", " + GpuTensors.Groups("rows * " + last.Output.Pixels) + ");");
-                w.Line("_head(Stream, new global::ILGPU.KernelConfig(headGroups, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", _lossPartials, rows);");
+                w.Line("_head(Stream, new global::ILGPU.KernelConfig(headGroups, Threads), _a" + last.Index + ", Targets, Weights, _dz" + last.Index + ", _lossPartials, rows, weighted ? 1 : 0);");
                 w.Line(AfterLaunch("Head"));
                 w.Line("_headSum(Stream, new global::ILGPU.KernelConfig(1, Threads), _lossPartials, Loss, rows, headGroups);");
                 w.Line(AfterLaunch("HeadSum"));
             }
             else
             {
-                w.Line("_head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a" + last.Index + ", Targets, _dz" + last.Index + ", Loss, rows);");
+                w.Line("_head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a" + last.Index + ", Targets, Weights, _dz" + last.Index + ", Loss, rows, weighted ? 1 : 0);");
                 w.Line(AfterLaunch("Head"));
             }
             for (int i = count - 1; i >= first; i--)

@@ -37,7 +37,8 @@ internal static class GpuHeadEmitter
             w.Line("/// and reduces the losses in shared memory to the mean in loss[0].");
         }
         w.Line("/// </summary>");
-        using (w.Block("private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> " + (perPixel ? "partials" : "loss") + ", int rows)"))
+        w.Line("/// <remarks>weighted != 0: row r's loss" + (perPixel ? " (each of its pixels')" : "") + " and dLogits are scaled by its sample weight weights[r] (normalised to mean 1); 0: weights is not read.</remarks>");
+        using (w.Block("private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> " + (perPixel ? "partials" : "loss") + ", int rows, int weighted)"))
         {
             w.Line(perPixel ? "const int C = " + classes + ", P = " + pixels + ", S = " + stride + ";" : "const int C = " + classes + ";");
             w.Line("int t = global::ILGPU.Group.IdxX;");
@@ -45,6 +46,7 @@ internal static class GpuHeadEmitter
             string loop = perPixel ? "for (int i = global::ILGPU.Grid.IdxX * Threads + t; i < " + items + "; i += global::ILGPU.Grid.DimX * Threads)" : "for (int i = t; i < " + items + "; i += Threads)";
             // Where item i's class c sits: the logits (and dLogits) and the target.
             string zAt = "o + c", yAt = perPixel ? "yo + c * P" : "o + c";
+            string row = perPixel ? "i / P" : "i";
             void Item()
             {
                 if (perPixel)
@@ -66,6 +68,7 @@ internal static class GpuHeadEmitter
                     using (w.Block(loop))
                     {
                         Item();
+                        w.Line("float rowScale = weighted != 0 ? gradScale * weights[" + row + "] : gradScale;");
                         w.Line("float max = float.NegativeInfinity;");
                         w.Line("for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[" + zAt + "] * InvT);");
                         w.Line("float s = 0f;");
@@ -84,9 +87,9 @@ internal static class GpuHeadEmitter
                                 w.Line("float target = Keep * y[" + yAt + "] + Spread;");
                                 w.Line("if (target != 0f) itemLoss -= target * logP;");
                             }
-                            w.Line("dz[" + zAt + "] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);");
+                            w.Line("dz[" + zAt + "] = rowScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);");
                         }
-                        w.Line("sum += itemLoss;");
+                        w.Line("sum += weighted != 0 ? weights[" + row + "] * itemLoss : itemLoss;");
                     }
                     WriteReduction(w, perPixel ? "partials[global::ILGPU.Grid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");
                     break;
@@ -97,12 +100,14 @@ internal static class GpuHeadEmitter
                     using (w.Block(loop))
                     {
                         Item();
+                        w.Line("float weight = weighted != 0 ? weights[" + row + "] : 1f, rowScale = weighted != 0 ? gradScale * weight : gradScale;");
                         using (w.Block("for (int c = 0; c < C; c++)"))
                         {
                             w.Line("float zc = z[" + zAt + "], target = y[" + yAt + "], e = global::ILGPU.Algorithms.XMath.Exp(-global::ILGPU.Algorithms.XMath.Abs(zc));");
-                            w.Line("sum += global::ILGPU.Algorithms.XMath.Max(zc, 0f) - zc * target + " + GpuMath.KernelMath + "Log1P(e); // stable BCE with logits: max(z, 0) - z y + log(1 + e^-|z|)");
+                            w.Line("float term = global::ILGPU.Algorithms.XMath.Max(zc, 0f) - zc * target + " + GpuMath.KernelMath + "Log1P(e); // stable BCE with logits: max(z, 0) - z y + log(1 + e^-|z|)");
+                            w.Line("sum += weighted != 0 ? weight * term : term;");
                             w.Line("float prob = zc >= 0f ? 1f / (1f + e) : e / (1f + e);");
-                            w.Line("dz[" + zAt + "] = gradScale * (prob - target);");
+                            w.Line("dz[" + zAt + "] = rowScale * (prob - target);");
                         }
                     }
                     WriteReduction(w, perPixel ? "partials[global::ILGPU.Grid.IdxX] = partial[0];" : "loss[0] = partial[0] * (" + Scale(spec) + ");");

@@ -9,15 +9,16 @@ namespace SoftGen.Cpu;
 /// [rows, Channels, Height, Width]. Softmax cross-entropy and KL normalise over the classes at each pixel and average
 /// over rows and pixels; sigmoid cross-entropy averages over every element. Each pixel is one row of
 /// <see cref="HeadKernels"/>' row math (exponentials of arguments at most 0, logarithms and sums in double), its targets
-/// and probabilities read and written a plane (Height x Width floats) apart.
+/// and probabilities read and written a plane (Height x Width floats) apart. Sample weights are per row (image), as in
+/// <see cref="HeadKernels"/>: row r's mean over its pixels enters the mean times s_r, and its pixels' dLogits are scaled by s_r.
 /// </summary>
 public static unsafe class ConvHeadKernels
 {
     /// <summary>
-    /// T^2 * mean over rows and pixels of -sum_c y'_c log softmax(z / T)_c, y' = (1 - e) y + e / C;
-    /// dLogits = T (softmax(z / T) - y') / (rows pixels), padding channels 0.
+    /// T^2 * mean over rows and pixels of s_r * -sum_c y'_c log softmax(z / T)_c, y' = (1 - e) y + e / C;
+    /// dLogits = s_r T (softmax(z / T) - y') / (rows pixels), padding channels 0.
     /// </summary>
-    public static float SoftmaxCrossEntropy<TShape>(float* logits, float* targets, float* dLogits, int rows, float labelSmoothing, float temperature)
+    public static float SoftmaxCrossEntropy<TShape>(float* logits, float* targets, float* weights, float* dLogits, int rows, float labelSmoothing, float temperature)
         where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
@@ -28,14 +29,19 @@ public static unsafe class ConvHeadKernels
         float gradScale = (float)(temperature / ((double)rows * pixels));
         double total = 0;
         for (int r = 0; r < rows; r++)
+        {
+            float rowScale = HeadKernels.RowScale(gradScale, weights, r);
+            double sum = weights == null ? total : 0; // unweighted, the pixels add straight into the running total
             for (int p = 0; p < pixels; p++)
-                total = HeadKernels.SoftmaxCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
-                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, invT, keep, spread, gradScale, total);
+                sum = HeadKernels.SoftmaxCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, invT, keep, spread, rowScale, sum);
+            total = weights == null ? sum : total + weights[r] * sum;
+        }
         return (float)(temperature * temperature * total / ((double)rows * pixels));
     }
 
-    /// <summary>Mean over rows and pixels of sum_c y_c (log y_c - log softmax(z)_c); dLogits = (softmax(z) - y) / (rows pixels).</summary>
-    public static float KLDivergence<TShape>(float* logits, float* targets, float* dLogits, int rows)
+    /// <summary>Mean over rows and pixels of s_r sum_c y_c (log y_c - log softmax(z)_c); dLogits = s_r (softmax(z) - y) / (rows pixels).</summary>
+    public static float KLDivergence<TShape>(float* logits, float* targets, float* weights, float* dLogits, int rows)
         where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
@@ -45,14 +51,21 @@ public static unsafe class ConvHeadKernels
         float gradScale = (float)(1.0 / ((double)rows * pixels));
         double total = 0;
         for (int r = 0; r < rows; r++)
+        {
+            float rowScale = HeadKernels.RowScale(gradScale, weights, r);
+            double sum = weights == null ? total : 0;
             for (int p = 0; p < pixels; p++)
-                total = HeadKernels.KLDivergenceRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
-                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, gradScale, total);
+                sum = HeadKernels.KLDivergenceRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, rowScale, sum);
+            total = weights == null ? sum : total + weights[r] * sum;
+        }
         return (float)(total / ((double)rows * pixels));
     }
 
-    /// <summary>Mean over rows, classes and pixels of max(z, 0) - z y + log(1 + exp(-|z|)); dLogits = (sigmoid(z) - y) / (rows C pixels).</summary>
-    public static float SigmoidCrossEntropy<TShape>(float* logits, float* targets, float* dLogits, int rows)
+    /// <summary>
+    /// Mean over rows, classes and pixels of s_r (max(z, 0) - z y + log(1 + exp(-|z|))); dLogits = s_r (sigmoid(z) - y) / (rows C pixels).
+    /// </summary>
+    public static float SigmoidCrossEntropy<TShape>(float* logits, float* targets, float* weights, float* dLogits, int rows)
         where TShape : struct, ISpatialShape
     {
         SpatialShape.Validate<TShape>();
@@ -63,9 +76,14 @@ public static unsafe class ConvHeadKernels
         float gradScale = (float)(1.0 / count);
         double total = 0;
         for (int r = 0; r < rows; r++)
+        {
+            float rowScale = HeadKernels.RowScale(gradScale, weights, r);
+            double sum = weights == null ? total : 0;
             for (int p = 0; p < pixels; p++)
-                total = HeadKernels.SigmoidCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
-                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, gradScale, total);
+                sum = HeadKernels.SigmoidCrossEntropyRow(ChannelsLast<TShape>(logits, r, p), Nchw<TShape>(targets, r, p), pixels,
+                    ChannelsLast<TShape>(dLogits, r, p), classes, TShape.ChannelStride, rowScale, sum);
+            total = weights == null ? sum : total + weights[r] * sum;
+        }
         return (float)(total / count);
     }
 
@@ -103,20 +121,20 @@ public static unsafe class ConvHeadKernels
             }
     }
 
-    /// <inheritdoc cref="SoftmaxCrossEntropy{TShape}(float*, float*, float*, int, float, float)"/>
-    public static float SoftmaxCrossEntropy<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer dLogits, int rows, float labelSmoothing, float temperature)
+    /// <inheritdoc cref="SoftmaxCrossEntropy{TShape}(float*, float*, float*, float*, int, float, float)"/>
+    public static float SoftmaxCrossEntropy<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer weights, FloatBuffer dLogits, int rows, float labelSmoothing, float temperature)
         where TShape : struct, ISpatialShape
-        => SoftmaxCrossEntropy<TShape>(logits.Pointer, targets.Pointer, dLogits.Pointer, rows, labelSmoothing, temperature);
+        => SoftmaxCrossEntropy<TShape>(logits.Pointer, targets.Pointer, weights.Pointer, dLogits.Pointer, rows, labelSmoothing, temperature);
 
-    /// <inheritdoc cref="KLDivergence{TShape}(float*, float*, float*, int)"/>
-    public static float KLDivergence<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer dLogits, int rows)
+    /// <inheritdoc cref="KLDivergence{TShape}(float*, float*, float*, float*, int)"/>
+    public static float KLDivergence<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer weights, FloatBuffer dLogits, int rows)
         where TShape : struct, ISpatialShape
-        => KLDivergence<TShape>(logits.Pointer, targets.Pointer, dLogits.Pointer, rows);
+        => KLDivergence<TShape>(logits.Pointer, targets.Pointer, weights.Pointer, dLogits.Pointer, rows);
 
-    /// <inheritdoc cref="SigmoidCrossEntropy{TShape}(float*, float*, float*, int)"/>
-    public static float SigmoidCrossEntropy<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer dLogits, int rows)
+    /// <inheritdoc cref="SigmoidCrossEntropy{TShape}(float*, float*, float*, float*, int)"/>
+    public static float SigmoidCrossEntropy<TShape>(FloatBuffer logits, FloatBuffer targets, FloatBuffer weights, FloatBuffer dLogits, int rows)
         where TShape : struct, ISpatialShape
-        => SigmoidCrossEntropy<TShape>(logits.Pointer, targets.Pointer, dLogits.Pointer, rows);
+        => SigmoidCrossEntropy<TShape>(logits.Pointer, targets.Pointer, weights.Pointer, dLogits.Pointer, rows);
 
     /// <inheritdoc cref="Softmax{TShape}(float*, float*, int)"/>
     public static void Softmax<TShape>(FloatBuffer logits, FloatBuffer probabilities, int rows) where TShape : struct, ISpatialShape

@@ -62,6 +62,10 @@ public static unsafe partial class HeadKernels
         return loss;
     }
 
+    /// <summary>The factor on row r's dLogits: <paramref name="gradScale"/>, times s_r when there are weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float RowScale(float gradScale, float* weights, int r) => weights == null ? gradScale : gradScale * weights[r];
+
     /// <summary>p[c step] = softmax(z)_c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void SoftmaxRow(float* z, float* p, nint step, int classes)

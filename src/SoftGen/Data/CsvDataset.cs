@@ -37,6 +37,9 @@ public static class CsvDataset
             throw new ArgumentException($"The delimiter cannot be {Escape(format.Delimiter)}.", nameof(format));
         if (!float.IsFinite(format.FeatureScale))
             throw new ArgumentException($"FeatureScale is {format.FeatureScale}; it must be finite.", nameof(format));
+        if (format.WeightByVotes && format.Labels.Kind != CsvLabelKind.Votes)
+            throw new ArgumentException(
+                $"CsvFormat.WeightByVotes weights each row by its total votes, so it needs vote labels (CsvLabels.Votes); these labels are {format.Labels.Kind}.", nameof(format));
 
         var fields = new FieldSplitter(format.Delimiter, name);
         int lineNumber = 0;
@@ -65,6 +68,7 @@ public static class CsvDataset
         int inputs = layout.FeatureColumns.Length, classes = labels.Classes;
         var features = new List<float>();
         var targets = new List<float>();
+        var voteCounts = labels.Kind == CsvLabelKind.Votes ? new List<float>() : null;
         Span<float> targetRow = classes <= 256 ? stackalloc float[classes] : new float[classes];
 
         for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
@@ -84,22 +88,26 @@ public static class CsvDataset
                 features.Add(value * format.FeatureScale);
             }
 
-            ReadLabels(labels, layout.LabelColumns, fields, header, name, lineNumber, targetRow);
+            double votes = ReadLabels(labels, layout.LabelColumns, fields, header, name, lineNumber, targetRow);
             foreach (float y in targetRow) targets.Add(y);
+            voteCounts?.Add((float)votes);
         }
 
         if (targets.Count == 0)
             throw new InvalidDataException($"{name}: no data rows after line {lineNumber}.");
-        return new Dataset(features.ToArray(), targets.ToArray(), inputs, classes, labels.TargetKind);
+        return voteCounts is null
+            ? new Dataset(features.ToArray(), targets.ToArray(), inputs, classes, labels.TargetKind)
+            : Dataset.FromVotes(features.ToArray(), targets.ToArray(), inputs, classes, voteCounts.ToArray(), format.WeightByVotes);
     }
 
-    private static void ReadLabels(CsvLabels labels, int[] columns, FieldSplitter fields, string[] header, string name, int line, Span<float> row)
+    /// <summary>Writes the row's targets; returns the sum of the label values read (a vote row's total; 0 for a class column).</summary>
+    private static double ReadLabels(CsvLabels labels, int[] columns, FieldSplitter fields, string[] header, string name, int line, Span<float> row)
     {
         row.Clear();
         if (labels.Kind == CsvLabelKind.ClassColumn)
         {
             row[ParseClass(labels, fields, columns[0], header, name, line)] = 1f;
-            return;
+            return 0;
         }
 
         double sum = 0;
@@ -129,6 +137,7 @@ public static class CsvDataset
                         $"{name}, line {line}: the probabilities in {Describe(labels.Columns)} sum to {sum:G7}, not 1 (within {Dataset.SumTolerance}).");
                 break;
         }
+        return sum;
     }
 
     private static int ParseClass(CsvLabels labels, FieldSplitter fields, int column, string[] header, string name, int line)

@@ -115,4 +115,11 @@ public sealed record CsvFormat
 
     /// <summary>Each feature is multiplied by this as it is read (e.g. 1/255 for pixel bytes).</summary>
     public float FeatureScale { get; init; } = 1f;
+
+    /// <summary>
+    /// With <see cref="CsvLabels.Votes"/> labels: the dataset's <see cref="Dataset.Weights"/> are each row's total votes
+    /// (its <see cref="Dataset.VoteCounts"/>), so that Fit weights a row by how many annotators voted. Other labels
+    /// refuse it.
+    /// </summary>
+    public bool WeightByVotes { get; init; }
 }

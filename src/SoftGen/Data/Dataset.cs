@@ -20,6 +20,9 @@ public enum TargetKind
 /// dataset is made: the first non-finite feature, the first negative or non-finite target, the first
 /// <see cref="TargetKind.Distribution"/> row whose sum is off by more than 1e-3 (or <see cref="TargetKind.PerClass"/>
 /// value above 1) and any width mismatch throw an <see cref="ArgumentException"/> that names the row and column.
+/// An optional column of per-row sample weights [Count] (<see cref="Weights"/>), each finite and non-negative with a
+/// positive sum, makes Fit minimise the weighted mean loss; <see cref="Select"/>, <see cref="Shuffled"/>,
+/// <see cref="Split"/> and <see cref="WithTargets"/> carry it (and <see cref="VoteCounts"/>) along with the rows.
 /// </summary>
 /// <remarks>
 /// The dataset keeps the arrays it is given rather than copying them; change them afterwards and the checks no
@@ -32,9 +35,22 @@ public sealed class Dataset
 
     private readonly float[] _features;
     private readonly float[] _targets;
+    private readonly float[]? _weights;
+    private readonly float[]? _voteCounts;
 
+    /// <summary>The dataset; <paramref name="weights"/>: optional sample weights, one per row, each finite and non-negative, with a positive sum.</summary>
     /// <exception cref="ArgumentException">A width does not match, or a value is invalid; the message names the row and column.</exception>
-    public Dataset(float[] features, float[] targets, int inputs, int classes, TargetKind targetKind = TargetKind.Distribution)
+    public Dataset(float[] features, float[] targets, int inputs, int classes, TargetKind targetKind = TargetKind.Distribution, float[]? weights = null)
+        : this(features, targets, inputs, classes, targetKind, weights, voteCounts: null, derived: false)
+    {
+    }
+
+    /// <summary>
+    /// The checks and the fields. <paramref name="voteCounts"/> come from a vote reader (positive and finite).
+    /// <paramref name="derived"/>: the rows are a selection of a checked dataset's, whose weights may all be 0 in the
+    /// selection (Fit refuses that when it comes to train on them), so their sum is not checked.
+    /// </summary>
+    private Dataset(float[] features, float[] targets, int inputs, int classes, TargetKind targetKind, float[]? weights, float[]? voteCounts, bool derived)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
@@ -54,8 +70,18 @@ public sealed class Dataset
                 $"features has {count} rows of {inputs} but targets has {targets.Length / classes} rows of {classes}; they must have the same rows.",
                 nameof(targets));
 
+        if (weights is not null)
+        {
+            if (derived || count == 0) CheckWeightValues(weights, count);
+            else SampleWeights.Check(weights, count, nameof(weights));
+        }
+        if (voteCounts is not null && voteCounts.Length != count)
+            throw new ArgumentException($"voteCounts has {voteCounts.Length} values; one per row ({count}) is needed.", nameof(voteCounts));
+
         _features = features;
         _targets = targets;
+        _weights = weights;
+        _voteCounts = voteCounts;
         Count = count;
         Inputs = inputs;
         Classes = classes;
@@ -86,6 +112,18 @@ public sealed class Dataset
     /// <summary><see cref="Targets"/> as memory.</summary>
     public ReadOnlyMemory<float> TargetMemory => _targets;
 
+    /// <summary>The per-row sample weights [Count] that Fit weights the loss by; empty when the dataset has none.</summary>
+    public ReadOnlySpan<float> Weights => _weights;
+
+    /// <summary>Whether the dataset has sample weights (<see cref="Weights"/>).</summary>
+    public bool HasWeights => _weights is not null;
+
+    /// <summary>
+    /// Each row's total votes [Count] when the targets were read from vote counts (<see cref="CsvLabels.Votes"/>), the
+    /// number of annotators behind its distribution; empty otherwise.
+    /// </summary>
+    public ReadOnlySpan<float> VoteCounts => _voteCounts;
+
     public ReadOnlySpan<float> FeatureRow(int row) => FeatureRows(row, 1);
 
     public ReadOnlySpan<float> TargetRow(int row) => TargetRows(row, 1);
@@ -115,6 +153,8 @@ public sealed class Dataset
     {
         var features = new float[rows.Length * Inputs];
         var targets = new float[rows.Length * Classes];
+        var weights = _weights is null ? null : new float[rows.Length];
+        var voteCounts = _voteCounts is null ? null : new float[rows.Length];
         for (int i = 0; i < rows.Length; i++)
         {
             int row = rows[i];
@@ -122,8 +162,10 @@ public sealed class Dataset
                 throw new ArgumentOutOfRangeException(nameof(rows), row, $"Row index {i} is {row}, outside the dataset's 0..{Count - 1}.");
             FeatureRow(row).CopyTo(features.AsSpan(i * Inputs, Inputs));
             TargetRow(row).CopyTo(targets.AsSpan(i * Classes, Classes));
+            if (weights is not null) weights[i] = _weights![row];
+            if (voteCounts is not null) voteCounts[i] = _voteCounts![row];
         }
-        return new Dataset(features, targets, Inputs, Classes, TargetKind);
+        return new Dataset(features, targets, Inputs, Classes, TargetKind, weights, voteCounts, derived: true);
     }
 
     /// <summary>
@@ -151,9 +193,23 @@ public sealed class Dataset
         return (Slice(0, headCount), Slice(headCount, Count - headCount));
     }
 
-    /// <summary>The same features with other targets (label smoothing, distillation targets), checked as a new dataset.</summary>
+    /// <summary>
+    /// The same features (and weights and vote counts) with other targets (label smoothing, distillation targets),
+    /// checked as a new dataset.
+    /// </summary>
     public Dataset WithTargets(float[] targets, int classes, TargetKind targetKind = TargetKind.Distribution) =>
-        new(_features, targets, Inputs, classes, targetKind);
+        new(_features, targets, Inputs, classes, targetKind, _weights, _voteCounts, derived: true);
+
+    /// <summary>
+    /// The same rows with these sample weights (one per row, each finite and non-negative, a positive sum), or with
+    /// none when <paramref name="weights"/> is null. For vote-weighted training: <c>data.WithWeights(data.VoteCounts.ToArray())</c>.
+    /// </summary>
+    public Dataset WithWeights(float[]? weights) =>
+        new(_features, _targets, Inputs, Classes, TargetKind, weights, _voteCounts, derived: false);
+
+    /// <summary>A dataset read from vote counts: <paramref name="voteCounts"/> holds each row's total (positive).</summary>
+    internal static Dataset FromVotes(float[] features, float[] targets, int inputs, int classes, float[] voteCounts, bool weightByVotes) =>
+        new(features, targets, inputs, classes, TargetKind.Distribution, weightByVotes ? voteCounts : null, voteCounts, derived: false);
 
     /// <summary>Throws unless the rows are as wide as <paramref name="model"/> expects and its loss takes this target kind.</summary>
     public void CheckFits(ModelInfo model)
@@ -169,7 +225,18 @@ public sealed class Dataset
     }
 
     private Dataset Slice(int start, int count) =>
-        new(FeatureRows(start, count).ToArray(), TargetRows(start, count).ToArray(), Inputs, Classes, TargetKind);
+        new(FeatureRows(start, count).ToArray(), TargetRows(start, count).ToArray(), Inputs, Classes, TargetKind,
+            _weights?.AsSpan(start, count).ToArray(), _voteCounts?.AsSpan(start, count).ToArray(), derived: true);
+
+    /// <summary>Each weight finite and non-negative (the sum not checked: see the constructor).</summary>
+    private static void CheckWeightValues(float[] weights, int count)
+    {
+        if (weights.Length != count)
+            throw new ArgumentException($"weights has {weights.Length} values; one per row ({count}) is needed.", nameof(weights));
+        for (int r = 0; r < weights.Length; r++)
+            if (!(float.IsFinite(weights[r]) && weights[r] >= 0f))
+                throw new ArgumentException($"The sample weight of row {r} is {weights[r]}; weights must be finite and non-negative.", nameof(weights));
+    }
 
     private void CheckRange(int start, int count)
     {

@@ -8,29 +8,44 @@ namespace SoftGen.Data;
 /// <summary>Trainer and ensemble calls that take a <see cref="Dataset"/>, its widths checked against the model first.</summary>
 public static class DatasetExtensions
 {
+    /// <summary>
+    /// Fits on the dataset's rows; with <see cref="Dataset.Weights"/>, each step minimises its batch's weighted mean loss
+    /// (see <see cref="TrainerBase.TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float})"/>), and a
+    /// batch whose rows all weigh 0 is skipped.
+    /// </summary>
     public static void Fit(this TrainerBase trainer, Dataset data, int epochs, IProgress<EpochReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         Check(data, trainer.Model);
-        trainer.Fit(data.Features, data.Targets, epochs, progress, cancellationToken);
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        trainer.FitDataset(data.Features, data.Targets, data.Weights, new FitOptions { Epochs = epochs, Progress = progress }, keepHistory: false, cancellationToken);
     }
 
-    /// <summary>Fit with mixup; see <see cref="TrainerBase.Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, int, MixupOptions, IProgress{EpochReport}?, CancellationToken)"/>.</summary>
+    /// <summary>
+    /// Fit with mixup; see <see cref="TrainerBase.Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, int, MixupOptions, IProgress{EpochReport}?, CancellationToken)"/>.
+    /// With <see cref="Dataset.Weights"/>, a mixed row weighs lambda w_a + (1 - lambda) w_b.
+    /// </summary>
     public static void Fit(this TrainerBase trainer, Dataset data, int epochs, MixupOptions mixup, IProgress<EpochReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(mixup);
         Check(data, trainer.Model);
-        trainer.Fit(data.Features, data.Targets, epochs, mixup, progress, cancellationToken);
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        trainer.FitDataset(data.Features, data.Targets, data.Weights, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, keepHistory: false, cancellationToken);
     }
 
-    /// <summary>Fit with validation, early stopping and reports; see <see cref="TrainerBase.Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, FitOptions, CancellationToken)"/>.</summary>
+    /// <summary>
+    /// Fit with validation, early stopping and reports (see <see cref="TrainerBase.Fit(ReadOnlySpan{float}, ReadOnlySpan{float}, FitOptions, CancellationToken)"/>),
+    /// weighted by <see cref="Dataset.Weights"/> when the dataset has them.
+    /// </summary>
     public static FitResult Fit(this TrainerBase trainer, Dataset data, FitOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(options);
         Check(data, trainer.Model);
-        return trainer.Fit(data.Features, data.Targets, options, cancellationToken);
+        return trainer.FitDataset(data.Features, data.Targets, data.Weights, options, keepHistory: true, cancellationToken)!;
     }
 
     /// <summary>The options with <paramref name="validation"/>'s features and targets as the validation data.</summary>

@@ -59,10 +59,22 @@ public static class Labels
     }
 
     /// <inheritdoc cref="VotesToDistribution(ReadOnlySpan{float}, int)"/>
-    public static void VotesToDistribution(ReadOnlySpan<float> votes, int classes, Span<float> destination)
+    public static void VotesToDistribution(ReadOnlySpan<float> votes, int classes, Span<float> destination) =>
+        VotesToDistribution(votes, classes, destination, Span<float>.Empty, totals: false);
+
+    /// <summary>
+    /// Vote counts [rows, classes] to distributions, each row over its total, and each row's total votes into
+    /// <paramref name="voteCounts"/> [rows] (for weighting rows by their annotators: <see cref="Dataset.WithWeights"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A count is negative or not finite, or a row has no votes; the message names it.</exception>
+    public static void VotesToDistribution(ReadOnlySpan<float> votes, int classes, Span<float> destination, Span<float> voteCounts) =>
+        VotesToDistribution(votes, classes, destination, voteCounts, totals: true);
+
+    private static void VotesToDistribution(ReadOnlySpan<float> votes, int classes, Span<float> destination, Span<float> voteCounts, bool totals)
     {
         CheckRows(votes.Length, classes, nameof(votes));
         CheckLength(destination.Length, votes.Length, nameof(destination));
+        if (totals) CheckLength(voteCounts.Length, votes.Length / classes, nameof(voteCounts));
         for (int r = 0; r < votes.Length / classes; r++)
         {
             var row = votes.Slice(r * classes, classes);
@@ -76,6 +88,7 @@ public static class Labels
             if (total <= 0) throw new ArgumentException($"Vote row {r} has no votes, so it has no distribution.", nameof(votes));
             var target = destination.Slice(r * classes, classes);
             for (int c = 0; c < classes; c++) target[c] = (float)(row[c] / total);
+            if (totals) voteCounts[r] = (float)total;
         }
     }
 

@@ -29,7 +29,7 @@ public abstract unsafe partial class TrainerBase
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken, keepHistory: false);
+        FitCore(inputs, targets, default, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken, keepHistory: false);
     }
 
     /// <summary>
@@ -46,20 +46,40 @@ public abstract unsafe partial class TrainerBase
     public FitResult Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FitCore(inputs, targets, options, cancellationToken, keepHistory: true)!;
+        return FitCore(inputs, targets, default, options, cancellationToken, keepHistory: true)!;
     }
 
     /// <summary>
-    /// Fit's loop; with <see cref="FitOptions.Mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs). Without
+    /// Fit with per-row sample weights [count]: each step's loss is its batch's weighted mean (see
+    /// <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float})"/>); a batch whose rows
+    /// all weigh 0 is skipped, as if those rows were not in the data set. Validation scores stay unweighted.
+    /// </summary>
+    public FitResult Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, FitOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (weights.IsEmpty) throw new ArgumentException("weights is empty; give one weight per row, or call Fit without weights.", nameof(weights));
+        return FitCore(inputs, targets, weights, options, cancellationToken, keepHistory: true)!;
+    }
+
+    /// <summary>Fit over a <see cref="Data.Dataset"/>: its weights, if any (empty: none); the overloads that return nothing keep no history.</summary>
+    internal FitResult? FitDataset(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, FitOptions options,
+        bool keepHistory, CancellationToken cancellationToken) =>
+        FitCore(inputs, targets, weights, options, cancellationToken, keepHistory);
+
+    /// <summary>
+    /// Fit's loop; with <see cref="FitOptions.Mixup"/>, each gathered batch is mixed (TrainerBase.Mixup.cs); with
+    /// <paramref name="weights"/> (not empty), each step is weighted by its rows' weights. Without
     /// <paramref name="keepHistory"/> (the overloads that return nothing) it allocates the same whatever the epochs, and returns null.
     /// </summary>
-    private FitResult? FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, FitOptions options, CancellationToken cancellationToken, bool keepHistory)
+    private FitResult? FitCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, FitOptions options,
+        CancellationToken cancellationToken, bool keepHistory)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckFitOptions(options);
         int count = CheckDataSet(inputs, targets);
         if (options.HasValidation)
             CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
+        if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
         int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
         if (Math.Min(count, batchSize) < minRows)
         {
@@ -97,16 +117,20 @@ public abstract unsafe partial class TrainerBase
                 int rows = Math.Min(batchSize, count - start);
                 if (rows < minRows) break; // only the last batch can be this small
                 if (mixup is not null)
-                    GatherMixedBatch(inputs, targets, new ReadOnlySpan<int>(order, start, rows), mixup);
+                    GatherMixedBatch(inputs, targets, weights, new ReadOnlySpan<int>(order, start, rows), mixup);
                 else
                     for (int r = 0; r < rows; r++)
                     {
                         int row = order[start + r];
                         inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
                         targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
+                        if (!weights.IsEmpty) _batchWeights[r] = weights[row];
                     }
+                float* batchWeights = weights.IsEmpty ? null : _batchWeights;
+                if (batchWeights != null && SampleWeights.Sum(batchWeights, rows) == 0) continue; // no row counts: as if none were there
                 double rate = LearningRate;
-                float loss = StepCore(_batchInputs, _batchTargets, rows);
+                float loss = StepCore(_batchInputs, _batchTargets, batchWeights, rows);
+                // The epoch's MeanLoss is the mean of the step losses weighted by their row counts (not by the sample weights).
                 lossSum += (double)loss * rows;
                 trained += rows;
                 options.BatchProgress?.Report(new BatchReport(epoch, options.Epochs, batch, batches, loss, rate));

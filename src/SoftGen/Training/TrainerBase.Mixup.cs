@@ -17,18 +17,23 @@ public abstract unsafe partial class TrainerBase
     /// rows in a random order, features and targets alike, with lambda ~ Beta(alpha, alpha) drawn per batch. The
     /// draws come from the trainer's seeded mixup stream (apart from the shuffle stream, so the row order is the
     /// same as without mixup), and the run repeats exactly. A reported epoch loss is the mean over the mixed batches.
-    /// Nothing is allocated per batch.
+    /// With sample weights (a <see cref="Dataset"/> with <see cref="Dataset.Weights"/>), a mixed row weighs
+    /// lambda w_a + (1 - lambda) w_b, the same lambda and partner as its features. Nothing is allocated per batch.
     /// </summary>
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, MixupOptions mixup,
         IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mixup);
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken, keepHistory: false);
+        FitCore(inputs, targets, default, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken, keepHistory: false);
     }
 
-    /// <summary>Mixes the data set's rows <paramref name="rows"/> into the batch buffers (see <see cref="Mixup.MixBatch"/>).</summary>
-    private void GatherMixedBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> rows, MixupOptions mixup)
+    /// <summary>
+    /// Mixes the data set's rows <paramref name="rows"/> into the batch buffers (see <see cref="Mixup.MixBatch"/>). With
+    /// sample weights (not empty), a mixed row's weight is lambda w_a + (1 - lambda) w_b, with the lambda and partner its
+    /// features and targets were mixed with.
+    /// </summary>
+    private void GatherMixedBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ReadOnlySpan<int> rows, MixupOptions mixup)
     {
         if (!_mixupSeeded)
         {
@@ -37,7 +42,10 @@ public abstract unsafe partial class TrainerBase
         }
         var partners = _mixupPartners ??= new int[BatchCapacity];
         int n = rows.Length, inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
-        Mixup.MixBatch(inputs, targets, rows, inputsPerRow, classes, mixup.Alpha, ref _mixupRandom, partners.AsSpan(0, n),
+        float lambda = Mixup.MixBatch(inputs, targets, rows, inputsPerRow, classes, mixup.Alpha, ref _mixupRandom, partners.AsSpan(0, n),
             new Span<float>(_batchInputs, n * inputsPerRow), new Span<float>(_batchTargets, n * classes));
+        if (weights.IsEmpty) return;
+        float other = 1f - lambda;
+        for (int r = 0; r < n; r++) _batchWeights[r] = lambda * weights[rows[r]] + other * weights[rows[partners[r]]];
     }
 }

@@ -12,7 +12,7 @@ namespace SoftGen.Training;
 /// {Model}.GpuTrainingProgram (SoftGen.Gpu's GpuProgram).
 /// </summary>
 /// <remarks>
-/// Every buffer is made by the constructor, so <see cref="TrainStep"/>, <see cref="PredictProbabilities"/> and
+/// Every buffer is made by the constructor, so TrainStep (weighted or not), <see cref="PredictProbabilities"/> and
 /// <see cref="PredictClasses"/> allocate no managed memory. A trainer is not thread-safe: call it from one thread at a time.
 /// </remarks>
 public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
@@ -23,6 +23,8 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     private readonly NativeBuffers _buffers = new();
     private readonly float* _batchInputs;   // Fit's gathered minibatch [BatchSize, Inputs]
     private readonly float* _batchTargets;  // and its targets [BatchSize, OutputsPerRow]
+    private readonly float* _batchWeights;  // and its sample weights [BatchSize], when the data set has them
+    private readonly float* _stepWeights;   // a weighted step's weights normalised to mean 1 (SampleWeights.Normalize)
     private readonly float* _probabilities; // [BatchSize, OutputsPerRow] for Evaluate and PredictClasses
     private readonly long[] _batchesTracked; // num_batches_tracked of each batch norm, in ModelInfo.BatchNorms order
     private readonly TrainerTelemetry _telemetry;
@@ -62,6 +64,8 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         {
             _batchInputs = _buffers.Allocate(options.BatchSize * model.Inputs);
             _batchTargets = _buffers.Allocate(options.BatchSize * model.OutputsPerRow);
+            _batchWeights = _buffers.Allocate(options.BatchSize);
+            _stepWeights = _buffers.Allocate(options.BatchSize);
             _probabilities = _buffers.Allocate(options.BatchSize * model.OutputsPerRow);
             _program = TrainingProgram.Open(model, options, openCpu, openGpu);
 
@@ -131,18 +135,51 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         float loss;
         fixed (float* x = inputs)
         fixed (float* y = targets)
-            loss = StepCore(x, y, batchSize);
+            loss = StepCore(x, y, null, batchSize);
         GC.KeepAlive(this);
         return loss;
     }
 
-    /// <summary>Forward, NaN check, then the update; the inputs are already validated.</summary>
-    private float StepCore(float* inputs, float* targets, int rows)
+    /// <summary>
+    /// One optimizer step on a batch with per-row sample weights: as <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>,
+    /// but the loss is the weighted mean sum_r w_r l_r / sum_r w_r of the rows' losses l_r (each as the unweighted loss
+    /// defines it: a per-pixel row's mean over its pixels, a sigmoid row's mean over its classes), and so is the
+    /// gradient. A row of weight 0 counts as not in the batch; equal weights give exactly the unweighted step. Batch
+    /// norm statistics stay unweighted, as in PyTorch, where weights enter only the loss. <paramref name="weights"/> has
+    /// one weight per row (<paramref name="batchSize"/> of them), each finite and at least 0, with a positive sum.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for the unweighted step, or a weight is invalid (the message names its row); nothing changed.</exception>
+    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, ReadOnlySpan<float> weights)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
+        InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
+        InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
+        SampleWeights.Check(weights, batchSize, nameof(weights));
+        InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
+        InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+        if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
+
+        float loss;
+        fixed (float* x = inputs)
+        fixed (float* y = targets)
+        fixed (float* w = weights)
+            loss = StepCore(x, y, w, batchSize);
+        GC.KeepAlive(this);
+        return loss;
+    }
+
+    /// <summary>
+    /// Forward, NaN check, then the update; the inputs are already validated. <paramref name="weights"/>: null, or the
+    /// rows' raw sample weights (positive sum), normalised here into the trainer's own buffer.
+    /// </summary>
+    private float StepCore(float* inputs, float* targets, float* weights, int rows)
     {
         if (_options.Schedule?.TotalSteps is { } total && _step >= total)
             throw new InvalidOperationException(
                 $"The learning-rate schedule is defined for {total} updates and this trainer has made {_step}; nothing was changed. Set a schedule with more steps (PyTorch refuses the same).");
-        float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), rows, _step);
+        float* scaled = weights == null ? null : SampleWeights.Normalize(weights, rows, _stepWeights);
+        float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), new FloatBuffer(scaled), rows, _step);
         for (int n = 0; n < _batchesTracked.Length; n++) _batchesTracked[n]++; // the forward pass updated the running statistics
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
         _program.ApplyOptimizer(_step + 1);

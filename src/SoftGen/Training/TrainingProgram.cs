@@ -32,9 +32,13 @@ public abstract class TrainingProgram : IDisposable
     /// </summary>
     /// <remarks>
     /// <paramref name="inputs"/> is dense [rows, Inputs] and <paramref name="targets"/> dense [rows, OutputsPerRow];
-    /// they may point into the caller's memory, so neither is necessarily 64-byte aligned.
+    /// they may point into the caller's memory, so neither is necessarily 64-byte aligned. <paramref name="weights"/> is
+    /// <see cref="FloatBuffer.Null"/> (unweighted: exactly the unweighted loss) or the rows' sample weights normalised
+    /// to a mean of 1, s_r = w_r rows / sum w ([rows] floats, host memory, not necessarily aligned): the loss is then
+    /// mean_r(s_r l_r) and row r's gradient is scaled by s_r (see <see cref="HeadKernels"/>). Batch norm statistics
+    /// stay unweighted.
     /// </remarks>
-    public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step);
+    public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step);
 
     /// <summary>Optimizer update number <paramref name="step"/> (1-based) over the flat parameter storage.</summary>
     public abstract void ApplyOptimizer(long step);

@@ -41,7 +41,7 @@ internal sealed class NormLinearGpuProgram : GpuProgram
     protected override void LaunchForward(int rows, bool training, long step) =>
         _forward(Stream, 1, Inputs, Parameters, State, _statistics.View, _normalised.View, _logits.View, rows, training ? 1 : 0);
 
-    protected override void LaunchLossAndBackward(int rows, long step) =>
+    protected override void LaunchLossAndBackward(int rows, bool weighted, long step) =>
         _backward(Stream, 1, Targets, Parameters, _normalised.View, _logits.View, _statistics.View, Gradients, Loss, rows);
 
     protected override void LaunchProbabilities(int rows) => _probabilities(Stream, 1, _logits.View, Output, rows);

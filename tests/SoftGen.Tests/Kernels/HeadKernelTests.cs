@@ -208,9 +208,9 @@ public unsafe class HeadKernelTests
         using var probabilities = new NativeFloats(64 * 17);
         void All()
         {
-            HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, gradient.Pointer, 64, 0.1f, 2f);
-            HeadKernels.KLDivergence<Hidden48x17>(logits.Pointer, targets.Pointer, gradient.Pointer, 64);
-            HeadKernels.SigmoidCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, gradient.Pointer, 64);
+            HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, null, gradient.Pointer, 64, 0.1f, 2f);
+            HeadKernels.KLDivergence<Hidden48x17>(logits.Pointer, targets.Pointer, null, gradient.Pointer, 64);
+            HeadKernels.SigmoidCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, null, gradient.Pointer, 64);
             HeadKernels.Softmax<Hidden48x17>(logits.Pointer, probabilities.Pointer, 64);
             HeadKernels.Sigmoid<Hidden48x17>(logits.Pointer, probabilities.Pointer, 64);
         }
@@ -229,8 +229,8 @@ public unsafe class HeadKernelTests
         using var targets = NativeFloats.Filled(5 * 17, 1f / 17);
         using var g1 = new NativeFloats(5 * 32);
         using var g2 = new NativeFloats(5 * 32);
-        float a = HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, g1.Pointer, 5, 0.1f, 2f);
-        float b = HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(new FloatBuffer(logits.Pointer), new FloatBuffer(targets.Pointer), new FloatBuffer(g2.Pointer), 5, 0.1f, 2f);
+        float a = HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(logits.Pointer, targets.Pointer, null, g1.Pointer, 5, 0.1f, 2f);
+        float b = HeadKernels.SoftmaxCrossEntropy<Hidden48x17>(new FloatBuffer(logits.Pointer), new FloatBuffer(targets.Pointer), FloatBuffer.Null, new FloatBuffer(g2.Pointer), 5, 0.1f, 2f);
         Assert.Equal(a, b);
         Assert.True(g1.Span.SequenceEqual(g2.Span));
 
@@ -269,9 +269,9 @@ public unsafe class HeadKernelTests
     private static float Invoke<TShape>(Head head, NativeFloats logits, NativeFloats targets, NativeFloats gradient, int rows, float labelSmoothing, float temperature)
         where TShape : struct, IDenseShape => head switch
         {
-            Head.SoftmaxCrossEntropy => HeadKernels.SoftmaxCrossEntropy<TShape>(logits.Pointer, targets.Pointer, gradient.Pointer, rows, labelSmoothing, temperature),
-            Head.KLDivergence => HeadKernels.KLDivergence<TShape>(logits.Pointer, targets.Pointer, gradient.Pointer, rows),
-            _ => HeadKernels.SigmoidCrossEntropy<TShape>(logits.Pointer, targets.Pointer, gradient.Pointer, rows),
+            Head.SoftmaxCrossEntropy => HeadKernels.SoftmaxCrossEntropy<TShape>(logits.Pointer, targets.Pointer, null, gradient.Pointer, rows, labelSmoothing, temperature),
+            Head.KLDivergence => HeadKernels.KLDivergence<TShape>(logits.Pointer, targets.Pointer, null, gradient.Pointer, rows),
+            _ => HeadKernels.SigmoidCrossEntropy<TShape>(logits.Pointer, targets.Pointer, null, gradient.Pointer, rows),
         };
 
     /// <summary>Random logits; targets are distributions with some exact zeros (softmax family) or per-class values in [0, 1].</summary>

@@ -225,7 +225,7 @@ public sealed class MixupTests
         {
             public List<(float[] X, float[] Y)> Batches { get; } = new();
 
-            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step)
             {
                 Batches.Add((new ReadOnlySpan<float>((float*)inputs, rows * 3).ToArray(), new ReadOnlySpan<float>((float*)targets, rows * 2).ToArray()));
                 return 0.5f;

@@ -56,7 +56,7 @@ internal sealed unsafe class NormLinearProgram(ModelInfo model, TrainerOptions o
     public int ForwardCalls { get; private set; }
     public long Version => ParametersVersion;
 
-    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step)
     {
         ForwardCalls++;
         float* x = inputs, t = targets;

@@ -26,7 +26,7 @@ public sealed class ParallelUpdateTests
 
         private sealed class WideProgram(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
         {
-            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+            public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step)
             {
                 for (int i = 0; i < 300; i++)
                     for (int o = 0; o < 250; o++)

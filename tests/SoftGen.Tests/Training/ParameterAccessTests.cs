@@ -143,7 +143,7 @@ internal sealed unsafe class CustomModelTrainer : TrainerBase
 
     private new sealed class Program(ModelInfo model, TrainerOptions options) : CpuProgram(model, options)
     {
-        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step) => 0f;
+        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step) => 0f;
         public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows) { }
         public override void ComputeLogits(FloatBuffer inputs, FloatBuffer logits, int rows) { }
     }

@@ -94,7 +94,7 @@ internal sealed unsafe class LinearProgram : CpuProgram
         for (int o = 0; o < Out; o++) p[o] /= sum;
     }
 
-    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step)
+    public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step)
     {
         ForwardCalls++;
         LargestRows = Math.Max(LargestRows, rows);
@@ -155,7 +155,7 @@ internal sealed unsafe class EchoTrainer : TrainerBase
     {
         private readonly int _classes = model.Classes;
 
-        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, int rows, long step) => 0f;
+        public override float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step) => 0f;
 
         public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
         {

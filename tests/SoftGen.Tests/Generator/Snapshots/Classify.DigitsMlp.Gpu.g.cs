@@ -63,7 +63,7 @@ namespace Classify
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward1;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward1Small;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward1Small;
-            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _head;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _head;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _probabilities;
 
             private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)
@@ -80,7 +80,7 @@ namespace Classify
                 _backward1 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward1);
                 _forward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward1Small);
                 _backward1Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward1Small);
-                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Head);
+                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Head);
                 _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Probabilities);
             }
 
@@ -100,10 +100,10 @@ namespace Classify
                 AfterLaunch("Forward1", gemmFlops: 2L * rows * 128 * 10);
             }
 
-            protected override void LaunchLossAndBackward(int rows, long step)
+            protected override void LaunchLossAndBackward(int rows, bool weighted, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a1, Targets, _dz1, Loss, rows);
+                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a1, Targets, Weights, _dz1, Loss, rows, weighted ? 1 : 0);
                 AfterLaunch("Head");
                 if (UseLargeTiles(3 + rowTiles * 2)) _backward1(Stream, new global::ILGPU.KernelConfig(3 + rowTiles * 2, Threads), _a0, Parameters, _dz1, Gradients, _dz0, rows, 3);
                 else _backward1Small(Stream, new global::ILGPU.KernelConfig(5 + smallRowTiles * 4, Threads), _a0, Parameters, _dz1, Gradients, _dz0, rows, 5);
@@ -159,7 +159,8 @@ namespace Classify
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
             /// </summary>
-            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows)
+            /// <remarks>weighted != 0: row r's loss and dLogits are scaled by its sample weight weights[r] (normalised to mean 1); 0: weights is not read.</remarks>
+            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows, int weighted)
             {
                 const int C = 10;
                 int t = global::ILGPU.Group.IdxX;
@@ -169,6 +170,7 @@ namespace Classify
                 for (int i = t; i < rows; i += Threads)
                 {
                     int o = i * C;
+                    float rowScale = weighted != 0 ? gradScale * weights[i] : gradScale;
                     float max = float.NegativeInfinity;
                     for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c] * InvT);
                     float s = 0f;
@@ -179,9 +181,9 @@ namespace Classify
                         float logP = z[o + c] * InvT - logSum;
                         float target = Keep * y[o + c] + Spread;
                         if (target != 0f) itemLoss -= target * logP;
-                        dz[o + c] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
+                        dz[o + c] = rowScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
                     }
-                    sum += itemLoss;
+                    sum += weighted != 0 ? weights[i] * itemLoss : itemLoss;
                 }
                 var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);
                 partial[t] = sum;

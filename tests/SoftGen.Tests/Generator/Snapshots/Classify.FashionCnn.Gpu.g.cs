@@ -88,7 +88,7 @@ namespace Classify
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward5;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward5Small;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward5Small;
-            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _head;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _head;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _probabilities;
 
             private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)
@@ -125,7 +125,7 @@ namespace Classify
                 _backward5 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward5);
                 _forward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward5Small);
                 _backward5Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward5Small);
-                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Head);
+                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Head);
                 _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Probabilities);
             }
 
@@ -153,10 +153,10 @@ namespace Classify
                 AfterLaunch("Forward5", gemmFlops: 2L * rows * 128 * 10);
             }
 
-            protected override void LaunchLossAndBackward(int rows, long step)
+            protected override void LaunchLossAndBackward(int rows, bool weighted, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a5, Targets, _dz5, Loss, rows);
+                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a5, Targets, Weights, _dz5, Loss, rows, weighted ? 1 : 0);
                 AfterLaunch("Head");
                 if (UseLargeTiles(3 + rowTiles * 2)) _backward5(Stream, new global::ILGPU.KernelConfig(3 + rowTiles * 2, Threads), _a4, Parameters, _dz5, Gradients, _dz4, rows, 3);
                 else _backward5Small(Stream, new global::ILGPU.KernelConfig(5 + smallRowTiles * 4, Threads), _a4, Parameters, _dz5, Gradients, _dz4, rows, 5);
@@ -314,7 +314,8 @@ namespace Classify
             /// The head: softmax cross-entropy, label smoothing 0.1, mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
             /// </summary>
-            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows)
+            /// <remarks>weighted != 0: row r's loss and dLogits are scaled by its sample weight weights[r] (normalised to mean 1); 0: weights is not read.</remarks>
+            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows, int weighted)
             {
                 const int C = 10;
                 int t = global::ILGPU.Group.IdxX;
@@ -324,6 +325,7 @@ namespace Classify
                 for (int i = t; i < rows; i += Threads)
                 {
                     int o = i * C;
+                    float rowScale = weighted != 0 ? gradScale * weights[i] : gradScale;
                     float max = float.NegativeInfinity;
                     for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c] * InvT);
                     float s = 0f;
@@ -334,9 +336,9 @@ namespace Classify
                         float logP = z[o + c] * InvT - logSum;
                         float target = Keep * y[o + c] + Spread;
                         if (target != 0f) itemLoss -= target * logP;
-                        dz[o + c] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
+                        dz[o + c] = rowScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
                     }
-                    sum += itemLoss;
+                    sum += weighted != 0 ? weights[i] * itemLoss : itemLoss;
                 }
                 var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);
                 partial[t] = sum;

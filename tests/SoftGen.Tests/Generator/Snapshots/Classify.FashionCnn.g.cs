@@ -141,13 +141,14 @@ namespace Classify
             }
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, global::SoftGen.Cpu.FloatBuffer weights, int rows, long step)
             {
                 Forward(x, rows);
 
                 // Loss head: softmax cross-entropy, label smoothing 0.1, mean over the batch; y' = 0.9 y + 0.1 / 10.
                 // dLogits = (softmax(z) - y') / rows.
-                var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<Layer5>(_logits, y, _dLogits, rows, labelSmoothing: 0.1f, temperature: 1f);
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss and its dLogits.
+                var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<Layer5>(_logits, y, weights, _dLogits, rows, labelSmoothing: 0.1f, temperature: 1f);
 
                 // Layer 5 backward: dW5 = dZ5^T A4, db5 = column sums of dZ5;
                 // dZ4 = (dZ5 W5) * relu'(A4).

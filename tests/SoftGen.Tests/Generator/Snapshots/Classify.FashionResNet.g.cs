@@ -353,13 +353,14 @@ namespace Classify
             }
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, global::SoftGen.Cpu.FloatBuffer weights, int rows, long step)
             {
                 Forward(x, rows, training: true);
 
                 // Loss head: softmax cross-entropy, label smoothing 0.1, mean over the batch; y' = 0.9 y + 0.1 / 10.
                 // dLogits = (softmax(z) - y') / rows.
-                var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<Layer18>(_logits, y, _dLogits, rows, labelSmoothing: 0.1f, temperature: 1f);
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss and its dLogits.
+                var loss = global::SoftGen.Cpu.HeadKernels.SoftmaxCrossEntropy<Layer18>(_logits, y, weights, _dLogits, rows, labelSmoothing: 0.1f, temperature: 1f);
 
                 // Layer 18 backward: dW18 = dZ18^T A17, db18 = column sums of dZ18;
                 // dZ17 = (dZ18 W18).

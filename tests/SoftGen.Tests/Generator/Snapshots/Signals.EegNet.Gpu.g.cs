@@ -223,7 +223,7 @@ namespace Signals
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward18;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _forward18Small;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _backward18Small;
-            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _head;
+            private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int> _head;
             private readonly global::System.Action<global::ILGPU.Runtime.AcceleratorStream, global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _probabilities;
 
             private GpuTrainingProgram(global::SoftGen.Gpu.GpuDevice device, global::SoftGen.Training.ModelInfo model, global::SoftGen.TrainerOptions options) : base(device, model, options)
@@ -388,7 +388,7 @@ namespace Signals
                 _backward18 = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward18);
                 _forward18Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Forward18Small);
                 _backward18Small = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Backward18Small);
-                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Head);
+                _head = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, int>(Accelerator, Head);
                 _probabilities = global::ILGPU.Runtime.KernelLoaders.LoadKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(Accelerator, Probabilities);
             }
 
@@ -537,10 +537,10 @@ namespace Signals
                 AfterLaunch("Forward18", gemmFlops: 2L * rows * 64 * 6);
             }
 
-            protected override void LaunchLossAndBackward(int rows, long step)
+            protected override void LaunchLossAndBackward(int rows, bool weighted, long step)
             {
                 int rowTiles = (rows + Tile - 1) / Tile, smallRowTiles = (rows + SmallTile - 1) / SmallTile;
-                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a18, Targets, _dz18, Loss, rows);
+                _head(Stream, new global::ILGPU.KernelConfig(1, Threads), _a18, Targets, Weights, _dz18, Loss, rows, weighted ? 1 : 0);
                 AfterLaunch("Head");
                 if (UseLargeTiles(2 + rowTiles * 1)) _backward18(Stream, new global::ILGPU.KernelConfig(2 + rowTiles * 1, Threads), _a17, Parameters, _dz18, Gradients, _dz17, rows, 2);
                 else _backward18Small(Stream, new global::ILGPU.KernelConfig(3 + smallRowTiles * 2, Threads), _a17, Parameters, _dz18, Gradients, _dz17, rows, 3);
@@ -1328,7 +1328,8 @@ namespace Signals
             /// The head: KL(target || softmax(logits)), mean over the batch. One group; thread t takes rows t, t + 256, ...; writes dLogits
             /// and reduces the losses in shared memory to the mean in loss[0].
             /// </summary>
-            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows)
+            /// <remarks>weighted != 0: row r's loss and dLogits are scaled by its sample weight weights[r] (normalised to mean 1); 0: weights is not read.</remarks>
+            private static void Head(global::ILGPU.ArrayView<float> z, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> dz, global::ILGPU.ArrayView<float> loss, int rows, int weighted)
             {
                 const int C = 6;
                 int t = global::ILGPU.Group.IdxX;
@@ -1338,6 +1339,7 @@ namespace Signals
                 for (int i = t; i < rows; i += Threads)
                 {
                     int o = i * C;
+                    float rowScale = weighted != 0 ? gradScale * weights[i] : gradScale;
                     float max = float.NegativeInfinity;
                     for (int c = 0; c < C; c++) max = global::ILGPU.Algorithms.XMath.Max(max, z[o + c] * InvT);
                     float s = 0f;
@@ -1348,9 +1350,9 @@ namespace Signals
                         float logP = z[o + c] * InvT - logSum;
                         float target = y[o + c];
                         if (target != 0f) itemLoss += target * (global::ILGPU.Algorithms.XMath.Log(target) - logP); // 0 log 0 = 0
-                        dz[o + c] = gradScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
+                        dz[o + c] = rowScale * (global::ILGPU.Algorithms.XMath.Exp(logP) - target);
                     }
-                    sum += itemLoss;
+                    sum += weighted != 0 ? weights[i] * itemLoss : itemLoss;
                 }
                 var partial = global::ILGPU.SharedMemory.Allocate<float>(Threads);
                 partial[t] = sum;

@@ -329,12 +329,13 @@ namespace Signals
             }
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, global::SoftGen.Cpu.FloatBuffer weights, int rows, long step)
             {
                 Forward(x, rows, training: true);
 
                 // Loss head: KL(target || softmax(logits)), mean over the batch; dLogits = (softmax(z) - y) / rows.
-                var loss = global::SoftGen.Cpu.HeadKernels.KLDivergence<Layer18>(_logits, y, _dLogits, rows);
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss and its dLogits.
+                var loss = global::SoftGen.Cpu.HeadKernels.KLDivergence<Layer18>(_logits, y, weights, _dLogits, rows);
 
                 // Layer 18 backward: dW18 = dZ18^T A17, db18 = column sums of dZ18;
                 // dZ17 = (dZ18 W18).

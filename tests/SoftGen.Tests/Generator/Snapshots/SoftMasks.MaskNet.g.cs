@@ -139,12 +139,13 @@ namespace SoftMasks
             }
 
             /// <summary>Forward, loss and backward for rows 0..rows-1; the gradients land in <c>Gradients</c>.</summary>
-            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, int rows, long step)
+            public override float ComputeLossAndGradients(global::SoftGen.Cpu.FloatBuffer x, global::SoftGen.Cpu.FloatBuffer y, global::SoftGen.Cpu.FloatBuffer weights, int rows, long step)
             {
                 Forward(x, rows);
 
                 // Loss head: KL(target || softmax(logits)) at each pixel, mean over the batch and the pixels; dLogits = (softmax(z) - y) / rows * pixels.
-                var loss = global::SoftGen.Cpu.ConvHeadKernels.KLDivergence<Logits>(_logits, y, _dLogits, rows);
+                // Sample weights (unless Null): weights[r] (mean 1) scales row r's loss (its pixels' mean) and its dLogits.
+                var loss = global::SoftGen.Cpu.ConvHeadKernels.KLDivergence<Logits>(_logits, y, weights, _dLogits, rows);
 
                 // Layer 3 backward: dW3 = sum over pixels of dZ3 (x) the input patches of A2, db3 = sums of dZ3 over pixels;
                 // dZ2 = (the transposed convolution of dZ3 with W3) * relu'(A2).

@@ -17,7 +17,7 @@ internal sealed record AnnotatorPool(double SharpnessLow, double SharpnessHigh, 
     /// The quick reads behind the low-vote recordings: more decisive (sharper), three times as many random votes, and
     /// leaning towards seizure and "other" and away from the generalised patterns.
     /// </summary>
-    public static readonly AnnotatorPool Screeners = new(1.2, 2.5, 0.15, new[] { 1.8, 1.0, 0.6, 1.0, 0.6, 1.5 });
+    public static readonly AnnotatorPool Screeners = new(1.2, 2.5, 0.15, new[] { 2.5, 1.0, 0.5, 1.0, 0.5, 2.0 });
 
     /// <summary>One annotator's vote probabilities at <paramref name="sharpness"/>.</summary>
     public void Probabilities(ReadOnlySpan<double> evidence, double sharpness, Span<double> p)

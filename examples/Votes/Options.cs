@@ -9,7 +9,7 @@ internal sealed record Options(int Epochs, int Rows, int Test, int Seed, int Thr
     /// <summary>The options, or null when an argument is unknown, lacks its value or is out of range.</summary>
     public static Options? Parse(string[] args)
     {
-        var o = new Options(Epochs: 10, Rows: 60_000, Test: 5_000, Seed: 1, Threads: Environment.ProcessorCount);
+        var o = new Options(Epochs: 10, Rows: 200_000, Test: 5_000, Seed: 1, Threads: Environment.ProcessorCount);
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length)

@@ -18,7 +18,8 @@ internal static class EpochProgress
     /// <summary>
     /// Calls <paramref name="fit"/> with <paramref name="options"/> whose progress prints <paramref name="summary"/>'s
     /// line after each epoch (none when it returns null) and, on a terminal, draws the bars; the options' own
-    /// <see cref="FitOptions.Progress"/>, if any, is still called after the line.
+    /// <see cref="FitOptions.Progress"/>, if any, is still called after the line (their BatchProgress is replaced
+    /// while the bars are drawn).
     /// </summary>
     public static FitResult Run(FitOptions options, Func<FitOptions, FitResult> fit, Func<EpochReport, string?> summary)
     {

@@ -17,6 +17,8 @@ namespace SoftGen.Benchmarks;
 ///   --mode peak    the measured fp32 FMA peak: clock, FMA throughput, the formula's factors
 ///   --mode gemm    the peak, then each GEMM and every other phase of a training step, timed on its own
 ///   --mode kernels the depthwise convolution, squeeze-excitation and GeM kernels on signal shapes (SignalKernelTimings.cs)
+///   --mode clip    training samples/s plain beside a warm-up-cosine schedule with ClipGradientNorm, runs of --steps
+///                  steps interleaved, --repeats runs each (default 9), medians and their ratio (ClippingBenchmark.cs)
 /// Options: --batch 256 --hidden 512 (128, 512, 1024) --threads 2 --repeats 3 --epochs 5 --infer-batch 1024
 ///          --steps 10 --passes 30 (gemm: the best of 30 passes of 10 steps, per phase) --data DIR
 /// </summary>
@@ -42,7 +44,7 @@ public static class Program
         catch (ArgumentException e)
         {
             Console.Error.WriteLine("error: " + e.Message);
-            Console.Error.WriteLine("usage: SoftGen.Benchmarks [--mode train|peak|gemm|kernels] [--batch N] [--hidden 128|512|1024] [--threads N] " +
+            Console.Error.WriteLine("usage: SoftGen.Benchmarks [--mode train|peak|gemm|kernels|clip] [--batch N] [--hidden 128|512|1024] [--threads N] " +
                 "[--repeats N] [--epochs N] [--infer-batch N] [--steps N] [--passes N] [--data DIR]");
             return 2;
         }
@@ -68,7 +70,8 @@ public static class Program
                 "gemm" => Gemm(batch, hidden, threads, GetInt(options, "steps", 10), GetInt(options, "passes", 30), data),
                 "train" => Train(batch, hidden, threads, GetInt(options, "repeats", 3), GetInt(options, "epochs", 5),
                     GetInt(options, "infer-batch", 1024), data),
-                _ => throw new ArgumentException($"--mode {mode} is not one of train, peak, gemm, kernels."),
+                "clip" => Clip(batch, hidden, threads, GetInt(options, "repeats", 9), GetInt(options, "steps", 100), data),
+                _ => throw new ArgumentException($"--mode {mode} is not one of train, peak, gemm, kernels, clip."),
             };
             Console.WriteLine(JsonSerializer.Serialize(result, Json));
             return 0;
@@ -86,6 +89,15 @@ public static class Program
         var test = FashionMnist.Load(directory, train: false);
         var (create, name) = Model(hidden);
         var result = TrainingBenchmark.Run(create, name, train, test, batch, threads, repeats, epochs, inferBatch);
+        return new { machine = Machine(), result };
+    }
+
+    private static object Clip(int batch, int hidden, int threads, int repeats, int steps, string directory)
+    {
+        if (repeats < 1 || steps < 1) throw new ArgumentException("--repeats and --steps must be at least 1 for --mode clip.");
+        var train = FashionMnist.Load(directory, train: true);
+        var (create, name) = Model(hidden);
+        var result = ClippingBenchmark.Run(create, name, train, batch, threads, repeats, steps);
         return new { machine = Machine(), result };
     }
 

@@ -52,6 +52,18 @@ internal static class KernelCatalog
             .ToList();
     }
 
+    /// <summary>The gradient clipping kernels of SoftGen.Gpu (loaded with LoadKernel and a KernelConfig: explicitly grouped).</summary>
+    public static IReadOnlyList<KernelSource> ClippingKernels()
+    {
+        var clipping = typeof(SoftGen.Gpu.GpuProgram).Assembly.GetType("SoftGen.Gpu.GpuGradientClipping")
+            ?? throw new InvalidOperationException("SoftGen.Gpu.GpuGradientClipping not found.");
+        return clipping.GetMethods(Statics)
+            .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal))
+            .OrderBy(m => m.MetadataToken)
+            .Select(m => new KernelSource(m.Name, m, ExplicitlyGrouped: true))
+            .ToList();
+    }
+
     private static bool IsKernelParameter(Type type) =>
         type.IsPrimitive || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ArrayView<>));
 }

@@ -37,7 +37,7 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-var kernels = KernelCatalog.GeneratedKernels(model).Concat(KernelCatalog.OptimizerKernels()).ToList();
+var kernels = KernelCatalog.GeneratedKernels(model).Concat(KernelCatalog.OptimizerKernels()).Concat(KernelCatalog.ClippingKernels()).ToList();
 Directory.CreateDirectory(outDir);
 var tools = toolsDir is null ? null : new CudaTools(toolsDir);
 var rows = new List<string[]>();

@@ -23,6 +23,8 @@ public abstract unsafe class GpuProgram : TrainingProgram
     private bool _hostStale;   // the device has newer parameters, gradients, moments or state than the host mirror
     private bool _deviceStale; // the host mirror has newer parameters, moments or state than the device
     private readonly GpuOptimizer _optimizer;
+    private readonly GpuGradientClipping _clipping;
+    private bool _gradientScalePending; // the next update reads the clipping coefficient the device computed
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _inputs, _targets, _weights, _output, _loss;
     private readonly int _storage, _stateLength, _inputsPerRow, _classes;
     private readonly float* _lossHost = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(64, 64); // pinned: the device copies into it
@@ -49,6 +51,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _output = Allocate(a, (long)BatchCapacity * _classes);
         _loss = Allocate(a, 1);
         _optimizer = new GpuOptimizer(a, options.Optimizer, _storage);
+        _clipping = new GpuGradientClipping(a, _storage);
         _host = new HostStorage(model, options.Optimizer);
         _minLargeTileGroups = MinGroupsPerMultiprocessor * Math.Max(a.NumMultiprocessors, 1);
         _tiles = GpuTesting.RequestedTiles;
@@ -210,9 +213,27 @@ public abstract unsafe class GpuProgram : TrainingProgram
         PushHostWrites();
         _hostStale = true;
         StartProfile();
-        _optimizer.Apply(Stream, _parameters.View, _gradients.View, step);
+        _optimizer.Apply(Stream, _parameters.View, _gradients.View, _gradientScalePending ? _clipping.Scale : _clipping.One, step);
+        _gradientScalePending = false;
         MarkParametersChanged();
         AfterLaunch("Optimizer");
+    }
+
+    /// <summary>
+    /// Two launches over the device's gradients (<see cref="GpuGradientClipping"/>: the clamp and the norm, then the
+    /// coefficient the optimizer kernel reads), and the norm, one double, copied back.
+    /// </summary>
+    public override double ClipGradients(float? clipValue, float? maxNorm)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (clipValue is not null) _hostStale = true; // the clamp rewrites the gradients
+        StartProfile();
+        _clipping.Launch(Stream, _gradients.View, clipValue ?? 0f, maxNorm ?? 0f);
+        AfterLaunch("ClipGradients");
+        double norm = _clipping.ReadNorm(Stream);
+        AfterCopy("CopyGradientNormOut");
+        if (maxNorm is not null) _gradientScalePending = double.IsFinite(norm);
+        return norm;
     }
 
     public override void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows)
@@ -292,6 +313,7 @@ public abstract unsafe class GpuProgram : TrainingProgram
         _output.Dispose();
         _loss.Dispose();
         _optimizer.Dispose();
+        _clipping.Dispose();
         _device.Dispose();
         _host.Dispose();
         System.Runtime.InteropServices.NativeMemory.AlignedFree(_lossHost);

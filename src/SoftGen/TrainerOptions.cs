@@ -15,6 +15,21 @@ public sealed record TrainerOptions
     /// </summary>
     public LearningRateSchedule? Schedule { get; init; }
 
+    /// <summary>
+    /// Clips the gradients by their global 2-norm before each update, as PyTorch's
+    /// <c>clip_grad_norm_(parameters, max_norm)</c>: with the norm n over every gradient element, each gradient is
+    /// multiplied by max_norm / (n + 1e-6) when that is below 1. A non-finite norm refuses the step (the weights stay
+    /// unchanged). Null (the default) does not clip; otherwise it must be positive and finite.
+    /// </summary>
+    public float? ClipGradientNorm { get; init; }
+
+    /// <summary>
+    /// Clamps each gradient element to [-value, value] before each update, as PyTorch's <c>clip_grad_value_</c>; with
+    /// <see cref="ClipGradientNorm"/> too, the clamp comes first and the norm is taken of the clamped gradients. Null
+    /// (the default) does not clamp; otherwise it must be positive and finite.
+    /// </summary>
+    public float? ClipGradientValue { get; init; }
+
     /// <summary>The largest batch TrainStep accepts, and the batch size Fit uses.</summary>
     public int BatchSize { get; init; } = 256;
 

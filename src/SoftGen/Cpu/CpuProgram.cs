@@ -18,6 +18,8 @@ public abstract unsafe class CpuProgram : TrainingProgram
     private readonly HostStorage _storage;
     private readonly NativeBuffers _buffers = new();
     private readonly WorkerPool _pool;
+    private readonly GradientNorm _gradientNorm;
+    private float _gradientScale = 1f; // clip_grad_norm_'s coefficient for the next update; 1 is an exact no-op
     private bool _disposed;
 
     protected CpuProgram(ModelInfo model, TrainerOptions options)
@@ -29,11 +31,13 @@ public abstract unsafe class CpuProgram : TrainingProgram
         _storage = new HostStorage(model, options.Optimizer);
         try
         {
+            _gradientNorm = new GradientNorm(_storage.Length, _buffers);
             _pool = new WorkerPool(options.ThreadCount);
         }
         catch
         {
             _storage.Dispose();
+            _buffers.Dispose();
             throw;
         }
     }
@@ -73,8 +77,18 @@ public abstract unsafe class CpuProgram : TrainingProgram
 
     public override void ApplyOptimizer(long step)
     {
-        _storage.Optimizer.Apply(_pool, _storage.Parameters, _storage.Gradients, _storage.Length, step);
+        _storage.Optimizer.Apply(_pool, _storage.Parameters, _storage.Gradients, _storage.Length, step, _gradientScale);
+        _gradientScale = 1f;
         MarkParametersChanged();
+    }
+
+    /// <summary>One pass over the gradient storage: the clamp and the norm (<see cref="GradientNorm"/>); the scale is fused into the next update.</summary>
+    public override double ClipGradients(float? clipValue, float? maxNorm)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        double norm = _gradientNorm.Measure(_pool, _storage.Gradients, clipValue ?? 0f);
+        if (maxNorm is { } max) _gradientScale = double.IsFinite(norm) ? GradientNorm.Scale(norm, max) : 1f;
+        return norm;
     }
 
     /// <summary>The CPU trains in host memory: its own buffers, always current.</summary>

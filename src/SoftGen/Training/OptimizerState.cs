@@ -45,9 +45,12 @@ internal sealed unsafe class OptimizerState
     /// <summary>Floats per block of a parallel update: a multiple of 16, so every chunk starts on a Vector512.</summary>
     private const int Grain = 1 << 12;
 
-    /// <summary>Applies update number <paramref name="step"/> (1-based) to <paramref name="parameters"/>.</summary>
+    /// <summary>
+    /// Applies update number <paramref name="step"/> (1-based) to <paramref name="parameters"/>, each gradient read as
+    /// g * <paramref name="gradientScale"/> (gradient clipping's coefficient; 1, an exact no-op, without it).
+    /// </summary>
     /// <remarks>Each element's update depends on that element alone, so the result does not depend on the thread count.</remarks>
-    public void Apply(WorkerPool pool, float* parameters, float* gradients, int length, long step)
+    public void Apply(WorkerPool pool, float* parameters, float* gradients, int length, long step, float gradientScale = 1f)
     {
         var o = _optimizer;
         var job = new Job
@@ -59,6 +62,7 @@ internal sealed unsafe class OptimizerState
             V = _moment2,
             NegativeLearningRate = (float)-o.RateAt(step - 1),
             Momentum = o.Momentum,
+            GradientScale = gradientScale,
         };
         if (o.Kind is OptimizerKind.Adam or OptimizerKind.AdamW)
             job.Adam = AdamScalars.For(o, step);
@@ -71,7 +75,7 @@ internal sealed unsafe class OptimizerState
     {
         public OptimizerKind Kind;
         public float* P, G, M, V;
-        public float NegativeLearningRate, Momentum;
+        public float NegativeLearningRate, Momentum, GradientScale;
         public AdamScalars Adam;
     }
 
@@ -82,49 +86,52 @@ internal sealed unsafe class OptimizerState
         switch (j->Kind)
         {
             case OptimizerKind.Sgd when j->M is null:
-                SgdPlain(j->P + start, j->G + start, n, j->NegativeLearningRate);
+                SgdPlain(j->P + start, j->G + start, n, j->NegativeLearningRate, j->GradientScale);
                 break;
             case OptimizerKind.Sgd:
                 // The buffer starts at 0, so momentum * 0 + g on the first step equals PyTorch's clone(g).
-                SgdMomentum(j->P + start, j->G + start, j->M + start, n, j->NegativeLearningRate, j->Momentum);
+                SgdMomentum(j->P + start, j->G + start, j->M + start, n, j->NegativeLearningRate, j->Momentum, j->GradientScale);
                 break;
             default:
                 Adam(j->P + start, j->G + start, j->M + start, j->V + start, n, j->Adam.OneMinusBeta1, j->Adam.Beta2, j->Adam.OneMinusBeta2,
-                    j->Adam.NegativeStepSize, j->Adam.Bias2Sqrt, j->Adam.Epsilon, j->Adam.Decay);
+                    j->Adam.NegativeStepSize, j->Adam.Bias2Sqrt, j->Adam.Epsilon, j->Adam.Decay, j->GradientScale);
                 break;
         }
     }
 
-    // p += -lr g
-    private static void SgdPlain(float* p, float* g, int n, float negativeLr)
+    // g = g scale (clipping; scale 1 is exact); p += -lr g
+    private static void SgdPlain(float* p, float* g, int n, float negativeLr, float scale)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             var lr = Vector512.Create(negativeLr);
+            var c = Vector512.Create(scale);
             for (; i <= n - 16; i += 16)
-                Vector512.Store(Vector512.Load(p + i) + lr * Vector512.Load(g + i), p + i);
+                Vector512.Store(Vector512.Load(p + i) + lr * (Vector512.Load(g + i) * c), p + i);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             var lr = Vector256.Create(negativeLr);
+            var c = Vector256.Create(scale);
             for (; i <= n - 8; i += 8)
-                Vector256.Store(Vector256.Load(p + i) + lr * Vector256.Load(g + i), p + i);
+                Vector256.Store(Vector256.Load(p + i) + lr * (Vector256.Load(g + i) * c), p + i);
         }
-        for (; i < n; i++) p[i] += negativeLr * g[i];
+        for (; i < n; i++) p[i] += negativeLr * (g[i] * scale);
     }
 
-    // buf = momentum buf + g; p += -lr buf
-    private static void SgdMomentum(float* p, float* g, float* buf, int n, float negativeLr, float momentum)
+    // g = g scale; buf = momentum buf + g; p += -lr buf
+    private static void SgdMomentum(float* p, float* g, float* buf, int n, float negativeLr, float momentum, float scale)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             var lr = Vector512.Create(negativeLr);
             var mu = Vector512.Create(momentum);
+            var c = Vector512.Create(scale);
             for (; i <= n - 16; i += 16)
             {
-                var b = Vector512.Load(buf + i) * mu + Vector512.Load(g + i);
+                var b = Vector512.Load(buf + i) * mu + Vector512.Load(g + i) * c;
                 Vector512.Store(b, buf + i);
                 Vector512.Store(Vector512.Load(p + i) + lr * b, p + i);
             }
@@ -133,26 +140,27 @@ internal sealed unsafe class OptimizerState
         {
             var lr = Vector256.Create(negativeLr);
             var mu = Vector256.Create(momentum);
+            var c = Vector256.Create(scale);
             for (; i <= n - 8; i += 8)
             {
-                var b = Vector256.Load(buf + i) * mu + Vector256.Load(g + i);
+                var b = Vector256.Load(buf + i) * mu + Vector256.Load(g + i) * c;
                 Vector256.Store(b, buf + i);
                 Vector256.Store(Vector256.Load(p + i) + lr * b, p + i);
             }
         }
         for (; i < n; i++)
         {
-            float b = buf[i] * momentum + g[i];
+            float b = buf[i] * momentum + g[i] * scale;
             buf[i] = b;
             p[i] += negativeLr * b;
         }
     }
 
-    // PyTorch's _single_tensor_adam(w), in its order:
+    // PyTorch's _single_tensor_adam(w), in its order, after clipping's g = g scale:
     //   p *= decay (AdamW); m.lerp_(g, 1 - b1); v = v b2 + (1 - b2) g g;
     //   denom = sqrt(v) / sqrt(1 - b2^t) + eps; p += (-lr / (1 - b1^t)) m / denom.
     private static void Adam(float* p, float* g, float* m, float* v, int n, float oneMinusBeta1, float beta2, float oneMinusBeta2,
-        float negativeStepSize, float bias2Sqrt, float epsilon, float decay)
+        float negativeStepSize, float bias2Sqrt, float epsilon, float decay, float scale)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -164,9 +172,10 @@ internal sealed unsafe class OptimizerState
             var bc2 = Vector512.Create(bias2Sqrt);
             var eps = Vector512.Create(epsilon);
             var wd = Vector512.Create(decay);
+            var c = Vector512.Create(scale);
             for (; i <= n - 16; i += 16)
             {
-                var gi = Vector512.Load(g + i);
+                var gi = Vector512.Load(g + i) * c;
                 var mi = Vector512.Load(m + i);
                 mi += w1 * (gi - mi);
                 var vi = Vector512.Load(v + i) * b2 + w2 * gi * gi;
@@ -185,9 +194,10 @@ internal sealed unsafe class OptimizerState
             var bc2 = Vector256.Create(bias2Sqrt);
             var eps = Vector256.Create(epsilon);
             var wd = Vector256.Create(decay);
+            var c = Vector256.Create(scale);
             for (; i <= n - 8; i += 8)
             {
-                var gi = Vector256.Load(g + i);
+                var gi = Vector256.Load(g + i) * c;
                 var mi = Vector256.Load(m + i);
                 mi += w1 * (gi - mi);
                 var vi = Vector256.Load(v + i) * b2 + w2 * gi * gi;
@@ -199,7 +209,7 @@ internal sealed unsafe class OptimizerState
         }
         for (; i < n; i++)
         {
-            float gi = g[i];
+            float gi = g[i] * scale;
             float mi = m[i];
             mi += oneMinusBeta1 * (gi - mi);
             float vi = v[i] * beta2 + oneMinusBeta2 * gi * gi;

@@ -48,6 +48,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             throw new ArgumentException($"TrainerOptions.BatchSize is {options.BatchSize}; it must be at least 1.", nameof(options));
         if (options.ThreadCount < 1)
             throw new ArgumentException($"TrainerOptions.ThreadCount is {options.ThreadCount}; it must be at least 1.", nameof(options));
+        ValidateClipping(options);
         ParameterLayout.Validate(model);
         if ((long)options.BatchSize * Math.Max(model.Inputs, model.OutputsPerRow) > int.MaxValue - 16)
             throw new ArgumentException(
@@ -119,8 +120,8 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// A length does not match, an input or target is invalid, or the batch is too small for a batch norm; nothing changed.
     /// </exception>
     /// <exception cref="InvalidOperationException">
-    /// The loss was NaN or infinite; the weights were left unchanged (batch norms' running statistics, updated by the
-    /// forward pass as in PyTorch, were not).
+    /// The loss (or, with clipping on, the gradient norm) was NaN or infinite; the weights were left unchanged (batch
+    /// norms' running statistics, updated by the forward pass as in PyTorch, were not).
     /// </exception>
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
@@ -180,8 +181,10 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
                 $"The learning-rate schedule is defined for {total} updates and this trainer has made {_step}; nothing was changed. Set a schedule with more steps (PyTorch refuses the same).");
         float* scaled = weights == null ? null : SampleWeights.Normalize(weights, rows, _stepWeights);
         float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), new FloatBuffer(scaled), rows, _step);
+        _gradientNormKnown = false;
         for (int n = 0; n < _batchesTracked.Length; n++) _batchesTracked[n]++; // the forward pass updated the running statistics
         if (!float.IsFinite(loss)) ThrowLossNotFinite(loss, _step + 1);
+        if (ClipsGradients) ClipGradients(_step + 1);
         _program.ApplyOptimizer(_step + 1);
         _step++;
         _telemetry.StepEnded(rows, loss, LearningRate);

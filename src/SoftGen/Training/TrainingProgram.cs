@@ -41,7 +41,23 @@ public abstract class TrainingProgram : IDisposable
     public abstract float ComputeLossAndGradients(FloatBuffer inputs, FloatBuffer targets, FloatBuffer weights, int rows, long step);
 
     /// <summary>Optimizer update number <paramref name="step"/> (1-based) over the flat parameter storage.</summary>
+    /// <remarks>
+    /// Multiplies each gradient by the scale a <see cref="ClipGradients"/> call arranged since the last update (PyTorch's
+    /// g.mul_(coef) before the step, fused into the update's read of g), then forgets it.
+    /// </remarks>
     public abstract void ApplyOptimizer(long step);
+
+    /// <summary>
+    /// Gradient clipping on the gradients of the last <see cref="ComputeLossAndGradients"/>, on this backend (the
+    /// gradients stay where they are): clamps each to [-<paramref name="clipValue"/>, <paramref name="clipValue"/>] in
+    /// place when that is set (PyTorch's clip_grad_value_), then returns the 2-norm over every gradient element,
+    /// accumulated in double so that gradients near float's limit still give a finite norm. The sum's order is fixed,
+    /// so the norm does not depend on the thread count. When <paramref name="maxNorm"/> is set and the norm finite,
+    /// the next <see cref="ApplyOptimizer"/> multiplies each gradient by min(1, maxNorm / (norm + 1e-6)), computed in
+    /// double and applied as a float (PyTorch's clip_grad_norm_); a call with <paramref name="maxNorm"/> set and a
+    /// non-finite norm arranges no scale. Both null: it only measures the norm.
+    /// </summary>
+    public abstract double ClipGradients(float? clipValue, float? maxNorm);
 
     /// <summary>Forward for rows 0..rows-1 (at most the batch size): probabilities [rows, OutputsPerRow] to the host.</summary>
     public abstract void ComputeProbabilities(FloatBuffer inputs, FloatBuffer probabilities, int rows);

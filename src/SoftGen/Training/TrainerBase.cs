@@ -99,7 +99,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// <summary>Where the GPU backend runs (device name and kind), or null on the CPU backend.</summary>
     public string? DeviceName => _program.DeviceName;
 
-    /// <summary>Kernel launches per training step on the GPU backend; 0 on the CPU backend.</summary>
+    /// <summary>Kernel launches per training step on the GPU backend (2 more with gradient clipping); 0 on the CPU backend.</summary>
     public int LaunchesPerStep => _program.LaunchesPerStep;
 
     /// <summary>The program that runs this trainer's passes and optimizer on <see cref="Backend"/>.</summary>

@@ -19,13 +19,13 @@ internal sealed partial class OnnxModelWriter
         string y = layer.Kind switch
         {
             LayerKind.Dense => Dense(layer, scope, x, opOutput),
-            LayerKind.Conv => _graph.NodeInto(opOutput, scope, "Conv", ConvInputs(layer, layer.Name), WindowAttributes(layer.Window!, layer.Input, conv: true)),
+            LayerKind.Conv => _graph.NodeInto(opOutput, scope, "Conv", ConvInputs(layer, Prefix(layer)), WindowAttributes(layer.Window!, layer.Input, conv: true)),
             LayerKind.MaxPool => _graph.NodeInto(opOutput, scope, "MaxPool", new[] { x }, WindowAttributes(layer.Window!, layer.Input, conv: false)),
             LayerKind.AvgPool => _graph.NodeInto(opOutput, scope, "AveragePool", new[] { x },
                 [.. WindowAttributes(layer.Window!, layer.Input, conv: false), Int("count_include_pad", 1)]),
             LayerKind.GlobalAveragePool => _graph.NodeInto(opOutput, scope, "Flatten", new[] { _graph.Node(scope, "GlobalAveragePool", new[] { x }) }, Int("axis", 1)),
             LayerKind.Dropout => x,
-            LayerKind.BatchNorm => BatchNorm(layer.Name, layer.Epsilon, scope, x, opOutput),
+            LayerKind.BatchNorm => BatchNorm(Prefix(layer), layer.Epsilon, scope, x, opOutput),
             LayerKind.LayerNorm => LayerNorm(layer, scope, x, opOutput),
             LayerKind.ResidualEnd => ResidualEnd(layer, scope, x, layerInputs, opOutput),
             LayerKind.SqueezeExcitation => SqueezeExcitation(layer, scope, x, opOutput),
@@ -38,13 +38,17 @@ internal sealed partial class OnnxModelWriter
             conv.Bias ? new[] { x, Parameter(prefix + ".weight"), Parameter(prefix + ".bias") } : new[] { x, Parameter(prefix + ".weight") };
     }
 
+    /// <summary>"layers.{i}", the state_dict prefix of the layer's parameters and buffers.</summary>
+    private string Prefix(LayerInfo layer) => layer.ParameterPrefix
+        ?? throw new InvalidOperationException($"Layer {layer.Name} ({layer.Kind}) of model {_model.Name} has no parameter prefix, yet needs its parameters.");
+
     /// <summary>Gemm with transB (PyTorch's [out, in] weight), after a Flatten (c, h, w order) when the input is an image or a signal.</summary>
     private string Dense(LayerInfo layer, string scope, string x, string? output)
     {
         if (Rank(layer.Input) > 2)
             x = _graph.Node(scope, "Flatten", new[] { x }, Int("axis", 1));
-        var inputs = new List<string> { x, Parameter(layer.Name + ".weight") };
-        if (layer.Bias) inputs.Add(Parameter(layer.Name + ".bias"));
+        var inputs = new List<string> { x, Parameter(Prefix(layer) + ".weight") };
+        if (layer.Bias) inputs.Add(Parameter(Prefix(layer) + ".bias"));
         return _graph.NodeInto(output, scope, "Gemm", inputs, Int("transB", 1));
     }
 
@@ -75,7 +79,7 @@ internal sealed partial class OnnxModelWriter
     /// <summary>LayerNormalization over the features (opset 17), or its decomposition with the biased variance below opset 17.</summary>
     private string LayerNorm(LayerInfo layer, string scope, string x, string? output)
     {
-        string gamma = Parameter(layer.Name + ".weight"), beta = Parameter(layer.Name + ".bias");
+        string gamma = Parameter(Prefix(layer) + ".weight"), beta = Parameter(Prefix(layer) + ".bias");
         if (_options.Opset >= 17)
             return _graph.NodeInto(output, scope, "LayerNormalization", new[] { x, gamma, beta }, Int("axis", -1), Float("epsilon", layer.Epsilon));
         string mean = _graph.Node(scope, "ReduceMean", new[] { x }, Ints("axes", -1), Int("keepdims", 1));
@@ -94,9 +98,9 @@ internal sealed partial class OnnxModelWriter
         string shortcut = layerInputs[layer.BlockStart];
         if (layer.Projection is { } projection)
         {
-            var blockInput = _model.Layers[layer.BlockStart].Input;
-            string conv = _graph.Node(scope, "Conv", new[] { shortcut, Parameter(layer.Name + ".weight") }, WindowAttributes(projection, blockInput, conv: true));
-            shortcut = BatchNorm($"layers.{layer.Index + 1}", 1e-5f, scope, conv, null);
+            var blockInput = _layers[layer.BlockStart].Input;
+            string conv = _graph.Node(scope, "Conv", new[] { shortcut, Parameter(Prefix(layer) + ".weight") }, WindowAttributes(projection, blockInput, conv: true));
+            shortcut = BatchNorm($"layers.{layer.ParameterIndex + 1}", 1e-5f, scope, conv, null);
         }
         return _graph.NodeInto(output, scope, "Add", new[] { x, shortcut });
     }
@@ -111,11 +115,11 @@ internal sealed partial class OnnxModelWriter
         long[] ones = Rank(layer.Input) == 3 ? new long[] { 1 } : new long[] { 1, 1 };
         string pooled = _graph.Node(scope, "GlobalAveragePool", new[] { x });
         string reduced = _graph.Node(scope, "Conv",
-            new[] { pooled, Parameter(layer.Name + ".reduce.weight", [squeeze, channels, .. ones]), Parameter(layer.Name + ".reduce.bias") },
+            new[] { pooled, Parameter(Prefix(layer) + ".reduce.weight", [squeeze, channels, .. ones]), Parameter(Prefix(layer) + ".reduce.bias") },
             Ints("kernel_shape", ones));
         string hidden = Activate(Activation.Silu, scope, reduced, null);
         string expanded = _graph.Node(scope, "Conv",
-            new[] { hidden, Parameter(layer.Name + ".expand.weight", [channels, squeeze, .. ones]), Parameter(layer.Name + ".expand.bias") },
+            new[] { hidden, Parameter(Prefix(layer) + ".expand.weight", [channels, squeeze, .. ones]), Parameter(Prefix(layer) + ".expand.bias") },
             Ints("kernel_shape", ones));
         string gate = _graph.Node(scope, "Sigmoid", new[] { expanded });
         return _graph.NodeInto(output, scope, "Mul", new[] { x, gate });
@@ -127,7 +131,7 @@ internal sealed partial class OnnxModelWriter
         string p, inverse;
         if (layer.Learnable)
         {
-            p = Parameter(layer.Name + ".p");
+            p = Parameter(Prefix(layer) + ".p");
             inverse = _graph.Node(scope, "Reciprocal", new[] { p });
         }
         else

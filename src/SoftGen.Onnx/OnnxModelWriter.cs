@@ -16,18 +16,21 @@ internal sealed partial class OnnxModelWriter
     private readonly ModelInfo _model;
     private readonly OnnxExportOptions _options;
     private readonly OnnxGraphBuilder _graph;
+    private readonly IReadOnlyList<LayerInfo> _layers;
 
-    public OnnxModelWriter(TrainerBase trainer, OnnxExportOptions options)
+    /// <param name="layers">The layer graph; the model's own (ModelInfo.Layers) when null.</param>
+    public OnnxModelWriter(TrainerBase trainer, OnnxExportOptions options, IReadOnlyList<LayerInfo>? layers = null)
     {
         _trainer = trainer;
         _model = trainer.Model;
+        _layers = layers ?? _model.Layers;
         _options = options;
         _graph = new OnnxGraphBuilder(options.ModelName ?? _model.Name);
     }
 
     public Proto.ModelProto Build()
     {
-        var layers = _model.Layers;
+        var layers = _layers;
         if (layers.Count == 0)
             throw new NotSupportedException($"Model {_model.Name} describes no layers (ModelInfo.Layers is empty); it cannot be exported to ONNX.");
 

@@ -37,6 +37,31 @@ internal static class RuntimeNames
         _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, null),
     };
 
+    /// <summary>The SoftGen.Activation member (the same names and values, TwinEnumTests).</summary>
+    public static string Activation(ActivationKind activation) => activation switch
+    {
+        ActivationKind.None or ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Tanh or ActivationKind.Sigmoid
+            or ActivationKind.Gelu or ActivationKind.Silu or ActivationKind.Elu or ActivationKind.Mish => "global::SoftGen.Activation." + activation,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
+
+    /// <summary>The SoftGen.Training.LayerKind member: the 2-D and 1-D attributes share one.</summary>
+    public static string LayerKind(Model.LayerKind kind) => kind switch
+    {
+        Model.LayerKind.Dense => Training + "LayerKind.Dense",
+        Model.LayerKind.Conv2D => Training + "LayerKind.Conv",
+        Model.LayerKind.MaxPool2D => Training + "LayerKind.MaxPool",
+        Model.LayerKind.AvgPool2D => Training + "LayerKind.AvgPool",
+        Model.LayerKind.GlobalAveragePool => Training + "LayerKind.GlobalAveragePool",
+        Model.LayerKind.Dropout => Training + "LayerKind.Dropout",
+        Model.LayerKind.BatchNorm => Training + "LayerKind.BatchNorm",
+        Model.LayerKind.LayerNorm => Training + "LayerKind.LayerNorm",
+        Model.LayerKind.ResidualEnd => Training + "LayerKind.ResidualEnd",
+        Model.LayerKind.SqueezeExcitation => Training + "LayerKind.SqueezeExcitation",
+        Model.LayerKind.GemPool => Training + "LayerKind.GemPool",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
     /// <summary>The SoftGen.Training.ParameterInit member.</summary>
     public static string ParameterInit(ParameterInitSpec init) => init switch
     {

@@ -272,6 +272,7 @@ internal static class TrainerEmitter
         }
         w.Line("    },");
         WriteBatchNorms(w, layers);
+        LayerListEmitter.Write(w, spec, layers);
         if (spec.PerPixel)
         {
             w.Line("    declarationHash: \"" + Describe.DeclarationHash(spec) + "\",");

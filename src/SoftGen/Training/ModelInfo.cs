@@ -116,11 +116,13 @@ public sealed class ModelInfo
     /// <c>outputHeight</c> and <c>outputWidth</c>: for a model whose last layer is a Conv2D, the size of its output;
     /// the loss then applies at every pixel. 1 and 1 otherwise. <c>batchNorms</c> and <c>stateLength</c>: the batch
     /// norms' running statistics and the length of the flat state storage that holds them (none and 0 by default).
+    /// <c>layers</c>: the declared layers in order (empty by default, for hand-written descriptions).
     /// </remarks>
     public ModelInfo(string name, int inputs, int classes, LossKind loss, float labelSmoothing, float temperature,
         int storageLength, IReadOnlyList<ParameterInfo> parameters, string declarationHash, int outputHeight = 1, int outputWidth = 1,
-        IReadOnlyList<BatchNormInfo>? batchNorms = null, int stateLength = 0)
+        IReadOnlyList<BatchNormInfo>? batchNorms = null, int stateLength = 0, IReadOnlyList<LayerInfo>? layers = null)
     {
+        Layers = layers ?? Array.Empty<LayerInfo>();
         BatchNorms = batchNorms ?? Array.Empty<BatchNormInfo>();
         StateLength = stateLength;
         var buffers = new List<BufferInfo>(3 * BatchNorms.Count);
@@ -174,6 +176,9 @@ public sealed class ModelInfo
     public int StorageLength { get; }
 
     public IReadOnlyList<ParameterInfo> Parameters { get; }
+
+    /// <summary>The declared layers in order, as the generator planned them (empty for a hand-written description).</summary>
+    public IReadOnlyList<LayerInfo> Layers { get; }
 
     /// <summary>The batch norms whose running statistics the model keeps, in layer order (empty for most models).</summary>
     public IReadOnlyList<BatchNormInfo> BatchNorms { get; }

@@ -54,6 +54,11 @@ namespace Classify
                     new("layers.1.weight", Rows: 10, Columns: 128, Offset: CpuTrainingProgram.Layer1.WeightOffset, StorageStride: CpuTrainingProgram.Layer1.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
                     new("layers.1.bias", Rows: 10, Columns: 1, Offset: CpuTrainingProgram.Layer1.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
+                layers: new global::SoftGen.Training.LayerInfo[]
+                {
+                    new(0, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Flat(64), global::SoftGen.Training.TensorShape.Flat(128)) { ParameterIndex = 0 },
+                    new(1, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Flat(128), global::SoftGen.Training.TensorShape.Flat(10)) { ParameterIndex = 1 },
+                },
                 declarationHash: "455fc916adf25df2");
 
             /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>

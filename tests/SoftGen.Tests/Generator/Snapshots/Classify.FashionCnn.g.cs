@@ -71,6 +71,15 @@ namespace Classify
                     new("layers.3.weight", Rows: 10, Columns: 128, Offset: CpuTrainingProgram.Layer5.WeightOffset, StorageStride: CpuTrainingProgram.Layer5.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
                     new("layers.3.bias", Rows: 10, Columns: 1, Offset: CpuTrainingProgram.Layer5.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
+                layers: new global::SoftGen.Training.LayerInfo[]
+                {
+                    new(0, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(1, 28, 28), global::SoftGen.Training.TensorShape.Image(32, 28, 28)) { ParameterIndex = 0, Window = new(3, 3, 1, 1, 1, 1) },
+                    new(1, global::SoftGen.Training.LayerKind.MaxPool, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Image(32, 28, 28), global::SoftGen.Training.TensorShape.Image(32, 14, 14)) { Window = new(2, 2, 2, 2, 0, 0) },
+                    new(2, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(32, 14, 14), global::SoftGen.Training.TensorShape.Image(64, 14, 14)) { ParameterIndex = 1, Window = new(3, 3, 1, 1, 1, 1) },
+                    new(3, global::SoftGen.Training.LayerKind.MaxPool, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Image(64, 14, 14), global::SoftGen.Training.TensorShape.Image(64, 7, 7)) { Window = new(2, 2, 2, 2, 0, 0) },
+                    new(4, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(64, 7, 7), global::SoftGen.Training.TensorShape.Flat(128)) { ParameterIndex = 2 },
+                    new(5, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Flat(128), global::SoftGen.Training.TensorShape.Flat(10)) { ParameterIndex = 3 },
+                },
                 declarationHash: "b94e14cb820de80a");
 
             /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>

@@ -58,6 +58,12 @@ namespace Classify
                     new("layers.2.weight", Rows: 10, Columns: 256, Offset: CpuTrainingProgram.Layer2.WeightOffset, StorageStride: CpuTrainingProgram.Layer2.OutStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f),
                     new("layers.2.bias", Rows: 10, Columns: 1, Offset: CpuTrainingProgram.Layer2.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
+                layers: new global::SoftGen.Training.LayerInfo[]
+                {
+                    new(0, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Flat(784), global::SoftGen.Training.TensorShape.Flat(512)) { ParameterIndex = 0 },
+                    new(1, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Flat(512), global::SoftGen.Training.TensorShape.Flat(256)) { ParameterIndex = 1 },
+                    new(2, global::SoftGen.Training.LayerKind.Dense, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Flat(256), global::SoftGen.Training.TensorShape.Flat(10)) { ParameterIndex = 2 },
+                },
                 declarationHash: "6f4b6fc1b1f0832e");
 
             /// <summary>A trainer on <see cref="global::SoftGen.TrainerOptions.Backend"/>: CpuTrainingProgram or, when the project references SoftGen.Gpu, GpuTrainingProgram.</summary>

@@ -69,6 +69,13 @@ namespace SoftMasks
                     new("layers.3.weight", Rows: 2, Columns: 16, Offset: CpuTrainingProgram.Layer3.WeightOffset, StorageStride: CpuTrainingProgram.Layer3.OutChannelStride, global::SoftGen.Training.ParameterInit.GlorotUniform, Gain: 1f) { KernelSize = 1, Positions = 1, ChannelStride = 16 },
                     new("layers.3.bias", Rows: 2, Columns: 1, Offset: CpuTrainingProgram.Layer3.BiasOffset, StorageStride: 1, global::SoftGen.Training.ParameterInit.Zeros, Gain: 0f),
                 },
+                layers: new global::SoftGen.Training.LayerInfo[]
+                {
+                    new(0, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(1, 28, 28), global::SoftGen.Training.TensorShape.Image(16, 28, 28)) { ParameterIndex = 0, Window = new(3, 3, 1, 1, 1, 1) },
+                    new(1, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(16, 28, 28), global::SoftGen.Training.TensorShape.Image(16, 28, 28)) { ParameterIndex = 1, Window = new(3, 3, 1, 1, 1, 1) },
+                    new(2, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.Relu, global::SoftGen.Training.TensorShape.Image(16, 28, 28), global::SoftGen.Training.TensorShape.Image(16, 28, 28)) { ParameterIndex = 2, Window = new(3, 3, 1, 1, 1, 1) },
+                    new(3, global::SoftGen.Training.LayerKind.Conv, global::SoftGen.Activation.None, global::SoftGen.Training.TensorShape.Image(16, 28, 28), global::SoftGen.Training.TensorShape.Image(2, 28, 28)) { ParameterIndex = 3, Window = new(1, 1, 1, 1, 0, 0) },
+                },
                 declarationHash: "105087754734f150",
                 outputHeight: OutputHeight,
                 outputWidth: OutputWidth);

@@ -69,8 +69,9 @@ internal static class OnnxExportTestModels
         var random = new Random(seed);
         int classes = model.Classes, pixels = model.OutputPixels;
         var targets = new float[rows * classes * pixels];
-        for (int i = 0; i < targets.Length; i++) targets[i] = (float)random.NextDouble() + 0.05f;
+        for (int i = 0; i < targets.Length; i++) targets[i] = (float)random.NextDouble();
         if (!model.TargetsAreDistributions) return targets;
+        for (int i = 0; i < targets.Length; i++) targets[i] += 0.05f;
         for (int r = 0; r < rows; r++)
             for (int p = 0; p < pixels; p++)
             {

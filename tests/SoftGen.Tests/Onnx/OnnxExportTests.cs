@@ -37,7 +37,11 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         using var trainer = OnnxExportTestModels.Trained(name, temperature);
         var inputs = OnnxExportTestModels.Inputs(trainer.Model, Rows, 300);
-        var result = OnnxRuntimeCheck.Compare(trainer, Export(trainer), inputs, Rows);
+        var bytes = Export(trainer);
+        // SOFTGEN_ONNX_DUMP=DIR keeps the files, for other checkers (python3-onnx's onnx.checker, Netron).
+        if (Environment.GetEnvironmentVariable("SOFTGEN_ONNX_DUMP") is { Length: > 0 } dump)
+            File.WriteAllBytes(Path.Combine(dump, name + ".onnx"), bytes);
+        var result = OnnxRuntimeCheck.Compare(trainer, bytes, inputs, Rows);
         output.WriteLine($"{name} (T = {temperature}): worst relative difference logits {result.WorstLogitsRelative:E2}, "
             + $"probabilities {result.WorstProbabilitiesRelative:E2}; worst absolute {result.WorstAbsolute:E2}");
         Assert.Null(result.FirstViolation);

@@ -43,7 +43,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             File.WriteAllBytes(Path.Combine(dump, name + ".onnx"), bytes);
         var result = OnnxRuntimeCheck.Compare(trainer, bytes, inputs, Rows);
         output.WriteLine($"{name} (T = {temperature}): worst relative difference logits {result.WorstLogitsRelative:E2}, "
-            + $"probabilities {result.WorstProbabilitiesRelative:E2}; worst absolute {result.WorstAbsolute:E2}");
+            + $"probabilities {result.WorstProbabilitiesRelative:E2} (at p = {result.WorstProbabilityValue:G3}); worst absolute {result.WorstAbsolute:E2}");
         Assert.Null(result.FirstViolation);
     }
 

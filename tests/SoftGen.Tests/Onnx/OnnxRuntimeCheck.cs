@@ -8,7 +8,8 @@ using SoftGen.Training;
 namespace SoftGen.Tests.Onnx;
 
 /// <summary>The worst differences between ONNX Runtime's outputs and the trainer's own predictions.</summary>
-internal sealed record OnnxComparison(double WorstLogitsRelative, double WorstProbabilitiesRelative, double WorstAbsolute, string? FirstViolation);
+internal sealed record OnnxComparison(double WorstLogitsRelative, double WorstProbabilitiesRelative, double WorstProbabilityValue, double WorstAbsolute,
+    string? FirstViolation);
 
 /// <summary>Runs an exported model in ONNX Runtime (CPU execution provider) and compares it with PredictLogits and PredictProbabilities.</summary>
 /// <remarks>
@@ -51,7 +52,7 @@ internal static class OnnxRuntimeCheck
         trainer.PredictProbabilities(inputs, probabilities, rows);
 
         string? firstViolation = null;
-        double worstAbsolute = 0;
+        double worstAbsolute = 0, worstValue = 0;
         double Worst(string name, float[] expected, float[] actual, bool scaleByPixel)
         {
             if (actual.Length != expected.Length) throw new InvalidOperationException($"ONNX Runtime gave {actual.Length} {name}, the trainer {expected.Length}.");
@@ -66,12 +67,17 @@ internal static class OnnxRuntimeCheck
                 }
                 if (!(difference <= Relative * scale + AbsoluteFloor))
                     firstViolation ??= $"{name}[{i}]: ONNX Runtime {actual[i]:R}, trainer {expected[i]:R}";
-                if (scale > 0) worst = Math.Max(worst, difference / scale);
+                if (scale > 0 && difference / scale > worst)
+                {
+                    worst = difference / scale;
+                    worstValue = e;
+                }
                 worstAbsolute = Math.Max(worstAbsolute, difference);
             }
             return worst;
         }
-        return new OnnxComparison(Worst("logits", logits, outputs["logits"], scaleByPixel: true),
-            Worst("probabilities", probabilities, outputs["probabilities"], scaleByPixel: false), worstAbsolute, firstViolation);
+        double worstLogits = Worst("logits", logits, outputs["logits"], scaleByPixel: true);
+        double worstProbabilities = Worst("probabilities", probabilities, outputs["probabilities"], scaleByPixel: false);
+        return new OnnxComparison(worstLogits, worstProbabilities, worstValue, worstAbsolute, firstViolation);
     }
 }

@@ -73,7 +73,7 @@ internal sealed partial class OnnxModelWriter
         if (_options.ClassNames is { } names)
         {
             if (names.Count != _model.Classes)
-                throw new ArgumentException($"{names.Count} class names were given for a model of {_model.Classes} classes.", nameof(_options.ClassNames));
+                throw new ArgumentException($"{names.Count} class names were given for a model of {_model.Classes} classes.", "options");
             AddMetadata(model, "softgen.class_names", JsonSerializer.Serialize(names));
         }
         return model;

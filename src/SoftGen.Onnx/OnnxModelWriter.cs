@@ -18,6 +18,8 @@ internal sealed partial class OnnxModelWriter
     private readonly OnnxGraphBuilder _graph;
     private readonly IReadOnlyList<LayerInfo> _layers;
 
+    /// <param name="trainer">The trained model: its layer graph, weights, running statistics and prediction temperature.</param>
+    /// <param name="options">Opset, outputs, names and metadata (already checked).</param>
     /// <param name="layers">The layer graph; the model's own (ModelInfo.Layers) when null.</param>
     public OnnxModelWriter(TrainerBase trainer, OnnxExportOptions options, IReadOnlyList<LayerInfo>? layers = null)
     {

@@ -58,6 +58,44 @@ public class RuntimeNamesTests
     }
 
     [Fact]
+    public void EveryActivationIsARuntimeActivationMember()
+    {
+        foreach (var activation in Enum.GetValues<ActivationKind>())
+        {
+            var (type, member) = EnumMember(RuntimeNames.Activation(activation));
+            Assert.Equal(typeof(Activation), type);
+            Assert.Equal((int)activation, (int)Enum.Parse(type, member));
+        }
+    }
+
+    [Fact]
+    public void EveryLayerKindIsARuntimeLayerKindMember()
+    {
+        var expected = new (LayerKind Spec, SoftGen.Training.LayerKind Runtime)[]
+        {
+            (LayerKind.Dense, SoftGen.Training.LayerKind.Dense),
+            (LayerKind.Conv2D, SoftGen.Training.LayerKind.Conv),
+            (LayerKind.MaxPool2D, SoftGen.Training.LayerKind.MaxPool),
+            (LayerKind.AvgPool2D, SoftGen.Training.LayerKind.AvgPool),
+            (LayerKind.GlobalAveragePool, SoftGen.Training.LayerKind.GlobalAveragePool),
+            (LayerKind.Dropout, SoftGen.Training.LayerKind.Dropout),
+            (LayerKind.BatchNorm, SoftGen.Training.LayerKind.BatchNorm),
+            (LayerKind.LayerNorm, SoftGen.Training.LayerKind.LayerNorm),
+            (LayerKind.ResidualEnd, SoftGen.Training.LayerKind.ResidualEnd),
+            (LayerKind.SqueezeExcitation, SoftGen.Training.LayerKind.SqueezeExcitation),
+            (LayerKind.GemPool, SoftGen.Training.LayerKind.GemPool),
+        };
+        Assert.Equal(Enum.GetValues<LayerKind>().OrderBy(k => k), expected.Select(e => e.Spec).OrderBy(k => k));
+        Assert.Equal(Enum.GetValues<SoftGen.Training.LayerKind>().OrderBy(k => k), expected.Select(e => e.Runtime).OrderBy(k => k));
+        foreach (var (spec, runtime) in expected)
+        {
+            var (type, member) = EnumMember(RuntimeNames.LayerKind(spec));
+            Assert.Equal(typeof(SoftGen.Training.LayerKind), type);
+            Assert.Equal(runtime, Enum.Parse(type, member));
+        }
+    }
+
+    [Fact]
     public void EveryParameterInitIsARuntimeParameterInitMember()
     {
         foreach (var init in Enum.GetValues<ParameterInitSpec>())

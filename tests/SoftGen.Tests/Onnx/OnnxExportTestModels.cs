@@ -6,7 +6,10 @@ namespace SoftGen.Tests.Onnx;
 /// <summary>The test models the ONNX export is checked on: every layer kind, activation, loss and head.</summary>
 internal static class OnnxExportTestModels
 {
-    private static TrainerOptions Options => new() { Optimizer = Optimizer.Adam(0.01f), BatchSize = 16, Seed = 5, ThreadCount = 2 };
+    private static TrainerOptions Options => new() { Optimizer = Optimizer.Adam(0.01f), BatchSize = 16, Seed = 5, ThreadCount = 2, Backend = _backend };
+
+    /// <summary>The backend <see cref="Create"/> asks for (set by <see cref="Trained"/> for the duration of a call).</summary>
+    [ThreadStatic] private static Backend _backend;
 
     /// <summary>Name, then a prediction temperature other than 1 for some.</summary>
     public static readonly (string Name, float Temperature)[] All =
@@ -83,9 +86,12 @@ internal static class OnnxExportTestModels
     }
 
     /// <summary>A trainer of the model after two training steps, so that its weights (and running statistics) are not the initial ones.</summary>
-    public static TrainerBase Trained(string name, float temperature)
+    public static TrainerBase Trained(string name, float temperature, Backend backend = Backend.Cpu)
     {
-        var trainer = Create(name);
+        _backend = backend;
+        TrainerBase trainer;
+        try { trainer = Create(name); }
+        finally { _backend = Backend.Cpu; }
         const int rows = 16;
         for (int step = 0; step < 2; step++)
             trainer.TrainStep(Inputs(trainer.Model, rows, 100 + step), Targets(trainer.Model, rows, 200 + step), rows);

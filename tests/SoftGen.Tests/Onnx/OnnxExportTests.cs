@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using Google.Protobuf;
+using SoftGen.Gpu;
 using SoftGen.Onnx;
 using SoftGen.Training;
 using Xunit;
@@ -58,6 +59,21 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(opset, global::Onnx.ModelProto.Parser.ParseFrom(bytes).OpsetImport.Single().Version);
         var result = OnnxRuntimeCheck.Compare(trainer, bytes, inputs, Rows);
         output.WriteLine($"{name} at opset {opset}: worst relative logits {result.WorstLogitsRelative:E2}, probabilities {result.WorstProbabilitiesRelative:E2}");
+        Assert.Null(result.FirstViolation);
+    }
+
+    /// <summary>A GPU trainer (on ILGPU's CPU accelerator) exports the weights and running statistics it trained on the device.</summary>
+    [Theory]
+    [InlineData("NormMlp")] // batch norm: running statistics updated on the device
+    [InlineData("GapNet")]  // a convolution
+    public void AGpuTrainerExportsWhatItTrained(string name)
+    {
+        using var scope = GpuTesting.UseCpuAccelerator();
+        using var trainer = OnnxExportTestModels.Trained(name, 1.3f, Backend.Gpu);
+        Assert.Equal(Backend.Gpu, trainer.Backend);
+        var inputs = OnnxExportTestModels.Inputs(trainer.Model, 16, 303);
+        var result = OnnxRuntimeCheck.Compare(trainer, Export(trainer), inputs, 16);
+        output.WriteLine($"{name} on the GPU backend: worst relative logits {result.WorstLogitsRelative:E2}, probabilities {result.WorstProbabilitiesRelative:E2}");
         Assert.Null(result.FirstViolation);
     }
 

@@ -4,6 +4,7 @@ using System.Linq;
 using SoftGen;
 using SoftGen.Examples;
 using SoftGen.Metrics;
+using SoftGen.Onnx;
 using SoftGen.Training;
 
 namespace Classify;
@@ -16,6 +17,7 @@ namespace Classify;
 ///   --model resnet                  Fashion-MNIST with the small ResNet (FashionResNet): batch norm, residual blocks
 ///   --plots DIR                     also write the held-out reliability diagram and the loss curves as PNG files in DIR
 ///   --save FILE                     also save the trained weights (safetensors, PyTorch's state_dict names) to FILE
+///   --export-onnx FILE              also export the trained model to FILE as ONNX (SoftGen.Onnx), for ONNX Runtime
 ///   --evaluate FILE                 instead of training, load weights (SoftGen's or PyTorch's state_dict) and score them
 ///   --backend cpu|gpu|auto          where to train (default cpu); auto takes a CUDA or OpenCL GPU when there is one
 /// </summary>
@@ -28,6 +30,9 @@ public static class Program
 
     /// <summary>Where --save writes the trained weights; null without --save.</summary>
     private static string? _save;
+
+    /// <summary>Where --export-onnx writes the ONNX model; null without it.</summary>
+    private static string? _exportOnnx;
 
     /// <summary>Weights that --evaluate scores instead of training; null without it.</summary>
     private static string? _evaluate;
@@ -43,8 +48,9 @@ public static class Program
             _plots = TakePath(ref args, "--plots", out var badPlots);
             _save = TakePath(ref args, "--save", out var badSave);
             _evaluate = TakePath(ref args, "--evaluate", out var badEvaluate);
+            _exportOnnx = TakePath(ref args, "--export-onnx", out var badExport);
             var backend = TakeBackend(ref args, out var badBackend);
-            if (badModel || badPlots || badSave || badEvaluate || badBackend)
+            if (badModel || badPlots || badSave || badEvaluate || badExport || badBackend)
                 return Usage();
             _backend = backend;
             if (args.Length == 0)
@@ -62,7 +68,7 @@ public static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn|resnet] [--plots DIR] [--save FILE | --evaluate FILE] [--backend cpu|gpu|auto]");
+        Console.Error.WriteLine("usage: Classify [--data fashion-mnist [DIR]] [--model mlp|cnn|resnet] [--plots DIR] [--save FILE | --evaluate FILE] [--export-onnx FILE] [--backend cpu|gpu|auto]");
         return 2;
     }
 
@@ -175,6 +181,7 @@ public static class Program
                 trainer.SaveWeights(_save);
                 Console.WriteLine($"weights saved to {_save}");
             }
+            ExportOnnx(trainer);
         }
         var result = trainer.Evaluate(test.Features, test.Targets);
         var probabilities = new float[test.Count * test.Classes];
@@ -206,6 +213,16 @@ public static class Program
             trainer.SaveWeights(_save);
             Console.WriteLine($"weights saved to {_save}");
         }
+        ExportOnnx(trainer);
+    }
+
+    /// <summary>--export-onnx: the prediction graph with the trained weights, for ONNX Runtime and other runtimes.</summary>
+    private static void ExportOnnx(TrainerBase trainer)
+    {
+        if (_exportOnnx is null)
+            return;
+        trainer.ExportOnnx(_exportOnnx);
+        Console.WriteLine($"ONNX model written to {_exportOnnx} ({new FileInfo(_exportOnnx).Length:N0} bytes)");
     }
 
     /// <summary>--plots: the reliability diagram on the held-out rows and the per-epoch curves, named after the model.</summary>

@@ -81,7 +81,27 @@ internal static class Checks
         Report(world, "unchanged", Hash(trainer) == before && trainer.Step == 1 ? "yes" : "no");
         trainer.TrainStep(x, y, PerRank);
         Report(world, "step_after", trainer.Step);
+
+        // Fit and Evaluate whose data one rank refuses: every rank throws, and nothing is trained.
+        var (fx, fy, _) = Batch(20, 11);
+        if (world.Rank == 1) fx[5] = float.PositiveInfinity;
+        Report(world, "fit_thrown", Thrown(() => trainer.Fit(fx, fy, 1)));
+        Report(world, "evaluate_thrown", Thrown(() => trainer.Evaluate(fx, fy)));
+        Report(world, "step_end", trainer.Step);
         Report(world, "hash", Hash(trainer));
+    }
+
+    private static string Thrown(Action action)
+    {
+        try
+        {
+            action();
+            return "none";
+        }
+        catch (Exception e)
+        {
+            return e.GetType().Name;
+        }
     }
 
     /// <summary>Rank 1 asks for another batch size: every rank's creation must throw, naming both sizes.</summary>

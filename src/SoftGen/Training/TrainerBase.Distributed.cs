@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using SoftGen.Cpu;
 
 namespace SoftGen.Training;
@@ -71,17 +70,17 @@ public abstract unsafe partial class TrainerBase
     }
 
     /// <summary>
-    /// A distributed step's inputs failed this rank's checks: tells the other ranks (they throw in the same step),
-    /// then rethrows this rank's exception. Nothing changed anywhere.
+    /// A distributed step's inputs (or Fit's data set) failed this rank's checks: tells the other ranks, in the
+    /// reduction their step makes before it changes anything, so that they throw in the same step. The caller then
+    /// rethrows its exception.
     /// </summary>
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private void FailOnEveryRank(Exception error)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void TellEveryRankOfFailure()
     {
         _stepSums[0] = 1;
         _stepSums[1] = 0;
         _stepSums[2] = 0;
         _options.Distributed!.AllReduceSum(_stepSums);
-        ExceptionDispatchInfo.Throw(error);
     }
 
     /// <summary>
@@ -136,16 +135,31 @@ public abstract unsafe partial class TrainerBase
         return (rank * each + Math.Min(rank, extra), each + (rank < extra ? 1 : 0));
     }
 
-    /// <summary>Sums Evaluate's metrics and row counts over the ranks, in place.</summary>
+    /// <summary>Sums Evaluate's metrics and row counts over the ranks, in place; throws on every rank when one refused its data.</summary>
     private void ReduceEvaluation(ref Metrics metrics, ref int count)
     {
         if (_options.Distributed is not { } world) return;
-        metrics.CopySums(_evaluationSums);
+        metrics.CopySums(_evaluationSums); // [4] = 0: this rank's data passed its checks
         _evaluationSums[5] = count;
         world.AllReduceSum(_evaluationSums);
+        if (_evaluationSums[4] > 0) ThrowEvaluationFailedElsewhere((int)_evaluationSums[4]);
         metrics.SetSums(_evaluationSums);
         count = checked((int)_evaluationSums[5]);
     }
+
+    /// <summary>This rank's Evaluate data failed its checks: tells the others, in the reduction they wait in. The caller rethrows.</summary>
+    private void TellEveryRankEvaluationFailed()
+    {
+        Array.Clear(_evaluationSums);
+        _evaluationSums[4] = 1;
+        _options.Distributed!.AllReduceSum(_evaluationSums);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowEvaluationFailedElsewhere(int ranks) =>
+        throw new InvalidOperationException(
+            $"{ranks} rank{(ranks == 1 ? "" : "s")} of the distributed world refused {(ranks == 1 ? "its" : "their")} Evaluate data (see {(ranks == 1 ? "its" : "their")} exception); " +
+            $"this rank (rank {WorldRank}) stopped too.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowFailedElsewhere(int ranks, long step) =>

@@ -75,11 +75,20 @@ public abstract unsafe partial class TrainerBase
         CancellationToken cancellationToken, bool keepHistory)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckFitOptions(options);
-        int count = CheckDataSet(inputs, targets);
-        if (options.HasValidation)
-            CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
-        if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
+        int count;
+        try
+        {
+            CheckFitOptions(options);
+            count = CheckDataSet(inputs, targets);
+            if (options.HasValidation)
+                CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
+            if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankOfFailure(); // the other ranks throw in their first step
+            throw;
+        }
         int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
         if (Math.Min(count, batchSize) < minRows)
         {
@@ -201,7 +210,16 @@ public abstract unsafe partial class TrainerBase
     public Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int count = CheckDataSet(inputs, targets);
+        int count;
+        try
+        {
+            count = CheckDataSet(inputs, targets);
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankEvaluationFailed();
+            throw;
+        }
         return EvaluateCore(inputs, targets, count, calibration: null, acrossRanks: true);
     }
 

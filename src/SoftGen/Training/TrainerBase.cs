@@ -138,9 +138,10 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
             if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
         }
-        catch (ArgumentException e) when (_options.Distributed is not null)
+        catch (ArgumentException) when (_options.Distributed is not null)
         {
-            FailOnEveryRank(e);
+            TellEveryRankOfFailure();
+            throw;
         }
 
         float loss;
@@ -173,9 +174,10 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
             if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
         }
-        catch (ArgumentException e) when (_options.Distributed is not null)
+        catch (ArgumentException) when (_options.Distributed is not null)
         {
-            FailOnEveryRank(e);
+            TellEveryRankOfFailure();
+            throw;
         }
 
         float loss;

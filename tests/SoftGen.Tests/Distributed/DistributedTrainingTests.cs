@@ -45,7 +45,7 @@ public sealed class DistributedTrainingTests
     }
 
     [MpiFact]
-    public void BadInputOnOneRank_MakesEveryRankThrowInTheSameStep_WithNoWeightChanged()
+    public void BadInputOnOneRank_MakesEveryRankThrow_InTrainStepFitAndEvaluate_WithNoWeightChanged()
     {
         var r = MpiRun.Check("fault", 2);
         Assert.Equal("InvalidOperationException", r.Text(0, "thrown"));
@@ -56,6 +56,9 @@ public sealed class DistributedTrainingTests
         {
             Assert.Equal("yes", r.Text(rank, "unchanged"));
             Assert.Equal(2, r.Number(rank, "step_after")); // the world goes on, in step
+            Assert.Equal(rank == 1 ? "ArgumentException" : "InvalidOperationException", r.Text(rank, "fit_thrown"));
+            Assert.Equal(rank == 1 ? "ArgumentException" : "InvalidOperationException", r.Text(rank, "evaluate_thrown"));
+            Assert.Equal(2, r.Number(rank, "step_end"));
         }
         Assert.Equal(r.Text(0, "hash"), r.Text(1, "hash"));
     }

@@ -13,7 +13,6 @@ public abstract unsafe partial class TrainerBase
     // [failed ranks, rows (or weight sum), loss times rows]: summed across the ranks once a step, before anything changes.
     private readonly double[] _stepSums = new double[3];
     private readonly double[] _evaluationSums = new double[6];
-    private double _lastStepMass; // the rows (or weight sum) of the last step over every rank
 
     /// <summary>The world this trainer trains in, or null when it trains alone.</summary>
     public DistributedWorld? World => _options.Distributed;
@@ -110,7 +109,6 @@ public abstract unsafe partial class TrainerBase
         world.AllReduceSum(_stepSums);
         if (_stepSums[0] > 0) ThrowFailedElsewhere((int)_stepSums[0], _step + 1);
         double total = _stepSums[1];
-        _lastStepMass = total;
         if (!(total > 0)) return float.NaN;
         float globalLoss = (float)(_stepSums[2] / total);
         _gradientNormKnown = false;

@@ -38,4 +38,12 @@ public sealed record TrainerOptions
 
     /// <summary>CPU threads used by the kernels (the caller's thread included). Results do not depend on it.</summary>
     public int ThreadCount { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The world of processes this trainer trains in, data-parallel (SoftGen.Distributed's <c>MpiWorld</c>), or null
+    /// (the default) to train alone. Each rank's TrainStep takes its own rows; the step equals one process's step on
+    /// every rank's rows together, and every rank ends with the same weights. See the README's "Training on several
+    /// processes".
+    /// </summary>
+    public DistributedWorld? Distributed { get; init; }
 }

@@ -30,6 +30,25 @@ internal struct Metrics
     public Evaluation Result(int rows, double divisor) =>
         new(rows, _correct / divisor, _scores.NegativeLogLikelihood / divisor, _scores.KLDivergence / divisor, _scores.Brier / divisor);
 
+    /// <summary>Writes the five sums (correct, NLL, KL, Brier, then nothing) to <paramref name="sums"/>[0..4], for a reduction across ranks.</summary>
+    public readonly void CopySums(Span<double> sums)
+    {
+        sums[0] = _correct;
+        sums[1] = _scores.NegativeLogLikelihood;
+        sums[2] = _scores.KLDivergence;
+        sums[3] = _scores.Brier;
+        sums[4] = 0;
+    }
+
+    /// <summary>Takes the sums <see cref="CopySums"/> wrote, reduced.</summary>
+    public void SetSums(ReadOnlySpan<double> sums)
+    {
+        _correct = sums[0];
+        _scores.NegativeLogLikelihood = sums[1];
+        _scores.KLDivergence = sums[2];
+        _scores.Brier = sums[3];
+    }
+
     /// <summary>The first index of the largest value.</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {

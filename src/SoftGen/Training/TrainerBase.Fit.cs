@@ -75,11 +75,20 @@ public abstract unsafe partial class TrainerBase
         CancellationToken cancellationToken, bool keepHistory)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckFitOptions(options);
-        int count = CheckDataSet(inputs, targets);
-        if (options.HasValidation)
-            CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
-        if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
+        int count;
+        try
+        {
+            CheckFitOptions(options);
+            count = CheckDataSet(inputs, targets);
+            if (options.HasValidation)
+                CheckDataSet(options.ValidationInputs.Span, options.ValidationTargets.Span, "options.ValidationInputs", "options.ValidationTargets");
+            if (!weights.IsEmpty) SampleWeights.Check(weights, count, nameof(weights));
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankOfFailure(); // the other ranks throw in their first step
+            throw;
+        }
         int batchSize = BatchCapacity, minRows = _model.MinTrainingRows;
         if (Math.Min(count, batchSize) < minRows)
         {
@@ -91,7 +100,9 @@ public abstract unsafe partial class TrainerBase
         }
 
         int inputsPerRow = _model.Inputs, classes = _model.OutputsPerRow;
-        int batches = count / batchSize + (count % batchSize >= minRows ? 1 : 0);
+        // Distributed, a global batch is BatchSize rows on each rank; rank r takes its share of each (Share).
+        int globalBatch = checked(batchSize * WorldSize);
+        int batches = count / globalBatch + (count % globalBatch >= minRows ? 1 : 0);
         var mixup = options.Mixup;
         var order = new int[count];
         var history = keepHistory ? new List<EpochReport>(options.Epochs) : null;
@@ -111,28 +122,31 @@ public abstract unsafe partial class TrainerBase
 
             double lossSum = 0;
             int trained = 0;
-            for (int start = 0, batch = 1; start < count; start += batchSize, batch++)
+            for (int start = 0, batch = 1; start < count; start += globalBatch, batch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int rows = Math.Min(batchSize, count - start);
-                if (rows < minRows) break; // only the last batch can be this small
+                int globalRows = Math.Min(globalBatch, count - start);
+                if (globalRows < minRows) break; // only the last batch can be this small
+                (int offset, int rows) = Share(globalRows, WorldRank, WorldSize);
+                int first = start + offset;
                 if (mixup is not null)
-                    GatherMixedBatch(inputs, targets, weights, new ReadOnlySpan<int>(order, start, rows), mixup);
+                    GatherMixedBatch(inputs, targets, weights, new ReadOnlySpan<int>(order, first, rows), mixup);
                 else
                     for (int r = 0; r < rows; r++)
                     {
-                        int row = order[start + r];
+                        int row = order[first + r];
                         inputs.Slice(row * inputsPerRow, inputsPerRow).CopyTo(new Span<float>(_batchInputs + r * inputsPerRow, inputsPerRow));
                         targets.Slice(row * classes, classes).CopyTo(new Span<float>(_batchTargets + r * classes, classes));
                         if (!weights.IsEmpty) _batchWeights[r] = weights[row];
                     }
                 float* batchWeights = weights.IsEmpty ? null : _batchWeights;
-                if (batchWeights != null && SampleWeights.Sum(batchWeights, rows) == 0) continue; // no row counts: as if none were there
+                if (batchWeights != null && WorldSize == 1 && SampleWeights.Sum(batchWeights, rows) == 0) continue; // no row counts: as if none were there
                 double rate = LearningRate;
                 float loss = StepCore(_batchInputs, _batchTargets, batchWeights, rows);
+                if (float.IsNaN(loss)) continue; // distributed: no rank had a row of positive weight
                 // The epoch's MeanLoss is the mean of the step losses weighted by their row counts (not by the sample weights).
-                lossSum += (double)loss * rows;
-                trained += rows;
+                lossSum += (double)loss * globalRows;
+                trained += globalRows;
                 options.BatchProgress?.Report(new BatchReport(epoch, options.Epochs, batch, batches, loss, rate));
             }
             var elapsed = Stopwatch.GetElapsedTime(started);
@@ -190,17 +204,30 @@ public abstract unsafe partial class TrainerBase
     /// <summary>
     /// Scores the predictions for inputs [count, Inputs] against targets [count, Classes] (validated as for training);
     /// see <see cref="Evaluation"/> for the definitions. log p is floored at log(1e-30) so that a probability that
-    /// underflowed to 0 gives a large but finite NLL and KL.
+    /// underflowed to 0 gives a large but finite NLL and KL. With <see cref="TrainerOptions.Distributed"/>, each rank
+    /// passes its own share of the rows and every rank gets the scores of all of them (the sums are reduced).
     /// </summary>
     public Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int count = CheckDataSet(inputs, targets);
-        return EvaluateCore(inputs, targets, count, calibration: null);
+        int count;
+        try
+        {
+            count = CheckDataSet(inputs, targets);
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankEvaluationFailed();
+            throw;
+        }
+        return EvaluateCore(inputs, targets, count, calibration: null, acrossRanks: true);
     }
 
-    /// <summary>Evaluate on checked data; rows of a flat softmax-family model also go to <paramref name="calibration"/>.</summary>
-    private Evaluation EvaluateCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, ClassificationMetrics? calibration)
+    /// <summary>
+    /// Evaluate on checked data; rows of a flat softmax-family model also go to <paramref name="calibration"/>.
+    /// <paramref name="acrossRanks"/>: the data is this rank's share, and the sums are reduced over the distributed world.
+    /// </summary>
+    private Evaluation EvaluateCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, ClassificationMetrics? calibration, bool acrossRanks = false)
     {
         int inputsPerRow = _model.Inputs, classes = _model.Classes;
         bool distributions = _model.TargetsAreDistributions;
@@ -225,6 +252,7 @@ public abstract unsafe partial class TrainerBase
                 calibration?.Add(new ReadOnlySpan<float>(_probabilities, rows * classes), targets.Slice(start * classes, rows * classes));
             }
         GC.KeepAlive(this);
+        if (acrossRanks) ReduceEvaluation(ref metrics, ref count);
         double pixels = (double)count * _model.OutputPixels;
         return metrics.Result(count, distributions ? pixels : pixels * classes);
     }

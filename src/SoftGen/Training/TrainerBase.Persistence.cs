@@ -20,7 +20,8 @@ public abstract unsafe partial class TrainerBase
     /// <remarks>
     /// Tensors are named as in PyTorch's state_dict and are F32, but for batch norms' num_batches_tracked (I64 scalars,
     /// as PyTorch saves them); __metadata__ holds the model's name, its declaration hash
-    /// and the <see cref="PredictionTemperature"/> (see <see cref="FileKeys"/>).
+    /// and the <see cref="PredictionTemperature"/> (see <see cref="FileKeys"/>). With <see cref="TrainerOptions.Distributed"/>,
+    /// only rank 0 writes the file (the others return at once, holding the same weights); every rank can load it.
     /// </remarks>
     public void SaveWeights(string path) => SaveWeights(path, wrap: null);
 
@@ -36,6 +37,7 @@ public abstract unsafe partial class TrainerBase
     internal void SaveWeights(string path, Func<Stream, Stream>? wrap)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (WorldRank != 0) return; // distributed: every rank holds the same weights, and rank 0 writes them
         var tensors = Tensors(WeightStorage(willWrite: false));
         var metadata = Metadata(FileKeys.WeightsKind);
         AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);
@@ -99,6 +101,7 @@ public abstract unsafe partial class TrainerBase
     internal void SaveCheckpoint(string path, Func<Stream, Stream>? wrap)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (WorldRank != 0) return; // distributed: rank 0 writes, every rank reads
         var tensors = Tensors(CheckpointStorage(willWrite: false));
         var metadata = CheckpointMetadata();
         AtomicFile.Write(path, stream => SafeTensorsWriter.Write(stream, tensors, metadata), wrap);

@@ -75,6 +75,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             Initializer.Initialize(host.Parameters, model.Parameters, ref init);
             Initializer.InitializeState(host.State, model.BatchNorms);
             _shuffle = new DeterministicRandom(options.Seed, DeterministicRandom.ShuffleStream);
+            if (options.Distributed is { } world) JoinWorld(world);
             _telemetry = TrainingTelemetry.Register(model.Name, options.Optimizer.RateAt(0));
         }
         catch
@@ -118,6 +119,8 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// </remarks>
     /// <exception cref="ArgumentException">
     /// A length does not match, an input or target is invalid, or the batch is too small for a batch norm; nothing changed.
+    /// With <see cref="TrainerOptions.Distributed"/>, the ranks whose inputs are fine throw an
+    /// <see cref="InvalidOperationException"/> in the same step instead, and nothing changed on any rank.
     /// </exception>
     /// <exception cref="InvalidOperationException">
     /// The loss (or, with clipping on, the gradient norm) was NaN or infinite; the weights were left unchanged (batch
@@ -126,12 +129,20 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
-        InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
-        InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
-        InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
-        if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
+        try
+        {
+            if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
+            InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
+            InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
+            InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
+            InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+            if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankOfFailure();
+            throw;
+        }
 
         float loss;
         fixed (float* x = inputs)
@@ -153,13 +164,21 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, ReadOnlySpan<float> weights)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
-        InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-        InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
-        SampleWeights.Check(weights, batchSize, nameof(weights));
-        InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
-        InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
-        if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
+        try
+        {
+            if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
+            InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
+            InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
+            SampleWeights.Check(weights, batchSize, nameof(weights));
+            InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
+            InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
+            if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
+        }
+        catch (ArgumentException) when (_options.Distributed is not null)
+        {
+            TellEveryRankOfFailure();
+            throw;
+        }
 
         float loss;
         fixed (float* x = inputs)
@@ -179,6 +198,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         if (_options.Schedule?.TotalSteps is { } total && _step >= total)
             throw new InvalidOperationException(
                 $"The learning-rate schedule is defined for {total} updates and this trainer has made {_step}; nothing was changed. Set a schedule with more steps (PyTorch refuses the same).");
+        if (_options.Distributed is not null) return DistributedStepCore(inputs, targets, weights, rows);
         float* scaled = weights == null ? null : SampleWeights.Normalize(weights, rows, _stepWeights);
         float loss = _program.ComputeLossAndGradients(new FloatBuffer(inputs), new FloatBuffer(targets), new FloatBuffer(scaled), rows, _step);
         _gradientNormKnown = false;

@@ -126,31 +126,8 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// The loss (or, with clipping on, the gradient norm) was NaN or infinite; the weights were left unchanged (batch
     /// norms' running statistics, updated by the forward pass as in PyTorch, were not).
     /// </exception>
-    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        try
-        {
-            if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
-            InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
-            InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
-            InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
-            InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
-            if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
-        }
-        catch (ArgumentException) when (_options.Distributed is not null)
-        {
-            TellEveryRankOfFailure();
-            throw;
-        }
-
-        float loss;
-        fixed (float* x = inputs)
-        fixed (float* y = targets)
-            loss = StepCore(x, y, null, batchSize);
-        GC.KeepAlive(this);
-        return loss;
-    }
+    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize) =>
+        TrainStepCore(inputs, targets, batchSize, weights: default, weighted: false);
 
     /// <summary>
     /// One optimizer step on a batch with per-row sample weights: as <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>,
@@ -161,7 +138,11 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
     /// one weight per row (<paramref name="batchSize"/> of them), each finite and at least 0, with a positive sum.
     /// </summary>
     /// <exception cref="ArgumentException">As for the unweighted step, or a weight is invalid (the message names its row); nothing changed.</exception>
-    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, ReadOnlySpan<float> weights)
+    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, ReadOnlySpan<float> weights) =>
+        TrainStepCore(inputs, targets, batchSize, weights, weighted: true);
+
+    /// <summary>Both TrainStep overloads: every check before anything changes (on every rank, when distributed), then the step.</summary>
+    private float TrainStepCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, ReadOnlySpan<float> weights, bool weighted)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
@@ -169,7 +150,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
             if (batchSize < 1 || batchSize > BatchCapacity) ThrowBatchSize(batchSize);
             InputValidator.CheckLength(inputs.Length, batchSize, _model.Inputs, nameof(inputs), "rows", nameof(inputs));
             InputValidator.CheckLength(targets.Length, batchSize, _model.OutputsPerRow, nameof(targets), "rows", nameof(targets));
-            SampleWeights.Check(weights, batchSize, nameof(weights));
+            if (weighted) SampleWeights.Check(weights, batchSize, nameof(weights));
             InputValidator.CheckFeatures(inputs, _model.Inputs, 0, nameof(inputs));
             InputValidator.CheckTargets(targets, _model, 0, nameof(targets));
             if (batchSize < _model.MinTrainingRows) ThrowTooFewRowsForBatchNorm(batchSize);
@@ -184,7 +165,7 @@ public abstract unsafe partial class TrainerBase : IClassifier, IDisposable
         fixed (float* x = inputs)
         fixed (float* y = targets)
         fixed (float* w = weights)
-            loss = StepCore(x, y, w, batchSize);
+            loss = StepCore(x, y, weighted ? w : null, batchSize);
         GC.KeepAlive(this);
         return loss;
     }

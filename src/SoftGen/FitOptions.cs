@@ -61,6 +61,13 @@ public sealed record FitOptions
     /// <summary>Asked after every epoch (after <see cref="Progress"/>): true ends the run there.</summary>
     public Func<EpochReport, bool>? StopWhen { get; init; }
 
+    /// <summary>The options of the Fit overloads that take an epoch count; throws for fewer than one epoch.</summary>
+    internal static FitOptions ForEpochs(int epochs, IProgress<EpochReport>? progress, MixupOptions? mixup = null)
+    {
+        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        return new FitOptions { Epochs = epochs, Progress = progress, Mixup = mixup };
+    }
+
     /// <summary>Whether a larger value of <see cref="Monitor"/> is better.</summary>
     internal bool HigherIsBetter => Monitor == FitMetric.Accuracy;
 

@@ -18,8 +18,7 @@ public static class DatasetExtensions
     {
         ArgumentNullException.ThrowIfNull(trainer);
         Check(data, trainer.Model);
-        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        trainer.FitDataset(data.Features, data.Targets, data.Weights, new FitOptions { Epochs = epochs, Progress = progress }, keepHistory: false, cancellationToken);
+        trainer.FitDataset(data.Features, data.Targets, data.Weights, FitOptions.ForEpochs(epochs, progress), keepHistory: false, cancellationToken);
     }
 
     /// <summary>
@@ -32,8 +31,7 @@ public static class DatasetExtensions
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(mixup);
         Check(data, trainer.Model);
-        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        trainer.FitDataset(data.Features, data.Targets, data.Weights, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, keepHistory: false, cancellationToken);
+        trainer.FitDataset(data.Features, data.Targets, data.Weights, FitOptions.ForEpochs(epochs, progress, mixup), keepHistory: false, cancellationToken);
     }
 
     /// <summary>

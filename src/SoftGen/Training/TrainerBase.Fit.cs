@@ -28,8 +28,7 @@ public abstract unsafe partial class TrainerBase
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good weights are kept.</exception>
     public void Fit(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int epochs, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, default, new FitOptions { Epochs = epochs, Progress = progress }, cancellationToken, keepHistory: false);
+        FitCore(inputs, targets, default, FitOptions.ForEpochs(epochs, progress), cancellationToken, keepHistory: false);
     }
 
     /// <summary>

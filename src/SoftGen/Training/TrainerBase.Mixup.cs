@@ -24,8 +24,7 @@ public abstract unsafe partial class TrainerBase
         IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mixup);
-        if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
-        FitCore(inputs, targets, default, new FitOptions { Epochs = epochs, Mixup = mixup, Progress = progress }, cancellationToken, keepHistory: false);
+        FitCore(inputs, targets, default, FitOptions.ForEpochs(epochs, progress, mixup), cancellationToken, keepHistory: false);
     }
 
     /// <summary>
